@@ -1,0 +1,98 @@
+package io.flinkclip.kernels;
+
+import static io.flinkclip.kernels.MicroKernel.MR;
+import static io.flinkclip.kernels.MicroKernel.NR;
+
+/**
+ * Blocked SGEMM driver: A is packed once per call, B arrives packed; C is cut into MC×NC tiles that run in
+ * parallel, and each tile walks K in KC slices so the B micro-panel (KC×NR) stays in L1 and the tile's A
+ * rows stay in L2 while C is touched once per slice.
+ */
+final class Sgemm {
+    static final int KC = 256;
+    private static final int MC = 16 * MR, NC = 4 * NR;
+    /** Below this many flops the fork/join hand-off costs more than it saves. */
+    private static final long PARALLEL_FLOPS = 1L << 22;
+
+    private Sgemm() {}
+
+    /** C[m,n] (+)= A·B (+ bias[j]) then act; {@code bp} is B packed by {@link Packing}. */
+    static void run(float[] a, int aOff, boolean aTransposed, float[] bp, float[] bias, float[] c, int cOff,
+                    int m, int n, int k, boolean accumulate, Epilogue act) {
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            emptyProduct(bias, c, cOff, m, n, accumulate, act);
+            return;
+        }
+        long flops = 2L * m * n * k;
+        boolean parallel = flops >= PARALLEL_FLOPS && Parallel.THREADS > 1;
+        long apSize = (long) Packing.panels(m, MR) * MR * k;
+        if (apSize > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
+        float[] ap = Scratch.get(Scratch.PACK_A, (int) apSize);
+        Packing.packA(a, aOff, aTransposed, m, k, ap, parallel);
+
+        int mc = MC, nc = NC;
+        int want = parallel ? 4 * Parallel.THREADS : 1;
+        while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
+            if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
+            else mc = Math.max(MR, mc / 2 / MR * MR);
+        }
+        int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
+        Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
+            int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
+            tile(ap, bp, bias, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), accumulate, act);
+        });
+    }
+
+    private static int tiles(int n, int size) { return (n + size - 1) / size; }
+
+    private static void tile(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
+                             int i0, int i1, int j0, int j1, boolean accumulate, Epilogue act) {
+        float[] edge = null;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean first = pc == 0, last = pc + kc == k;
+            float[] tileBias = first ? bias : null;
+            boolean addC = !first || accumulate;
+            Epilogue tileAct = last ? act : Epilogue.NONE;
+            for (int j = j0; j < j1; j += NR) {
+                int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
+                for (int i = i0; i < i1; i += MR) {
+                    int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
+                    if (mr == MR && nr == NR) {
+                        MicroKernel.tile(ap, apo, bp, bpo, kc, c, co, n, tileBias, j, addC, tileAct);
+                    } else {
+                        if (edge == null) edge = new float[MR * NR];
+                        MicroKernel.tile(ap, apo, bp, bpo, kc, edge, 0, NR, null, 0, false, Epilogue.NONE);
+                        finishEdge(edge, c, co, n, mr, nr, tileBias, j, addC, tileAct);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */
+    private static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
+                                   boolean addC, Epilogue act) {
+        for (int r = 0; r < mr; r++) {
+            for (int jj = 0; jj < nr; jj++) {
+                int o = co + r * ldc + jj;
+                float v = edge[r * NR + jj];
+                if (bias != null) v += bias[biasOff + jj];
+                if (addC) v += c[o];
+                c[o] = act.apply(v);
+            }
+        }
+    }
+
+    /** K = 0: the product is empty, only bias and activation remain. */
+    private static void emptyProduct(float[] bias, float[] c, int cOff, int m, int n, boolean accumulate, Epilogue act) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                int o = cOff + i * n + j;
+                float v = (accumulate ? c[o] : 0f) + (bias == null ? 0f : bias[j]);
+                c[o] = act.apply(v);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.flinkclip.kernels.bench;
+
+import io.flinkclip.kernels.Epilogue;
+import io.flinkclip.kernels.Gemm;
+import io.flinkclip.kernels.PackedMatrix;
+import io.flinkclip.kernels.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Quick SGEMM throughput check (no JMH, so the CLI can call it): prints GFLOP/s of {@link Gemm#nt} (B
+ * repacked per call) and {@link Gemm#packed} (pre-packed weights) for CLIP-sized shapes.
+ * Usage: {@code GemmBench [seconds-per-shape] [MxNxK ...]}; threads from {@code -Dclip.threads}.
+ */
+public final class GemmBench {
+    /** Linear layers of CLIP: ViT-B/32 with 32 images (M=50·32) and the text tower with one prompt batch. */
+    static final int[][] CLIP_SHAPES = {
+            {1600, 2304, 768}, {1600, 768, 768}, {1600, 3072, 768}, {1600, 768, 3072},
+            {77, 1536, 512}, {77, 512, 512}, {77, 2048, 512}, {77, 512, 2048},
+    };
+
+    private GemmBench() {}
+
+    public static void main(String[] args) {
+        double seconds = 0.5;
+        List<int[]> shapes = new ArrayList<>();
+        for (String a : args) {
+            if (a.contains("x")) {
+                String[] p = a.split("x");
+                if (p.length != 3) throw new IllegalArgumentException("shape must be MxNxK, got " + a);
+                shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])});
+            } else {
+                seconds = Double.parseDouble(a);
+            }
+        }
+        if (shapes.isEmpty()) shapes.addAll(List.of(CLIP_SHAPES));
+        System.out.printf(Locale.ROOT, "SGEMM C[M,N] = A[M,K]·B[N,K]^T, threads=%d, %.2fs per shape%n", Parallel.THREADS, seconds);
+        System.out.printf(Locale.ROOT, "%6s %6s %6s %14s %14s%n", "M", "N", "K", "nt GFLOP/s", "packed GFLOP/s");
+        for (int[] s : shapes) {
+            double[] r = measure(s[0], s[1], s[2], seconds);
+            System.out.printf(Locale.ROOT, "%6d %6d %6d %14.1f %14.1f%n", s[0], s[1], s[2], r[0], r[1]);
+        }
+    }
+
+    /** Returns {nt GFLOP/s, packed GFLOP/s}, each the best of timed repetitions after warm-up. */
+    public static double[] measure(int m, int n, int k, double seconds) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] a = random(rnd, m * k), b = random(rnd, n * k), bias = random(rnd, n), c = new float[m * n];
+        PackedMatrix pb = PackedMatrix.fromRowsNK(b, 0, n, k);
+        double flops = 2.0 * m * n * k;
+        Runnable nt = () -> Gemm.nt(a, 0, b, 0, bias, c, 0, m, n, k, false);
+        Runnable packed = () -> Gemm.packed(a, 0, pb, bias, c, 0, m, false, Epilogue.NONE);
+        return new double[] {flops / best(nt, seconds) / 1e9, flops / best(packed, seconds) / 1e9};
+    }
+
+    private static double best(Runnable r, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 0.3e9);
+        while (System.nanoTime() < end) r.run();
+        double best = Double.MAX_VALUE;
+        end = System.nanoTime() + (long) (seconds * 0.7e9);
+        do {
+            long t = System.nanoTime();
+            r.run();
+            best = Math.min(best, (System.nanoTime() - t) * 1e-9);
+        } while (System.nanoTime() < end);
+        return best;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return x;
+    }
+}

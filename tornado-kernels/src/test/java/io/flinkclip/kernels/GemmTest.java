@@ -1,0 +1,114 @@
+package io.flinkclip.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+    private static final int MR = MicroKernel.MR, NR = MicroKernel.NR;
+
+    /** Shapes around the tile sizes (MR, NR, KC) plus tiny and CLIP-like ones. */
+    private static final int[][] SHAPES = {
+            {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {MR, NR, 16}, {MR + 1, NR + 1, 17}, {MR - 1, NR - 1, 1},
+            {13, 2 * NR + 5, Sgemm.KC + 3}, {2 * MR, 33, 2 * Sgemm.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
+            {3, 100, 0}, {0, 5, 5}, {4, 0, 5},
+    };
+
+    @Test
+    void ntMatchesReferenceWithBiasAccumulateAndOffsets() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int[] s : SHAPES) {
+            for (boolean acc : new boolean[] {false, true}) {
+                for (Epilogue act : Epilogue.values()) {
+                    int m = s[0], n = s[1], k = s[2];
+                    int aOff = rnd.nextInt(5), bOff = rnd.nextInt(5), cOff = rnd.nextInt(5);
+                    float[] a = Reference.random(rnd, aOff + m * k + 3), b = Reference.random(rnd, bOff + n * k + 2);
+                    float[] bias = rnd.nextBoolean() ? Reference.random(rnd, n) : null;
+                    float[] c = Reference.random(rnd, cOff + m * n + 4), before = c.clone();
+                    double[] want = Reference.gemm(a, aOff, false, b, bOff, true, m, n, k);
+                    for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                        double v = want[i * n + j] + (bias == null ? 0 : bias[j]) + (acc ? before[cOff + i * n + j] : 0);
+                        want[i * n + j] = switch (act) {
+                            case NONE -> v;
+                            case RELU -> Math.max(0, v);
+                            case QUICK_GELU -> Reference.quickGelu(v);
+                        };
+                    }
+                    Gemm.nt(a, aOff, b, bOff, bias, c, cOff, m, n, k, acc, act);
+                    String what = "nt " + m + "x" + n + "x" + k + " acc=" + acc + " " + act;
+                    Reference.assertClose(what, want, c, cOff, Math.sqrt(k + 1), 1e-5);
+                    assertUntouched(what, before, c, cOff, m * n);
+
+                    if (act == Epilogue.NONE && !acc) {
+                        float[] c2 = before.clone();
+                        PackedMatrix pb = PackedMatrix.fromRowsNK(b, bOff, n, k);
+                        Gemm.packed(a, aOff, pb, bias, c2, cOff, m, false, Epilogue.NONE);
+                        assertArrayEquals(c, c2, what + " packed differs from nt");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void nnAndTnMatchReference() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        for (int[] s : SHAPES) {
+            for (boolean acc : new boolean[] {false, true}) {
+                int m = s[0], n = s[1], k = s[2];
+                int aOff = rnd.nextInt(5), bOff = rnd.nextInt(5), cOff = rnd.nextInt(5);
+                float[] a = Reference.random(rnd, aOff + m * k + 1), b = Reference.random(rnd, bOff + n * k + 1);
+                float[] c = Reference.random(rnd, cOff + m * n + 2), before = c.clone();
+                for (boolean transA : new boolean[] {false, true}) {
+                    System.arraycopy(before, 0, c, 0, c.length);
+                    double[] want = Reference.gemm(a, aOff, transA, b, bOff, false, m, n, k);
+                    if (acc) for (int i = 0; i < m * n; i++) want[i] += before[cOff + i];
+                    if (transA) Gemm.tn(a, aOff, b, bOff, c, cOff, m, n, k, acc);
+                    else Gemm.nn(a, aOff, b, bOff, c, cOff, m, n, k, acc);
+                    String what = (transA ? "tn " : "nn ") + m + "x" + n + "x" + k + " acc=" + acc;
+                    Reference.assertClose(what, want, c, cOff, Math.sqrt(k + 1), 1e-5);
+                    assertUntouched(what, before, c, cOff, m * n);
+                }
+            }
+        }
+    }
+
+    @Test
+    void packedFromKnLayoutEqualsNn() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int m = 31, n = 2 * NR + 3, k = 45;
+        float[] a = Reference.random(rnd, m * k), b = Reference.random(rnd, 2 + n * k);
+        float[] c1 = new float[m * n], c2 = new float[m * n];
+        Gemm.nn(a, 0, b, 2, c1, 0, m, n, k, false);
+        Gemm.packed(a, 0, PackedMatrix.fromRowsKN(b, 2, k, n), null, c2, 0, m, false, Epilogue.NONE);
+        assertArrayEquals(c1, c2);
+        assertEquals(n, PackedMatrix.fromRowsKN(b, 2, k, n).n());
+    }
+
+    @Test
+    void largeParallelProductMatchesReference() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        int m = 203, n = 390, k = 517;
+        float[] a = Reference.random(rnd, m * k), b = Reference.random(rnd, n * k), c = new float[m * n];
+        Gemm.nt(a, 0, b, 0, null, c, 0, m, n, k, false);
+        Reference.assertClose("large nt", Reference.gemm(a, 0, false, b, 0, true, m, n, k), c, 0, Math.sqrt(k), 1e-5);
+    }
+
+    @Test
+    void badShapesFailClearly() {
+        float[] a = new float[6], b = new float[6], c = new float[4];
+        assertThrows(IllegalArgumentException.class, () -> Gemm.nt(a, 0, b, 0, null, c, 0, 2, 2, 4, false));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.nn(a, 0, b, 0, c, 0, -1, 2, 3, false));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.tn(a, 0, b, 0, c, 1, 2, 2, 3, false));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.nt(a, 0, b, 0, new float[1], c, 0, 2, 2, 3, false));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.packed(a, 0, null, null, c, 0, 2, false, Epilogue.NONE));
+    }
+
+    private static void assertUntouched(String what, float[] before, float[] c, int off, int len) {
+        for (int i = 0; i < off; i++) assertEquals(before[i], c[i], what + ": wrote before offset");
+        for (int i = off + len; i < c.length; i++) assertEquals(before[i], c[i], what + ": wrote past the end");
+    }
+}
