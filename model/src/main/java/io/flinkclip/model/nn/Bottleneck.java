@@ -1,0 +1,91 @@
+package io.flinkclip.model.nn;
+
+import io.flinkclip.kernels.Conv;
+import io.flinkclip.kernels.Ops;
+
+/**
+ * CLIP's anti-aliased ResNet Bottleneck: 1×1 → 3×3 → AvgPool(stride) → 1×1 (×4 channels), each conv
+ * followed by eval BatchNorm (ReLU on the first two), and an identity or {@code downsample} branch
+ * (AvgPool(stride) → 1×1 conv → BN) added before the final ReLU. All convolutions have stride 1.
+ */
+public final class Bottleneck {
+    public static final int EXPANSION = 4;
+    public final String name;
+    final int inplanes, planes, stride;
+    final Conv2d conv1, conv2, conv3, downConv;
+    final BatchNorm2d bn1, bn2, bn3, downBn;
+
+    Bottleneck(Params p, String name, int inplanes, int planes, int stride) {
+        this.name = name;
+        this.inplanes = inplanes;
+        this.planes = planes;
+        this.stride = stride;
+        conv1 = new Conv2d(p, name + ".conv1", inplanes, planes, 1, 1, 0);
+        bn1 = new BatchNorm2d(p, name + ".bn1", planes);
+        conv2 = new Conv2d(p, name + ".conv2", planes, planes, 3, 1, 1);
+        bn2 = new BatchNorm2d(p, name + ".bn2", planes);
+        conv3 = new Conv2d(p, name + ".conv3", planes, planes * EXPANSION, 1, 1, 0);
+        bn3 = new BatchNorm2d(p, name + ".bn3", planes * EXPANSION);
+        if (stride > 1 || inplanes != planes * EXPANSION) {
+            downConv = new Conv2d(p, name + ".downsample.0", inplanes, planes * EXPANSION, 1, 1, 0);
+            downBn = new BatchNorm2d(p, name + ".downsample.1", planes * EXPANSION);
+        } else {
+            downConv = null;
+            downBn = null;
+        }
+    }
+
+    /** Activations saved for the backward pass (pre-BN conv outputs and post-ReLU maps). */
+    static final class Cache {
+        int n, h, w;
+        float[] x, c1, a1, c2, a2, pooled, c3, xPooled, dsc, out;
+    }
+
+    /** x [n, inplanes, h, w] → [n, 4·planes, h/stride, w/stride]. */
+    float[] forward(float[] x, int n, int h, int w, Arena arena, Cache cache) {
+        int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
+        float[] a1 = arena.take(n * planes * h * w);
+        conv1.forward(x, n, h, w, a1);
+        float[] c1 = keepCopy(cache, a1, arena);
+        bn1.forward(a1, n, h * w, true);
+        float[] a2 = arena.take(n * planes * h * w);
+        conv2.forward(a1, n, h, w, a2);
+        float[] c2 = keepCopy(cache, a2, arena);
+        bn2.forward(a2, n, h * w, true);
+        float[] pooled = a2;
+        if (stride > 1) {
+            pooled = arena.take(n * planes * oh * ow);
+            Conv.avgPool(a2, n, planes, h, w, stride, pooled);
+        }
+        float[] out = arena.take(n * outC * oh * ow);
+        conv3.forward(pooled, n, oh, ow, out);
+        float[] c3 = keepCopy(cache, out, arena);
+        bn3.forward(out, n, oh * ow, false);
+        float[] identity = x, xPooled = x, dsc = null;
+        if (downConv != null) {
+            if (stride > 1) {
+                xPooled = arena.take(n * inplanes * oh * ow);
+                Conv.avgPool(x, n, inplanes, h, w, stride, xPooled);
+            }
+            identity = arena.take(n * outC * oh * ow);
+            downConv.forward(xPooled, n, oh, ow, identity);
+            dsc = keepCopy(cache, identity, arena);
+            downBn.forward(identity, n, oh * ow, false);
+        }
+        Ops.addInPlace(out, 0, identity, 0, n * outC * oh * ow);
+        Ops.relu(out, 0, n * outC * oh * ow);
+        if (cache != null) {
+            cache.n = n; cache.h = h; cache.w = w;
+            cache.x = x; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.pooled = pooled;
+            cache.c3 = c3; cache.xPooled = xPooled; cache.dsc = dsc; cache.out = out;
+        }
+        return out;
+    }
+
+    private static float[] keepCopy(Cache cache, float[] src, Arena arena) {
+        if (cache == null) return null;
+        float[] c = arena.take(src.length);
+        System.arraycopy(src, 0, c, 0, src.length);
+        return c;
+    }
+}
