@@ -4,6 +4,7 @@ import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.model.nn.Arena;
+import io.flinkclip.model.nn.ClipBackward;
 import io.flinkclip.model.nn.ModifiedResNet;
 import io.flinkclip.model.nn.Params;
 import io.flinkclip.model.nn.TextTransformer;
@@ -126,6 +127,14 @@ public final class ClipModel implements ClipEncoder {
             }
         }
         return new Logits(perImage, perText);
+    }
+
+    /**
+     * Loss and parameter gradients of OpenAI's symmetric contrastive loss for a batch pairing image i with
+     * text i (eval mode: BatchNorm uses running statistics). Gradients carry OpenAI's parameter names.
+     */
+    public ClipBackward.Result contrastiveGradients(float[] pixels, int n, int[][] tokens) {
+        return ClipBackward.contrastive(vision, text, logitScale, pixels, n, tokens);
     }
 
     private void split(float[] flat, int m, float[][] out, int start) {

@@ -3,8 +3,7 @@ package io.flinkclip.model.nn;
 /**
  * The activation memory of one forward call. Layers ask it for their buffers instead of allocating, so the
  * memory a call needs is visible in one place ({@link #floats()}) and stays bounded: a tower takes its scratch
- * buffers once and reuses them across all of its blocks. Buffers are NOT zeroed; every kernel that fills
- * one overwrites it completely, and code that accumulates clears first.
+ * buffers once and reuses them across all of its blocks. Buffers come zero-filled (backward passes rely on it).
  */
 public final class Arena {
     private long floats;

@@ -10,6 +10,7 @@ import io.flinkclip.kernels.Ops;
  * can run it; the extra queries it computes for the pixel tokens do not influence the mean token's output.
  */
 public final class AttentionPool2d {
+    final String name;
     final int spatial, tokens, channels, heads, outDim;
     final float[] positionalEmbedding;
     final Linear q, k, v, qkv, cProj;
@@ -18,6 +19,7 @@ public final class AttentionPool2d {
         if (heads <= 0 || channels % heads != 0) {
             throw new ClipFormatException(name + ": width " + channels + " is not divisible by " + heads + " heads");
         }
+        this.name = name;
         this.spatial = spatial;
         this.tokens = spatial * spatial + 1;
         this.channels = channels;
@@ -36,7 +38,7 @@ public final class AttentionPool2d {
         System.arraycopy(q.bias, 0, b, 0, channels);
         System.arraycopy(k.bias, 0, b, channels, channels);
         System.arraycopy(v.bias, 0, b, 2 * channels, channels);
-        qkv = new Linear(name + ".qkv", channels, 3 * channels, w, b);
+        qkv = new Linear(name + ".qkv", null, null, channels, 3 * channels, w, b);
     }
 
     static final class Cache {
@@ -73,5 +75,36 @@ public final class AttentionPool2d {
             cache.n = n; cache.tokens = tok; cache.qkv = qkvOut; cache.attn = attn; cache.pooled = pooled;
         }
         return out;
+    }
+
+    /** d(pooled features) [n, outDim] → d(input map) [n, C, spatial, spatial]; accumulates gradients. */
+    float[] backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, t = tokens, ch = channels, hw = spatial * spatial, cc = ch * ch;
+        float[] dPooled = arena.take(n * ch);
+        Backprop.linear(cProj, c.pooled, dOut, n, dPooled, false, g);
+        float[] dAttn = arena.take(n * t * ch); // only the mean token was used
+        for (int b = 0; b < n; b++) System.arraycopy(dPooled, b * ch, dAttn, b * t * ch, ch);
+        float[] dqkv = arena.take(n * t * 3 * ch);
+        Backprop.attention(c.qkv, dAttn, dqkv, n, t, ch, heads, false);
+        float[] gW = new float[3 * cc], gB = new float[3 * ch];
+        float[] dTok = arena.take(n * t * ch);
+        Backprop.linear(qkv, c.tokens, 0, dqkv, 0, n * t, dTok, 0, false, gW, gB);
+        Linear[] parts = {q, k, v};
+        for (int i = 0; i < 3; i++) {
+            float[] w = g.of(parts[i].weightName, ch, ch), bias = g.of(parts[i].biasName, ch);
+            for (int j = 0; j < cc; j++) w[j] += gW[i * cc + j];
+            for (int j = 0; j < ch; j++) bias[j] += gB[i * ch + j];
+        }
+        float[] gPos = g.of(name + ".positional_embedding", t, ch);
+        float[] dx = arena.take(n * ch * hw);
+        for (int b = 0; b < n; b++) {
+            int base = b * t * ch;
+            for (int i = 0; i < t * ch; i++) gPos[i] += dTok[base + i];
+            for (int c2 = 0; c2 < ch; c2++) {
+                float fromMean = dTok[base + c2] / hw;
+                for (int s = 0; s < hw; s++) dx[(b * ch + c2) * hw + s] = dTok[base + (1 + s) * ch + c2] + fromMean;
+            }
+        }
+        return dx;
     }
 }

@@ -82,6 +82,50 @@ public final class Bottleneck {
         return out;
     }
 
+    /** d(block output) [n, 4·planes, h/stride, w/stride] → d(block input) [n, inplanes, h, w]; accumulates gradients. */
+    float[] backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, h = c.h, w = c.w, oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
+        int outSize = n * outC * oh * ow, inSize = n * inplanes * h * w, midSize = n * planes * h * w;
+        float[] dSum = arena.take(outSize);
+        System.arraycopy(dOut, 0, dSum, 0, outSize);
+        Backprop.relu(c.out, dSum, outSize);
+
+        float[] dx = arena.take(inSize);
+        if (downConv != null) {
+            float[] dDown = arena.take(outSize);
+            System.arraycopy(dSum, 0, dDown, 0, outSize);
+            Backprop.batchNorm(downBn, c.dsc, dDown, n, oh * ow, g);
+            if (stride > 1) {
+                float[] dxPooled = arena.take(n * inplanes * oh * ow);
+                Backprop.conv2d(downConv, c.xPooled, n, oh, ow, dDown, dxPooled, g);
+                Backprop.avgPool(dxPooled, n * inplanes, h, w, stride, dx);
+            } else {
+                Backprop.conv2d(downConv, c.xPooled, n, h, w, dDown, dx, g);
+            }
+        } else {
+            System.arraycopy(dSum, 0, dx, 0, inSize);
+        }
+
+        Backprop.batchNorm(bn3, c.c3, dSum, n, oh * ow, g);
+        float[] dPooled = arena.take(n * planes * oh * ow);
+        Backprop.conv2d(conv3, c.pooled, n, oh, ow, dSum, dPooled, g);
+        float[] dA2 = dPooled;
+        if (stride > 1) {
+            dA2 = arena.take(midSize);
+            Backprop.avgPool(dPooled, n * planes, h, w, stride, dA2);
+        }
+        Backprop.relu(c.a2, dA2, midSize);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * w, g);
+        float[] dA1 = arena.take(midSize);
+        Backprop.conv2d(conv2, c.a1, n, h, w, dA2, dA1, g);
+        Backprop.relu(c.a1, dA1, midSize);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * w, g);
+        float[] dxMain = arena.take(inSize);
+        Backprop.conv2d(conv1, c.x, n, h, w, dA1, dxMain, g);
+        for (int i = 0; i < inSize; i++) dx[i] += dxMain[i];
+        return dx;
+    }
+
     private static float[] keepCopy(Cache cache, float[] src, Arena arena) {
         if (cache == null) return null;
         float[] c = arena.take(src.length);

@@ -45,7 +45,7 @@ public final class ModifiedResNet implements VisionTower {
 
     static final class Cache {
         int n;
-        float[] c1, a1, c2, a2, c3, a3, stem;
+        float[] pixels, c1, a1, c2, a2, c3, a3, stem;
         Bottleneck.Cache[][] blocks;
         AttentionPool2d.Cache pool;
     }
@@ -91,6 +91,36 @@ public final class ModifiedResNet implements VisionTower {
         float[] out = attnpool.forward(x, n, arena, pc);
         if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
         return out;
+    }
+
+    /** Forward keeping every activation the backward pass needs. */
+    Cache forwardTrain(float[] pixels, int n, Arena arena, float[][] out) {
+        Cache c = new Cache();
+        c.pixels = pixels;
+        out[0] = forward(pixels, n, arena, null, c);
+        return c;
+    }
+
+    /** Accumulates parameter gradients from dOut = d loss / d features [n, embedDim]. */
+    void backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, half = width / 2, h = conv1.outSize(resolution);
+        float[] dx = attnpool.backward(c.pool, dOut, arena, g);
+        for (int l = 3; l >= 0; l--) {
+            for (int b = layers[l].length - 1; b >= 0; b--) dx = layers[l][b].backward(c.blocks[l][b], dx, arena, g);
+        }
+        float[] dA3 = arena.take(n * width * h * h);
+        Backprop.avgPool(dx, n * width, h, h, 2, dA3);
+        Backprop.relu(c.a3, dA3, dA3.length);
+        Backprop.batchNorm(bn3, c.c3, dA3, n, h * h, g);
+        float[] dA2 = arena.take(n * half * h * h);
+        Backprop.conv2d(conv3, c.a2, n, h, h, dA3, dA2, g);
+        Backprop.relu(c.a2, dA2, dA2.length);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * h, g);
+        float[] dA1 = arena.take(n * half * h * h);
+        Backprop.conv2d(conv2, c.a1, n, h, h, dA2, dA1, g);
+        Backprop.relu(c.a1, dA1, dA1.length);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * h, g);
+        Backprop.conv2d(conv1, c.pixels, n, resolution, resolution, dA1, null, g);
     }
 
     private static float[] copyIf(Cache cache, float[] src, Arena arena) {

@@ -22,7 +22,7 @@ public final class ResidualAttentionBlock {
         this.width = width;
         this.heads = heads;
         ln1 = new LayerNorm(p, name + ".ln_1", width);
-        inProj = new Linear(name + ".attn.in_proj", width, 3 * width,
+        inProj = new Linear(name + ".attn.in_proj", name + ".attn.in_proj_weight", name + ".attn.in_proj_bias", width, 3 * width,
                 p.get(name + ".attn.in_proj_weight", 3 * width, width), p.get(name + ".attn.in_proj_bias", 3 * width));
         outProj = new Linear(p, name + ".attn.out_proj", width, width, true);
         ln2 = new LayerNorm(p, name + ".ln_2", width);
@@ -64,5 +64,20 @@ public final class ResidualAttentionBlock {
         if (a.hPre != null) System.arraycopy(a.h, 0, a.hPre, 0, rows * 4 * d);
         Ops.quickGelu(a.h, 0, rows * 4 * d);
         proj.forward(a.h, 0, x, 0, rows, true);
+    }
+
+    /** Backward through the block: dx [batch·seq, width] holds d(block output) and becomes d(block input). */
+    void backward(float[] dx, int batch, int seq, boolean causal, Acts a, Arena arena, Gradients g) {
+        int rows = batch * seq, d = width;
+        float[] dh = arena.take(rows * 4 * d), dln = arena.take(rows * d);
+        Backprop.linear(proj, a.h, dx, rows, dh, false, g);
+        Backprop.quickGelu(a.hPre, dh, rows * 4 * d);
+        Backprop.linear(fc, a.ln2, dh, rows, dln, false, g);
+        Backprop.layerNorm(ln2, a.xMid, 0, dln, 0, dx, 0, rows, true, g);
+        float[] dattn = arena.take(rows * d), dqkv = arena.take(rows * 3 * d);
+        Backprop.linear(outProj, a.attn, dx, rows, dattn, false, g);
+        Backprop.attention(a.qkv, dattn, dqkv, batch, seq, d, heads, causal);
+        Backprop.linear(inProj, a.ln1, dqkv, rows, dln, false, g);
+        Backprop.layerNorm(ln1, a.xIn, 0, dln, 0, dx, 0, rows, true, g);
     }
 }

@@ -38,7 +38,7 @@ public final class TextTransformer {
         int n, seq;
         int[][] tokens;
         int[] pool;
-        float[] pooled;
+        float[] pooled, normed;
         ResidualAttentionBlock.Acts[] blocks;
     }
 
@@ -116,9 +116,43 @@ public final class TextTransformer {
         float[] out = new float[n * embedDim];
         Gemm.nn(normed, 0, textProjection, 0, out, 0, n, embedDim, d, false);
         if (cache != null) {
-            cache.n = n; cache.seq = seq; cache.tokens = tokens; cache.pool = pool; cache.pooled = pooled; cache.blocks = acts;
+            cache.n = n; cache.seq = seq; cache.tokens = tokens; cache.pool = pool; cache.pooled = pooled; cache.normed = normed; cache.blocks = acts;
         }
         return out;
+    }
+
+    /** Forward (with the padding skip) keeping every activation the backward pass needs. */
+    Cache forwardTrain(int[][] tokens, Arena arena, float[][] out) {
+        Cache c = new Cache();
+        out[0] = forward(tokens, arena, null, true, c);
+        return c;
+    }
+
+    /**
+     * Accumulates parameter gradients from dOut = d loss / d features [n, embedDim]. Positions after a row's
+     * pooled token get exactly zero gradient (causal mask), matching the reference's sparse token-embedding rows.
+     */
+    void backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, seq = c.seq, d = width;
+        Gemm.tn(c.normed, 0, dOut, 0, g.of("text_projection", d, embedDim), 0, d, embedDim, n, true);
+        float[] dNormed = arena.take(n * d);
+        Gemm.nt(dOut, 0, textProjection, 0, null, dNormed, 0, n, d, embedDim, false);
+        float[] dPooled = arena.take(n * d);
+        Backprop.layerNorm(lnFinal, c.pooled, 0, dNormed, 0, dPooled, 0, n, false, g);
+        float[] dx = arena.take(n * seq * d);
+        for (int r = 0; r < n; r++) System.arraycopy(dPooled, r * d, dx, (r * seq + c.pool[r]) * d, d);
+        transformer.backward(dx, n, seq, true, c.blocks, arena, g);
+        float[] gPos = g.of("positional_embedding", contextLength, d), gTok = g.of("token_embedding.weight", vocab, d);
+        for (int r = 0; r < n; r++) {
+            int[] row = c.tokens[r];
+            for (int t = 0; t < seq; t++) {
+                int o = (r * seq + t) * d, id = t < row.length ? row[t] : 0;
+                for (int i = 0; i < d; i++) {
+                    gPos[t * d + i] += dx[o + i];
+                    gTok[id * d + i] += dx[o + i];
+                }
+            }
+        }
     }
 
     public int embedDim() { return embedDim; }

@@ -29,4 +29,9 @@ public final class Transformer {
         }
         return saved;
     }
+
+    /** Backward through all blocks, in place on dx [batch, seq, width], using the activations forward kept. */
+    void backward(float[] dx, int batch, int seq, boolean causal, ResidualAttentionBlock.Acts[] saved, Arena arena, Gradients g) {
+        for (int i = blocks.length - 1; i >= 0; i--) blocks[i].backward(dx, batch, seq, causal, saved[i], arena, g);
+    }
 }

@@ -12,6 +12,7 @@ public final class VisionTransformer implements VisionTower {
     final int width, patch, resolution, grid, tokens, embedDim;
     final float[] conv1, classEmbedding, positionalEmbedding, proj;
     final LayerNorm lnPre, lnPost;
+    final Conv2d conv1Layer;
     final Transformer transformer;
 
     public VisionTransformer(Params p, ClipConfig cfg) {
@@ -21,7 +22,8 @@ public final class VisionTransformer implements VisionTower {
         grid = resolution / patch;
         tokens = grid * grid + 1;
         embedDim = cfg.embedDim();
-        conv1 = p.get("visual.conv1.weight", width, 3, patch, patch);
+        conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
+        conv1 = conv1Layer.weight;
         classEmbedding = p.get("visual.class_embedding", width);
         positionalEmbedding = p.get("visual.positional_embedding", tokens, width);
         lnPre = new LayerNorm(p, "visual.ln_pre", width);
@@ -33,7 +35,7 @@ public final class VisionTransformer implements VisionTower {
     /** Saved activations for the backward pass. */
     static final class Cache {
         int n;
-        float[] embedded, tokensIn, cls, post;
+        float[] pixels, embedded, cls, post;
         ResidualAttentionBlock.Acts[] blocks;
     }
 
@@ -73,12 +75,45 @@ public final class VisionTransformer implements VisionTower {
         if (cache != null) {
             cache.n = n;
             cache.embedded = x;
-            cache.tokensIn = null;
             cache.cls = cls;
             cache.post = post;
             cache.blocks = acts;
         }
         return out;
+    }
+
+    /** Forward keeping every activation the backward pass needs. */
+    Cache forwardTrain(float[] pixels, int n, Arena arena, float[][] out) {
+        Cache c = new Cache();
+        c.pixels = pixels;
+        out[0] = forward(pixels, n, arena, null, c);
+        return c;
+    }
+
+    /** Accumulates parameter gradients from dOut = d loss / d features [n, embedDim]. */
+    void backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, w = width, gg = grid * grid;
+        Gemm.tn(c.post, 0, dOut, 0, g.of("visual.proj", w, embedDim), 0, w, embedDim, n, true);
+        float[] dPost = arena.take(n * w);
+        Gemm.nt(dOut, 0, proj, 0, null, dPost, 0, n, w, embedDim, false);
+        float[] dh = arena.take(n * tokens * w); // zero except the class tokens
+        float[] dCls = arena.take(n * w);
+        Backprop.layerNorm(lnPost, c.cls, 0, dPost, 0, dCls, 0, n, false, g);
+        for (int b = 0; b < n; b++) System.arraycopy(dCls, b * w, dh, b * tokens * w, w);
+        transformer.backward(dh, n, tokens, false, c.blocks, arena, g);
+        float[] dx = arena.take(n * tokens * w);
+        Backprop.layerNorm(lnPre, c.embedded, 0, dh, 0, dx, 0, n * tokens, false, g);
+        float[] gCls = g.of("visual.class_embedding", w), gPos = g.of("visual.positional_embedding", tokens, w);
+        float[] dPatches = arena.take(n * w * gg);
+        for (int b = 0; b < n; b++) {
+            int base = b * tokens * w;
+            for (int i = 0; i < tokens * w; i++) gPos[i] += dx[base + i];
+            for (int ch = 0; ch < w; ch++) gCls[ch] += dx[base + ch];
+            for (int s = 0; s < gg; s++) {
+                for (int ch = 0; ch < w; ch++) dPatches[b * w * gg + ch * gg + s] = dx[base + (1 + s) * w + ch];
+            }
+        }
+        Backprop.conv2d(conv1Layer, c.pixels, n, resolution, resolution, dPatches, null, g);
     }
 
     @Override
