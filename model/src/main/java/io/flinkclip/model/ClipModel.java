@@ -1,0 +1,144 @@
+package io.flinkclip.model;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.model.nn.Arena;
+import io.flinkclip.model.nn.ClipBackward;
+import io.flinkclip.model.nn.ModifiedResNet;
+import io.flinkclip.model.nn.Params;
+import io.flinkclip.model.nn.TextTransformer;
+import io.flinkclip.model.nn.Trace;
+import io.flinkclip.model.nn.VisionTower;
+import io.flinkclip.model.nn.VisionTransformer;
+
+/**
+ * The exact CLIP forward pass (OpenAI's {@code clip/model.py}) in float32 over the kernels of
+ * {@code io.flinkclip.kernels}: a ViT or modified-ResNet image tower and the causal text transformer.
+ * Immutable and thread-safe; each call keeps its activations in its own {@link Arena}.
+ */
+public final class ClipModel implements ClipEncoder {
+    /** Inputs are encoded in chunks of at most this many rows, bounding activation memory per call. */
+    public static final int DEFAULT_MAX_BATCH = 32;
+
+    private final ClipConfig config;
+    private final VisionTower vision;
+    private final TextTransformer text;
+    private final float logitScale;
+    private final int maxBatch;
+
+    private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch) {
+        this.config = config;
+        this.vision = vision;
+        this.text = text;
+        this.logitScale = logitScale;
+        this.maxBatch = maxBatch;
+    }
+
+    /**
+     * Builds the model from an OpenAI-named state dict. Every tensor is checked against {@code cfg}
+     * (usually {@code ClipConfig.infer(sd)}, heads possibly overridden); a missing, mis-shaped or
+     * non-finite tensor throws a {@link ClipFormatException} naming it.
+     */
+    public static ClipModel fromStateDict(StateDict sd, ClipConfig cfg) {
+        if (sd == null || cfg == null) throw new IllegalArgumentException("state dict and config are required");
+        if (!cfg.isResNet() && (cfg.visionPatchSize() <= 0 || cfg.imageResolution() % cfg.visionPatchSize() != 0)) {
+            throw new ClipFormatException("image resolution " + cfg.imageResolution() + " is not a multiple of the patch size " + cfg.visionPatchSize());
+        }
+        Params p = new Params(sd);
+        VisionTower vision = cfg.isResNet() ? new ModifiedResNet(p, cfg) : new VisionTransformer(p, cfg);
+        TextTransformer text = new TextTransformer(p, cfg);
+        return new ClipModel(cfg, vision, text, p.scalar("logit_scale"), DEFAULT_MAX_BATCH);
+    }
+
+    /** A copy that encodes in chunks of at most {@code maxBatch} rows. */
+    public ClipModel withMaxBatch(int maxBatch) {
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
+        return new ClipModel(config, vision, text, logitScale, maxBatch);
+    }
+
+    @Override
+    public ClipConfig config() { return config; }
+
+    @Override
+    public float logitScale() { return logitScale; }
+
+    @Override
+    public float[][] encodeImages(float[] pixels, int n) { return encodeImages(pixels, n, null); }
+
+    /** As {@link #encodeImages(float[], int)}, recording activations into {@code trace} (then in one batch). */
+    public float[][] encodeImages(float[] pixels, int n, Trace trace) {
+        int r = config.imageResolution(), per = 3 * r * r;
+        if (pixels == null || n < 0 || pixels.length != (long) n * per) {
+            throw new IllegalArgumentException("expected " + n + " images of 3×" + r + "×" + r + " = " + ((long) n * per)
+                    + " floats, got " + (pixels == null ? "null" : pixels.length));
+        }
+        float[][] out = new float[n][];
+        int chunk = trace != null ? Math.max(n, 1) : maxBatch;
+        for (int start = 0; start < n; start += chunk) {
+            int m = Math.min(chunk, n - start);
+            float[] part = new float[m * per];
+            System.arraycopy(pixels, start * per, part, 0, m * per);
+            split(vision.forward(part, m, new Arena(), trace), m, out, start);
+        }
+        return out;
+    }
+
+    @Override
+    public float[][] encodeTexts(int[][] tokens) { return encodeTexts(tokens, null, true); }
+
+    /**
+     * @param trace       optional activation capture; tracing runs the full context length (reference shapes)
+     * @param skipPadding stop at the batch's last EOT (exact; see {@link TextTransformer})
+     */
+    public float[][] encodeTexts(int[][] tokens, Trace trace, boolean skipPadding) {
+        if (tokens == null) throw new IllegalArgumentException("tokens are null");
+        int n = tokens.length;
+        float[][] out = new float[n][];
+        int chunk = trace != null ? Math.max(n, 1) : maxBatch;
+        for (int start = 0; start < n; start += chunk) {
+            int m = Math.min(chunk, n - start);
+            int[][] part = java.util.Arrays.copyOfRange(tokens, start, start + m);
+            split(text.forward(part, new Arena(), trace, skipPadding), m, out, start);
+        }
+        return out;
+    }
+
+    /** logits_per_image [nImg, nText] and logits_per_text (its transpose), as OpenAI's {@code CLIP.forward}. */
+    public record Logits(float[][] perImage, float[][] perText) {}
+
+    public Logits logits(float[][] imageEmb, float[][] textEmb) { return logits(imageEmb, textEmb, logitScale); }
+
+    /** Cosine similarity of the L2-normalised embeddings × exp(logitScale). */
+    public static Logits logits(float[][] imageEmb, float[][] textEmb, float logitScale) {
+        float scale = (float) Math.exp(logitScale);
+        float[][] img = new float[imageEmb.length][], txt = new float[textEmb.length][];
+        for (int i = 0; i < img.length; i++) img[i] = Clip.normalize(imageEmb[i]);
+        for (int j = 0; j < txt.length; j++) txt[j] = Clip.normalize(textEmb[j]);
+        float[][] perImage = new float[img.length][txt.length], perText = new float[txt.length][img.length];
+        for (int i = 0; i < img.length; i++) {
+            for (int j = 0; j < txt.length; j++) {
+                if (img[i].length != txt[j].length) {
+                    throw new IllegalArgumentException("image embedding " + i + " has " + img[i].length + " dims, text " + j + " has " + txt[j].length);
+                }
+                float dot = 0;
+                for (int k = 0; k < img[i].length; k++) dot += img[i][k] * txt[j][k];
+                perImage[i][j] = perText[j][i] = scale * dot;
+            }
+        }
+        return new Logits(perImage, perText);
+    }
+
+    /**
+     * Loss and parameter gradients of OpenAI's symmetric contrastive loss for a batch pairing image i with
+     * text i (eval mode: BatchNorm uses running statistics). Gradients carry OpenAI's parameter names.
+     */
+    public ClipBackward.Result contrastiveGradients(float[] pixels, int n, int[][] tokens) {
+        return ClipBackward.contrastive(vision, text, logitScale, pixels, n, tokens);
+    }
+
+    private void split(float[] flat, int m, float[][] out, int start) {
+        int d = config.embedDim();
+        for (int i = 0; i < m; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+    }
+}

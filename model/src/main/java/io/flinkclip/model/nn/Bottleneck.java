@@ -1,0 +1,135 @@
+package io.flinkclip.model.nn;
+
+import io.flinkclip.kernels.Conv;
+import io.flinkclip.kernels.Ops;
+
+/**
+ * CLIP's anti-aliased ResNet Bottleneck: 1×1 → 3×3 → AvgPool(stride) → 1×1 (×4 channels), each conv
+ * followed by eval BatchNorm (ReLU on the first two), and an identity or {@code downsample} branch
+ * (AvgPool(stride) → 1×1 conv → BN) added before the final ReLU. All convolutions have stride 1.
+ */
+public final class Bottleneck {
+    public static final int EXPANSION = 4;
+    public final String name;
+    final int inplanes, planes, stride;
+    final Conv2d conv1, conv2, conv3, downConv;
+    final BatchNorm2d bn1, bn2, bn3, downBn;
+
+    Bottleneck(Params p, String name, int inplanes, int planes, int stride) {
+        this.name = name;
+        this.inplanes = inplanes;
+        this.planes = planes;
+        this.stride = stride;
+        conv1 = new Conv2d(p, name + ".conv1", inplanes, planes, 1, 1, 0);
+        bn1 = new BatchNorm2d(p, name + ".bn1", planes);
+        conv2 = new Conv2d(p, name + ".conv2", planes, planes, 3, 1, 1);
+        bn2 = new BatchNorm2d(p, name + ".bn2", planes);
+        conv3 = new Conv2d(p, name + ".conv3", planes, planes * EXPANSION, 1, 1, 0);
+        bn3 = new BatchNorm2d(p, name + ".bn3", planes * EXPANSION);
+        if (stride > 1 || inplanes != planes * EXPANSION) {
+            downConv = new Conv2d(p, name + ".downsample.0", inplanes, planes * EXPANSION, 1, 1, 0);
+            downBn = new BatchNorm2d(p, name + ".downsample.1", planes * EXPANSION);
+        } else {
+            downConv = null;
+            downBn = null;
+        }
+    }
+
+    /** Activations saved for the backward pass (pre-BN conv outputs and post-ReLU maps). */
+    static final class Cache {
+        int n, h, w;
+        float[] x, c1, a1, c2, a2, pooled, c3, xPooled, dsc, out;
+    }
+
+    /** x [n, inplanes, h, w] → [n, 4·planes, h/stride, w/stride]. */
+    float[] forward(float[] x, int n, int h, int w, Arena arena, Cache cache) {
+        int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
+        float[] a1 = arena.take(n * planes * h * w);
+        conv1.forward(x, n, h, w, a1);
+        float[] c1 = keepCopy(cache, a1, arena);
+        bn1.forward(a1, n, h * w, true);
+        float[] a2 = arena.take(n * planes * h * w);
+        conv2.forward(a1, n, h, w, a2);
+        float[] c2 = keepCopy(cache, a2, arena);
+        bn2.forward(a2, n, h * w, true);
+        float[] pooled = a2;
+        if (stride > 1) {
+            pooled = arena.take(n * planes * oh * ow);
+            Conv.avgPool(a2, n, planes, h, w, stride, pooled);
+        }
+        float[] out = arena.take(n * outC * oh * ow);
+        conv3.forward(pooled, n, oh, ow, out);
+        float[] c3 = keepCopy(cache, out, arena);
+        bn3.forward(out, n, oh * ow, false);
+        float[] identity = x, xPooled = x, dsc = null;
+        if (downConv != null) {
+            if (stride > 1) {
+                xPooled = arena.take(n * inplanes * oh * ow);
+                Conv.avgPool(x, n, inplanes, h, w, stride, xPooled);
+            }
+            identity = arena.take(n * outC * oh * ow);
+            downConv.forward(xPooled, n, oh, ow, identity);
+            dsc = keepCopy(cache, identity, arena);
+            downBn.forward(identity, n, oh * ow, false);
+        }
+        Ops.addInPlace(out, 0, identity, 0, n * outC * oh * ow);
+        Ops.relu(out, 0, n * outC * oh * ow);
+        if (cache != null) {
+            cache.n = n; cache.h = h; cache.w = w;
+            cache.x = x; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.pooled = pooled;
+            cache.c3 = c3; cache.xPooled = xPooled; cache.dsc = dsc; cache.out = out;
+        }
+        return out;
+    }
+
+    /** d(block output) [n, 4·planes, h/stride, w/stride] → d(block input) [n, inplanes, h, w]; accumulates gradients. */
+    float[] backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, h = c.h, w = c.w, oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
+        int outSize = n * outC * oh * ow, inSize = n * inplanes * h * w, midSize = n * planes * h * w;
+        float[] dSum = arena.take(outSize);
+        System.arraycopy(dOut, 0, dSum, 0, outSize);
+        Backprop.relu(c.out, dSum, outSize);
+
+        float[] dx = arena.take(inSize);
+        if (downConv != null) {
+            float[] dDown = arena.take(outSize);
+            System.arraycopy(dSum, 0, dDown, 0, outSize);
+            Backprop.batchNorm(downBn, c.dsc, dDown, n, oh * ow, g);
+            if (stride > 1) {
+                float[] dxPooled = arena.take(n * inplanes * oh * ow);
+                Backprop.conv2d(downConv, c.xPooled, n, oh, ow, dDown, dxPooled, g);
+                Backprop.avgPool(dxPooled, n * inplanes, h, w, stride, dx);
+            } else {
+                Backprop.conv2d(downConv, c.xPooled, n, h, w, dDown, dx, g);
+            }
+        } else {
+            System.arraycopy(dSum, 0, dx, 0, inSize);
+        }
+
+        Backprop.batchNorm(bn3, c.c3, dSum, n, oh * ow, g);
+        float[] dPooled = arena.take(n * planes * oh * ow);
+        Backprop.conv2d(conv3, c.pooled, n, oh, ow, dSum, dPooled, g);
+        float[] dA2 = dPooled;
+        if (stride > 1) {
+            dA2 = arena.take(midSize);
+            Backprop.avgPool(dPooled, n * planes, h, w, stride, dA2);
+        }
+        Backprop.relu(c.a2, dA2, midSize);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * w, g);
+        float[] dA1 = arena.take(midSize);
+        Backprop.conv2d(conv2, c.a1, n, h, w, dA2, dA1, g);
+        Backprop.relu(c.a1, dA1, midSize);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * w, g);
+        float[] dxMain = arena.take(inSize);
+        Backprop.conv2d(conv1, c.x, n, h, w, dA1, dxMain, g);
+        for (int i = 0; i < inSize; i++) dx[i] += dxMain[i];
+        return dx;
+    }
+
+    private static float[] keepCopy(Cache cache, float[] src, Arena arena) {
+        if (cache == null) return null;
+        float[] c = arena.take(src.length);
+        System.arraycopy(src, 0, c, 0, src.length);
+        return c;
+    }
+}

@@ -1,0 +1,138 @@
+package io.flinkclip.model.nn;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.kernels.Conv;
+
+/**
+ * OpenAI's ModifiedResNet: a 3-conv stem (3×3 stride 2, 3×3, 3×3, each BN + ReLU) with AvgPool2d(2), four
+ * Bottleneck stages of widths w, 2w, 4w, 8w (×4 expansion) and strides 1, 2, 2, 2, and attention pooling.
+ */
+public final class ModifiedResNet implements VisionTower {
+    final int width, resolution, embedDim;
+    final Conv2d conv1, conv2, conv3;
+    final BatchNorm2d bn1, bn2, bn3;
+    final Bottleneck[][] layers;
+    final AttentionPool2d attnpool;
+
+    public ModifiedResNet(Params p, ClipConfig cfg) {
+        width = cfg.visionWidth();
+        resolution = cfg.imageResolution();
+        embedDim = cfg.embedDim();
+        if (width % 2 != 0 || resolution % 32 != 0) {
+            throw new ClipFormatException("ResNet width " + width + " must be even and resolution " + resolution + " a multiple of 32");
+        }
+        conv1 = new Conv2d(p, "visual.conv1", 3, width / 2, 3, 2, 1);
+        bn1 = new BatchNorm2d(p, "visual.bn1", width / 2);
+        conv2 = new Conv2d(p, "visual.conv2", width / 2, width / 2, 3, 1, 1);
+        bn2 = new BatchNorm2d(p, "visual.bn2", width / 2);
+        conv3 = new Conv2d(p, "visual.conv3", width / 2, width, 3, 1, 1);
+        bn3 = new BatchNorm2d(p, "visual.bn3", width);
+        int[] blocks = cfg.visionLayers();
+        if (blocks.length != 4) throw new ClipFormatException("ResNet needs 4 stages, config has " + blocks.length);
+        layers = new Bottleneck[4][];
+        int inplanes = width;
+        for (int l = 0; l < 4; l++) {
+            int planes = width << l;
+            layers[l] = new Bottleneck[blocks[l]];
+            for (int b = 0; b < blocks[l]; b++) {
+                layers[l][b] = new Bottleneck(p, "visual.layer" + (l + 1) + "." + b, inplanes, planes, b == 0 && l > 0 ? 2 : 1);
+                inplanes = planes * Bottleneck.EXPANSION;
+            }
+        }
+        attnpool = new AttentionPool2d(p, "visual.attnpool", resolution / 32, width * 32, cfg.visionHeads(), embedDim);
+    }
+
+    static final class Cache {
+        int n;
+        float[] pixels, c1, a1, c2, a2, c3, a3, stem;
+        Bottleneck.Cache[][] blocks;
+        AttentionPool2d.Cache pool;
+    }
+
+    @Override
+    public float[] forward(float[] pixels, int n, Arena arena, Trace trace) { return forward(pixels, n, arena, trace, null); }
+
+    float[] forward(float[] pixels, int n, Arena arena, Trace trace, Cache cache) {
+        int h = conv1.outSize(resolution), half = width / 2;
+        float[] a1 = arena.take(n * half * h * h);
+        conv1.forward(pixels, n, resolution, resolution, a1);
+        float[] c1 = copyIf(cache, a1, arena);
+        bn1.forward(a1, n, h * h, true);
+        float[] a2 = arena.take(n * half * h * h);
+        conv2.forward(a1, n, h, h, a2);
+        float[] c2 = copyIf(cache, a2, arena);
+        bn2.forward(a2, n, h * h, true);
+        float[] a3 = arena.take(n * width * h * h);
+        conv3.forward(a2, n, h, h, a3);
+        float[] c3 = copyIf(cache, a3, arena);
+        bn3.forward(a3, n, h * h, true);
+        int s = h / 2;
+        float[] x = arena.take(n * width * s * s);
+        Conv.avgPool(a3, n, width, h, h, 2, x);
+        if (trace != null) trace.put("visual.avgpool", x, 0, n, width, s, s);
+        if (cache != null) {
+            cache.n = n; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.c3 = c3; cache.a3 = a3; cache.stem = x;
+            cache.blocks = new Bottleneck.Cache[4][];
+        }
+        int channels = width;
+        for (int l = 0; l < 4; l++) {
+            if (cache != null) cache.blocks[l] = new Bottleneck.Cache[layers[l].length];
+            for (int b = 0; b < layers[l].length; b++) {
+                Bottleneck block = layers[l][b];
+                Bottleneck.Cache bc = cache == null ? null : (cache.blocks[l][b] = new Bottleneck.Cache());
+                x = block.forward(x, n, s, s, arena, bc);
+                s /= block.stride;
+                channels = block.planes * Bottleneck.EXPANSION;
+            }
+            if (trace != null) trace.put("visual.layer" + (l + 1), x, 0, n, channels, s, s);
+        }
+        AttentionPool2d.Cache pc = cache == null ? null : (cache.pool = new AttentionPool2d.Cache());
+        float[] out = attnpool.forward(x, n, arena, pc);
+        if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
+        return out;
+    }
+
+    /** Forward keeping every activation the backward pass needs. */
+    Cache forwardTrain(float[] pixels, int n, Arena arena, float[][] out) {
+        Cache c = new Cache();
+        c.pixels = pixels;
+        out[0] = forward(pixels, n, arena, null, c);
+        return c;
+    }
+
+    /** Accumulates parameter gradients from dOut = d loss / d features [n, embedDim]. */
+    void backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, half = width / 2, h = conv1.outSize(resolution);
+        float[] dx = attnpool.backward(c.pool, dOut, arena, g);
+        for (int l = 3; l >= 0; l--) {
+            for (int b = layers[l].length - 1; b >= 0; b--) dx = layers[l][b].backward(c.blocks[l][b], dx, arena, g);
+        }
+        float[] dA3 = arena.take(n * width * h * h);
+        Backprop.avgPool(dx, n * width, h, h, 2, dA3);
+        Backprop.relu(c.a3, dA3, dA3.length);
+        Backprop.batchNorm(bn3, c.c3, dA3, n, h * h, g);
+        float[] dA2 = arena.take(n * half * h * h);
+        Backprop.conv2d(conv3, c.a2, n, h, h, dA3, dA2, g);
+        Backprop.relu(c.a2, dA2, dA2.length);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * h, g);
+        float[] dA1 = arena.take(n * half * h * h);
+        Backprop.conv2d(conv2, c.a1, n, h, h, dA2, dA1, g);
+        Backprop.relu(c.a1, dA1, dA1.length);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * h, g);
+        Backprop.conv2d(conv1, c.pixels, n, resolution, resolution, dA1, null, g);
+    }
+
+    private static float[] copyIf(Cache cache, float[] src, Arena arena) {
+        if (cache == null) return null;
+        float[] c = arena.take(src.length);
+        System.arraycopy(src, 0, c, 0, src.length);
+        return c;
+    }
+
+    @Override
+    public int resolution() { return resolution; }
+
+    @Override
+    public int embedDim() { return embedDim; }
+}

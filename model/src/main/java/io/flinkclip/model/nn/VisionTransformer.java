@@ -1,0 +1,124 @@
+package io.flinkclip.model.nn;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.kernels.Conv;
+import io.flinkclip.kernels.Gemm;
+
+/**
+ * OpenAI's VisionTransformer: patchify conv (no bias) → [class token; patches] + positional embedding →
+ * ln_pre → transformer → ln_post on the class token → {@code x @ visual.proj}.
+ */
+public final class VisionTransformer implements VisionTower {
+    final int width, patch, resolution, grid, tokens, embedDim;
+    final float[] conv1, classEmbedding, positionalEmbedding, proj;
+    final LayerNorm lnPre, lnPost;
+    final Conv2d conv1Layer;
+    final Transformer transformer;
+
+    public VisionTransformer(Params p, ClipConfig cfg) {
+        width = cfg.visionWidth();
+        patch = cfg.visionPatchSize();
+        resolution = cfg.imageResolution();
+        grid = resolution / patch;
+        tokens = grid * grid + 1;
+        embedDim = cfg.embedDim();
+        conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
+        conv1 = conv1Layer.weight;
+        classEmbedding = p.get("visual.class_embedding", width);
+        positionalEmbedding = p.get("visual.positional_embedding", tokens, width);
+        lnPre = new LayerNorm(p, "visual.ln_pre", width);
+        transformer = new Transformer(p, "visual.transformer", width, cfg.visionLayers()[0], cfg.visionHeads());
+        lnPost = new LayerNorm(p, "visual.ln_post", width);
+        proj = p.get("visual.proj", width, embedDim);
+    }
+
+    /** Saved activations for the backward pass. */
+    static final class Cache {
+        int n;
+        float[] pixels, embedded, cls, post;
+        ResidualAttentionBlock.Acts[] blocks;
+    }
+
+    @Override
+    public float[] forward(float[] pixels, int n, Arena arena, Trace trace) { return forward(pixels, n, arena, trace, null); }
+
+    float[] forward(float[] pixels, int n, Arena arena, Trace trace, Cache cache) {
+        int gg = grid * grid, w = width;
+        float[] patches = arena.take(n * w * gg);
+        Conv.conv2d(pixels, n, 3, resolution, resolution, conv1, null, w, patch, patch, patch, 0, patches);
+        if (trace != null) trace.put("visual.conv1", patches, 0, n, w, grid, grid);
+
+        // [n, w, g·g] channel-major conv output → token-major [n, 1 + g·g, w], plus the positional embedding
+        float[] x = arena.take(n * tokens * w);
+        for (int b = 0; b < n; b++) {
+            int base = b * tokens * w;
+            for (int c = 0; c < w; c++) x[base + c] = classEmbedding[c] + positionalEmbedding[c];
+            for (int s = 0; s < gg; s++) {
+                int t = base + (1 + s) * w, pos = (1 + s) * w, src = b * w * gg + s;
+                for (int c = 0; c < w; c++) x[t + c] = patches[src + c * gg] + positionalEmbedding[pos + c];
+            }
+        }
+        float[] h = arena.take(n * tokens * w);
+        lnPre.forward(x, 0, h, 0, n * tokens);
+        if (trace != null) trace.put("visual.ln_pre", h, 0, n, tokens, w);
+
+        ResidualAttentionBlock.Acts[] acts = transformer.forward(h, n, tokens, false, arena, trace, cache != null);
+
+        float[] cls = arena.take(n * w);
+        for (int b = 0; b < n; b++) System.arraycopy(h, b * tokens * w, cls, b * w, w);
+        float[] post = arena.take(n * w);
+        lnPost.forward(cls, 0, post, 0, n);
+        if (trace != null) trace.put("visual.ln_post", post, 0, n, w);
+
+        float[] out = new float[n * embedDim];
+        Gemm.nn(post, 0, proj, 0, out, 0, n, embedDim, w, false);
+        if (cache != null) {
+            cache.n = n;
+            cache.embedded = x;
+            cache.cls = cls;
+            cache.post = post;
+            cache.blocks = acts;
+        }
+        return out;
+    }
+
+    /** Forward keeping every activation the backward pass needs. */
+    Cache forwardTrain(float[] pixels, int n, Arena arena, float[][] out) {
+        Cache c = new Cache();
+        c.pixels = pixels;
+        out[0] = forward(pixels, n, arena, null, c);
+        return c;
+    }
+
+    /** Accumulates parameter gradients from dOut = d loss / d features [n, embedDim]. */
+    void backward(Cache c, float[] dOut, Arena arena, Gradients g) {
+        int n = c.n, w = width, gg = grid * grid;
+        Gemm.tn(c.post, 0, dOut, 0, g.of("visual.proj", w, embedDim), 0, w, embedDim, n, true);
+        float[] dPost = arena.take(n * w);
+        Gemm.nt(dOut, 0, proj, 0, null, dPost, 0, n, w, embedDim, false);
+        float[] dh = arena.take(n * tokens * w); // zero except the class tokens
+        float[] dCls = arena.take(n * w);
+        Backprop.layerNorm(lnPost, c.cls, 0, dPost, 0, dCls, 0, n, false, g);
+        for (int b = 0; b < n; b++) System.arraycopy(dCls, b * w, dh, b * tokens * w, w);
+        transformer.backward(dh, n, tokens, false, c.blocks, arena, g);
+        float[] dx = arena.take(n * tokens * w);
+        Backprop.layerNorm(lnPre, c.embedded, 0, dh, 0, dx, 0, n * tokens, false, g);
+        float[] gCls = g.of("visual.class_embedding", w), gPos = g.of("visual.positional_embedding", tokens, w);
+        float[] dPatches = arena.take(n * w * gg);
+        for (int b = 0; b < n; b++) {
+            int base = b * tokens * w;
+            for (int i = 0; i < tokens * w; i++) gPos[i] += dx[base + i];
+            for (int ch = 0; ch < w; ch++) gCls[ch] += dx[base + ch];
+            for (int s = 0; s < gg; s++) {
+                for (int ch = 0; ch < w; ch++) dPatches[b * w * gg + ch * gg + s] = dx[base + (1 + s) * w + ch];
+            }
+        }
+        Backprop.conv2d(conv1Layer, c.pixels, n, resolution, resolution, dPatches, null, g);
+    }
+
+    @Override
+    public int resolution() { return resolution; }
+
+    @Override
+    public int embedDim() { return embedDim; }
+}
