@@ -1,0 +1,177 @@
+package io.flinkclip.kernels.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * NVIDIA backend: the kernels of {@code clip_kernels.h} compiled by nvcc at build time into
+ * {@code clip_kernels.fatbin} (SASS for sm_80 and sm_90 plus PTX, so newer GPUs JIT it), launched through the
+ * driver API, and GEMMs through the system's cuBLAS. All calls go through the FFM API. Work is issued on the
+ * context's default stream in order; {@link #download} synchronises.
+ */
+public final class CudaDevice extends KernelDevice {
+    private static final Logger LOG = Logger.getLogger(CudaDevice.class.getName());
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+    private final CudaDriver cu;
+    private final MemorySegment context;
+    private final MemorySegment module;
+    private final Cublas cublas;
+    private final String description;
+    private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
+
+    private CudaDevice(CudaDriver cu, int ordinal) {
+        this.cu = cu;
+        cu.init();
+        int count = cu.deviceCount();
+        if (ordinal >= count) throw new DeviceException("CUDA device " + ordinal + " not found (" + count + " devices)");
+        int dev = cu.device(ordinal);
+        context = cu.primaryContext(dev);
+        module = cu.loadModule(KernelSource.bytes("clip_kernels.fatbin"));
+        StringBuilder why = new StringBuilder();
+        cublas = Boolean.getBoolean("clip.cuda.noCublas") ? null : Cublas.load(why);
+        if (cublas == null && !Boolean.getBoolean("clip.cuda.noCublas")) LOG.warning("cuBLAS unavailable, using our GEMM kernel: " + why);
+        description = "cuda:" + ordinal + " " + cu.deviceName(dev) + (cublas == null ? "" : " (cuBLAS)");
+    }
+
+    public static CudaDevice open(int ordinal) {
+        return new CudaDevice(new CudaDriver(System.getProperty("clip.cuda.library", "libcuda.so.1")), ordinal);
+    }
+
+    @Override
+    public String describe() { return description; }
+
+    private final class CuBuffer implements DeviceBuffer {
+        final CudaDevice owner = CudaDevice.this;
+        final long ptr;
+        final long length;
+        boolean freed;
+
+        CuBuffer(long ptr, long length) { this.ptr = ptr; this.length = length; }
+
+        @Override
+        public long length() { return length; }
+
+        @Override
+        public synchronized void close() {
+            if (!freed) { freed = true; cu.free(ptr); }
+        }
+    }
+
+    private CuBuffer cuda(DeviceBuffer b) {
+        if (!(b instanceof CuBuffer c) || c.owner != this) throw new IllegalArgumentException("buffer does not belong to " + description);
+        if (c.freed) throw new IllegalStateException("buffer was already freed");
+        return c;
+    }
+
+    @Override
+    public DeviceBuffer allocate(long elements) {
+        cu.setCurrent(context);
+        long ptr = cu.alloc(Math.max(4, elements * 4));
+        cu.memsetD32(ptr, 0, Math.max(1, elements));
+        return new CuBuffer(ptr, elements);
+    }
+
+    @Override
+    public DeviceBuffer upload(float[] data) {
+        DeviceBuffer b = allocate(data.length);
+        write(b, 0, data, 0, data.length);
+        return b;
+    }
+
+    @Override
+    public DeviceBuffer uploadInts(int[] data) {
+        DeviceBuffer b = allocate(data.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate((long) data.length * 4 + 4);
+            MemorySegment.copy(data, 0, host, ValueLayout.JAVA_INT, 0, data.length);
+            cu.copyToDevice(cuda(b).ptr, host, data.length * 4L);
+        }
+        return b;
+    }
+
+    @Override
+    public void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int len) {
+        check(dst, dstOff, len);
+        cu.setCurrent(context);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(len * 4L + 4);
+            MemorySegment.copy(src, srcOff, host, F32, 0, len);
+            cu.copyToDevice(cuda(dst).ptr + dstOff * 4, host, len * 4L);
+        }
+    }
+
+    @Override
+    public void download(DeviceBuffer src, long srcOff, float[] dst, int dstOff, int len) {
+        check(src, srcOff, len);
+        cu.setCurrent(context);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(len * 4L + 4);
+            cu.copyToHost(host, cuda(src).ptr + srcOff * 4, len * 4L);
+            MemorySegment.copy(host, F32, 0, dst, dstOff, len);
+        }
+    }
+
+    private static void check(DeviceBuffer b, long off, int len) {
+        if (off < 0 || len < 0 || off + len > b.length()) {
+            throw new IndexOutOfBoundsException("range [" + off + ", " + (off + len) + ") outside a buffer of " + b.length());
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        cu.setCurrent(context);
+        cu.synchronize();
+    }
+
+    @Override
+    public void gemm(int m, int n, int k, DeviceBuffer a, int aOff, int ars, int acs, DeviceBuffer b, int bOff, int brs, int bcs,
+                     DeviceBuffer bias, int biasOff, DeviceBuffer c, int cOff, int ldc, float beta) {
+        if (m == 0 || n == 0) return;
+        boolean biasOk = bias == null || ldc == n;
+        if (cublas != null && biasOk) {
+            cu.setCurrent(context);
+            if (cublas.gemm(m, n, k, cuda(a).ptr + aOff * 4L, ars, acs, cuda(b).ptr + bOff * 4L, brs, bcs, cuda(c).ptr + cOff * 4L, ldc, beta)) {
+                if (bias != null) {
+                    // add_row_vector takes (y, yOff, v, vOff): the bias offset rides on the element offset.
+                    addRowVector(m, n, c, cOff, bias, biasOff);
+                }
+                return;
+            }
+        }
+        super.gemm(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, bias, biasOff, c, cOff, ldc, beta);
+    }
+
+    @Override
+    protected void launch(String name, int[] global, int[] local, Object... args) {
+        cu.setCurrent(context);
+        MemorySegment fn = functions.computeIfAbsent(name, n -> cu.function(module, n));
+        int[] grid = {1, 1, 1}, block = {1, 1, 1};
+        for (int i = 0; i < global.length; i++) {
+            block[i] = local[i];
+            grid[i] = Math.max(1, (global[i] + local[i] - 1) / local[i]);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(ValueLayout.ADDRESS, args.length);
+            for (int i = 0; i < args.length; i++) {
+                MemorySegment v;
+                switch (args[i]) {
+                    case DeviceBuffer b -> v = a.allocateFrom(ValueLayout.JAVA_LONG, cuda(b).ptr);
+                    case Integer x -> v = a.allocateFrom(ValueLayout.JAVA_INT, x);
+                    case Float x -> v = a.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+                    default -> throw new IllegalArgumentException("unsupported kernel argument " + args[i]);
+                }
+                params.setAtIndex(ValueLayout.ADDRESS, i, v);
+            }
+            cu.launch(fn, grid, block, params, name);
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronize();
+    }
+}

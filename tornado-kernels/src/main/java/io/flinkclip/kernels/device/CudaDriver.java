@@ -1,0 +1,183 @@
+package io.flinkclip.kernels.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The CUDA driver API functions flink-clip uses, bound with the Foreign Function & Memory API (no JNI code).
+ * The library is {@code libcuda.so.1} from the system's loader path, or the file named by
+ * {@code -Dclip.cuda.library} (tests point it at a mock). Every call's CUresult is checked; failures become
+ * a {@link DeviceException} naming the call and the CUDA error.
+ */
+final class CudaDriver {
+    static final int CUDA_SUCCESS = 0;
+    static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
+
+    private final MethodHandle cuInit, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDevicePrimaryCtxRetain, cuCtxSetCurrent,
+            cuModuleLoadData, cuModuleGetFunction, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32, cuLaunchKernel,
+            cuCtxSynchronize, cuGetErrorName;
+    final String library;
+
+    CudaDriver(String library) {
+        this.library = library;
+        SymbolLookup lib;
+        try {
+            lib = library.contains("/") ? SymbolLookup.libraryLookup(java.nio.file.Path.of(library), Arena.global())
+                    : SymbolLookup.libraryLookup(library, Arena.global());
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException("CUDA driver library " + library + " could not be loaded (no NVIDIA driver installed?)", e);
+        }
+        Linker l = Linker.nativeLinker();
+        cuInit = bind(l, lib, "cuInit", JAVA_INT);
+        cuDeviceGetCount = bind(l, lib, "cuDeviceGetCount", ADDRESS);
+        cuDeviceGet = bind(l, lib, "cuDeviceGet", ADDRESS, JAVA_INT);
+        cuDeviceGetName = bind(l, lib, "cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT);
+        cuDevicePrimaryCtxRetain = bind(l, lib, "cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT);
+        cuCtxSetCurrent = bind(l, lib, "cuCtxSetCurrent", ADDRESS);
+        cuModuleLoadData = bind(l, lib, "cuModuleLoadData", ADDRESS, ADDRESS);
+        cuModuleGetFunction = bind(l, lib, "cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
+        cuMemAlloc = bind(l, lib, "cuMemAlloc_v2", ADDRESS, JAVA_LONG);
+        cuMemFree = bind(l, lib, "cuMemFree_v2", JAVA_LONG);
+        cuMemcpyHtoD = bind(l, lib, "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
+        cuMemcpyDtoH = bind(l, lib, "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
+        cuMemsetD32 = bind(l, lib, "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG);
+        cuLaunchKernel = bind(l, lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS);
+        cuCtxSynchronize = bind(l, lib, "cuCtxSynchronize");
+        cuGetErrorName = bind(l, lib, "cuGetErrorName", JAVA_INT, ADDRESS);
+    }
+
+    private static MethodHandle bind(Linker l, SymbolLookup lib, String name, ValueLayout... args) {
+        MemorySegment sym = lib.find(name).orElseThrow(() -> new DeviceException("CUDA driver library lacks " + name + " (driver too old?)"));
+        return l.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, args));
+    }
+
+    String errorName(int code) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            int rc = (int) cuGetErrorName.invokeExact(code, p);
+            if (rc != CUDA_SUCCESS) return "CUDA error " + code;
+            return p.get(ADDRESS, 0).reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            return "CUDA error " + code;
+        }
+    }
+
+    void check(int rc, String call) {
+        if (rc == CUDA_SUCCESS) return;
+        String what = errorName(rc);
+        if (rc == CUDA_ERROR_OUT_OF_MEMORY) throw new DeviceException("out of device memory (" + call + ": " + what + ")");
+        throw new DeviceException("CUDA " + call + " failed: " + what + " (" + rc + ")");
+    }
+
+    void init() { call("cuInit", () -> (int) cuInit.invokeExact(0)); }
+
+    int deviceCount() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocate(JAVA_INT);
+            call("cuDeviceGetCount", () -> (int) cuDeviceGetCount.invokeExact(n));
+            return n.get(JAVA_INT, 0);
+        }
+    }
+
+    int device(int ordinal) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = a.allocate(JAVA_INT);
+            call("cuDeviceGet", () -> (int) cuDeviceGet.invokeExact(d, ordinal));
+            return d.get(JAVA_INT, 0);
+        }
+    }
+
+    String deviceName(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(256);
+            call("cuDeviceGetName", () -> (int) cuDeviceGetName.invokeExact(buf, 256, dev));
+            return buf.getString(0);
+        }
+    }
+
+    /** Retains the primary context of {@code dev} and makes it current on the calling thread. */
+    MemorySegment primaryContext(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ctx = a.allocate(ADDRESS);
+            call("cuDevicePrimaryCtxRetain", () -> (int) cuDevicePrimaryCtxRetain.invokeExact(ctx, dev));
+            MemorySegment c = ctx.get(ADDRESS, 0);
+            setCurrent(c);
+            return c;
+        }
+    }
+
+    void setCurrent(MemorySegment ctx) { call("cuCtxSetCurrent", () -> (int) cuCtxSetCurrent.invokeExact(ctx)); }
+
+    MemorySegment loadModule(byte[] image) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment img = a.allocate(image.length + 1L);
+            MemorySegment.copy(image, 0, img, ValueLayout.JAVA_BYTE, 0, image.length);
+            MemorySegment mod = a.allocate(ADDRESS);
+            call("cuModuleLoadData", () -> (int) cuModuleLoadData.invokeExact(mod, img));
+            return mod.get(ADDRESS, 0);
+        }
+    }
+
+    MemorySegment function(MemorySegment module, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fn = a.allocate(ADDRESS);
+            MemorySegment cname = a.allocateFrom(name);
+            call("cuModuleGetFunction(" + name + ")", () -> (int) cuModuleGetFunction.invokeExact(fn, module, cname));
+            return fn.get(ADDRESS, 0);
+        }
+    }
+
+    long alloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_LONG);
+            call("cuMemAlloc(" + bytes + " bytes)", () -> (int) cuMemAlloc.invokeExact(p, bytes));
+            return p.get(JAVA_LONG, 0);
+        }
+    }
+
+    void free(long ptr) { call("cuMemFree", () -> (int) cuMemFree.invokeExact(ptr)); }
+
+    void copyToDevice(long dst, MemorySegment src, long bytes) {
+        call("cuMemcpyHtoD", () -> (int) cuMemcpyHtoD.invokeExact(dst, src, bytes));
+    }
+
+    void copyToHost(MemorySegment dst, long src, long bytes) {
+        call("cuMemcpyDtoH", () -> (int) cuMemcpyDtoH.invokeExact(dst, src, bytes));
+    }
+
+    void memsetD32(long dst, int value, long count) {
+        call("cuMemsetD32", () -> (int) cuMemsetD32.invokeExact(dst, value, count));
+    }
+
+    void launch(MemorySegment fn, int[] grid, int[] block, MemorySegment params, String name) {
+        call("cuLaunchKernel(" + name + ")", () -> (int) cuLaunchKernel.invokeExact(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+                0, MemorySegment.NULL, params, MemorySegment.NULL));
+    }
+
+    void synchronize() { call("cuCtxSynchronize", () -> (int) cuCtxSynchronize.invokeExact()); }
+
+    @FunctionalInterface
+    private interface Call { int run() throws Throwable; }
+
+    private void call(String name, Call c) {
+        int rc;
+        try {
+            rc = c.run();
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new DeviceException("CUDA " + name + " could not be called: " + t, t);
+        }
+        check(rc, name);
+    }
+}

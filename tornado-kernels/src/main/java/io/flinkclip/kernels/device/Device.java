@@ -1,0 +1,114 @@
+package io.flinkclip.kernels.device;
+
+/**
+ * The small device interface every backend implements (CPU, OpenCL, CUDA; a TornadoVM backend would be a
+ * fourth). Buffers hold 4-byte elements; every offset and size below counts elements, not bytes. Operations
+ * are enqueued in order on the device's one stream/queue; {@link #download} synchronises.
+ * The typed operations mirror the CPU kernels in {@code io.flinkclip.kernels} one to one.
+ */
+public interface Device extends AutoCloseable {
+    /** e.g. "opencl:0:0 pthread-skylake-avx512 (PoCL)" */
+    String describe();
+
+    /** Zero-filled buffer of {@code elements} floats/ints. */
+    DeviceBuffer allocate(long elements);
+
+    DeviceBuffer upload(float[] data);
+
+    DeviceBuffer uploadInts(int[] data);
+
+    void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int len);
+
+    void download(DeviceBuffer src, long srcOff, float[] dst, int dstOff, int len);
+
+    default float[] download(DeviceBuffer src) {
+        float[] out = new float[Math.toIntExact(src.length())];
+        download(src, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** Blocks until all enqueued work has finished. */
+    void synchronize();
+
+    /**
+     * C(i,j) = beta·C(i,j) + Σ_p A(i,p)·B(p,j) (+ bias[j]) where X(r,c) = X[off + r·rs + c·cs]; {@code bias} may be null.
+     */
+    void gemm(int m, int n, int k, DeviceBuffer a, int aOff, int ars, int acs, DeviceBuffer b, int bOff, int brs, int bcs,
+              DeviceBuffer bias, int biasOff, DeviceBuffer c, int cOff, int ldc, float beta);
+
+    /** C[M,N] = A[M,K]·B[N,K]ᵀ (+ bias): the nn.Linear product. */
+    default void gemmNT(int m, int n, int k, DeviceBuffer a, int aOff, DeviceBuffer b, int bOff, DeviceBuffer bias, DeviceBuffer c, int cOff, boolean accumulate) {
+        gemm(m, n, k, a, aOff, k, 1, b, bOff, 1, k, bias, 0, c, cOff, n, accumulate ? 1f : 0f);
+    }
+
+    /** C[M,N] = A[M,K]·B[K,N]. */
+    default void gemmNN(int m, int n, int k, DeviceBuffer a, int aOff, DeviceBuffer b, int bOff, DeviceBuffer c, int cOff, boolean accumulate) {
+        gemm(m, n, k, a, aOff, k, 1, b, bOff, n, 1, null, 0, c, cOff, n, accumulate ? 1f : 0f);
+    }
+
+    /** C[M,N] = A[K,M]ᵀ·B[K,N] (weight gradients). */
+    default void gemmTN(int m, int n, int k, DeviceBuffer a, int aOff, DeviceBuffer b, int bOff, DeviceBuffer c, int cOff, boolean accumulate) {
+        gemm(m, n, k, a, aOff, 1, m, b, bOff, n, 1, null, 0, c, cOff, n, accumulate ? 1f : 0f);
+    }
+
+    /** LayerNorm of rows; when {@code stats} is non-null it receives (mean, 1/std) per row for the backward pass. */
+    void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                   float eps, DeviceBuffer stats);
+
+    /** dx += LayerNorm backward (gain/bias gradients: {@link #columnSum} of dy·x̂ and dy). */
+    void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
+                           DeviceBuffer dx, int dxOff);
+
+    /** out[c] += Σ_r in[r, c]. */
+    void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff);
+
+    void quickGelu(int n, DeviceBuffer x, int off);
+
+    void quickGeluBackward(int n, DeviceBuffer x, int xOff, DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff);
+
+    void relu(int n, DeviceBuffer x, int off);
+
+    /** y += alpha·x */
+    void axpy(int n, float alpha, DeviceBuffer x, int xOff, DeviceBuffer y, int yOff);
+
+    /** y[r, :] += v[:] for each of {@code rows} rows. */
+    void addRowVector(int rows, int cols, DeviceBuffer y, int yOff, DeviceBuffer v, int vOff);
+
+    /** Multi-head attention over packed [q|k|v] rows (width 3·dim) → out [batch·seq, dim]. */
+    void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff);
+
+    void softmaxRows(int rows, int cols, DeviceBuffer x, int off);
+
+    /** NCHW convolution without bias (CLIP's convolutions have none), via im2col and GEMM; scratch is managed internally. */
+    void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    void avgPool(int nc, int h, int w, int k, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** Eval-mode BatchNorm in place (+ ReLU). */
+    void batchNorm(int n, int c, int hw, DeviceBuffer x, int xOff, DeviceBuffer mean, DeviceBuffer var, DeviceBuffer gamma,
+                   DeviceBuffer beta, float eps, boolean relu);
+
+    /** out[t, :] = table[tokens[t], :] */
+    void embeddingGather(int n, int width, DeviceBuffer tokens, DeviceBuffer table, DeviceBuffer out, int outOff);
+
+    /** out[r, :] = x[rowIndex[r], :] */
+    void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** One AdamW step (decoupled weight decay) for {@code n} parameters at (1-based) step {@code t}. */
+    void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
+               float weightDecay, int t);
+
+    /**
+     * Symmetric contrastive loss of scaled logits [n, n] with targets on the diagonal; writes dLoss/dLogits and returns the loss.
+     */
+    float contrastiveLoss(int n, DeviceBuffer logits, DeviceBuffer dLogits);
+
+    /** float32 → bfloat16 (round to nearest even), two values packed per 4-byte element of {@code out}. */
+    void toBf16(int n, DeviceBuffer x, DeviceBuffer out);
+
+    void fromBf16(int n, DeviceBuffer in, DeviceBuffer y);
+
+    @Override
+    void close();
+}

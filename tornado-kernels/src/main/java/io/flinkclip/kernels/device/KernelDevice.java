@@ -1,0 +1,136 @@
+package io.flinkclip.kernels.device;
+
+/**
+ * Shared implementation of the typed operations for backends that run the kernels of {@code clip_kernels.h}
+ * (OpenCL and CUDA): each operation is one or a few launches. Subclasses supply memory management and
+ * {@link #launch}; a backend may override an operation with a vendor library (cuBLAS for GEMM).
+ */
+abstract class KernelDevice implements Device {
+    static final int BLOCK = 128;
+    static final int TILE = 16;
+
+    /**
+     * Launches {@code kernel} over a 1-D or 2-D grid. {@code global} is the number of work-items per dimension
+     * (rounded up here to a multiple of {@code local}); {@code args} are DeviceBuffer, Integer or Float.
+     */
+    protected abstract void launch(String kernel, int[] global, int[] local, Object... args);
+
+    private void launch1(String kernel, int n, Object... args) {
+        if (n > 0) launch(kernel, new int[] {n}, new int[] {BLOCK}, args);
+    }
+
+    @Override
+    public void gemm(int m, int n, int k, DeviceBuffer a, int aOff, int ars, int acs, DeviceBuffer b, int bOff, int brs, int bcs,
+                     DeviceBuffer bias, int biasOff, DeviceBuffer c, int cOff, int ldc, float beta) {
+        if (m == 0 || n == 0) return;
+        launch("gemm_strided", new int[] {n, m}, new int[] {TILE, TILE}, m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs,
+                bias == null ? a : bias, biasOff, bias == null ? 0 : 1, c, cOff, ldc, beta);
+    }
+
+    @Override
+    public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                          float eps, DeviceBuffer stats) {
+        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, 0, stats == null ? 0 : 1);
+    }
+
+    @Override
+    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy,
+                                  int dyOff, DeviceBuffer dx, int dxOff) {
+        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, 0, dy, dyOff, dx, dxOff);
+    }
+
+    @Override
+    public void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff) {
+        launch1("column_sum", cols, rows, cols, in, inOff, out, outOff);
+    }
+
+    @Override
+    public void quickGelu(int n, DeviceBuffer x, int off) { launch1("quick_gelu", n, n, x, off); }
+
+    @Override
+    public void quickGeluBackward(int n, DeviceBuffer x, int xOff, DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
+        launch1("quick_gelu_backward", n, n, x, xOff, dy, dyOff, dx, dxOff);
+    }
+
+    @Override
+    public void relu(int n, DeviceBuffer x, int off) { launch1("relu", n, n, x, off); }
+
+    @Override
+    public void axpy(int n, float alpha, DeviceBuffer x, int xOff, DeviceBuffer y, int yOff) {
+        launch1("axpy", n, n, alpha, x, xOff, y, yOff);
+    }
+
+    @Override
+    public void addRowVector(int rows, int cols, DeviceBuffer y, int yOff, DeviceBuffer v, int vOff) {
+        launch1("add_row_vector", rows * cols, rows, cols, y, yOff, v, vOff);
+    }
+
+    @Override
+    public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
+        launch("attention", new int[] {seq, batch * heads}, new int[] {1, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
+    }
+
+    @Override
+    public void softmaxRows(int rows, int cols, DeviceBuffer x, int off) { launch1("softmax_rows", rows, rows, cols, x, off); }
+
+    @Override
+    public void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                       DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        int spatial = n * oh * ow, rows = c * kh * kw;
+        try (DeviceBuffer cols = allocate((long) rows * spatial); DeviceBuffer tmp = allocate((long) outC * spatial)) {
+            launch1("im2col", rows * spatial, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, cols, 0);
+            gemmNN(outC, spatial, rows, weight, 0, cols, 0, tmp, 0, false);
+            launch1("cnhw_to_nchw", outC * spatial, n, outC, oh * ow, tmp, 0, out, outOff);
+            synchronize(); // scratch is freed on return
+        }
+    }
+
+    @Override
+    public void avgPool(int nc, int h, int w, int k, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("avg_pool", nc * (h / k) * (w / k), nc, h, w, k, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void batchNorm(int n, int c, int hw, DeviceBuffer x, int xOff, DeviceBuffer mean, DeviceBuffer var, DeviceBuffer gamma,
+                          DeviceBuffer beta, float eps, boolean relu) {
+        launch1("batch_norm", n * c * hw, n, c, hw, x, xOff, mean, var, gamma, beta, eps, relu ? 1 : 0);
+    }
+
+    @Override
+    public void embeddingGather(int n, int width, DeviceBuffer tokens, DeviceBuffer table, DeviceBuffer out, int outOff) {
+        launch1("embedding_gather", n * width, n, width, tokens, table, out, outOff);
+    }
+
+    @Override
+    public void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("gather_rows", rows * width, rows, width, rowIndex, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
+                      float weightDecay, int t) {
+        float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
+        launch1("adamw", n, n, p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+    }
+
+    @Override
+    public float contrastiveLoss(int n, DeviceBuffer logits, DeviceBuffer dLogits) {
+        try (DeviceBuffer losses = allocate(2L * n)) {
+            launch1("contrastive_loss", n, n, logits, losses, dLogits);
+            launch1("contrastive_loss_columns", n, n, logits, losses, n, dLogits);
+            float[] l = download(losses);
+            double s = 0;
+            for (float v : l) s += v;
+            return (float) (s / (2.0 * n));
+        }
+    }
+
+    @Override
+    public void toBf16(int n, DeviceBuffer x, DeviceBuffer out) { launch1("f32_to_bf16", n, n, x, out); }
+
+    @Override
+    public void fromBf16(int n, DeviceBuffer in, DeviceBuffer y) { launch1("bf16_to_f32", n, n, in, y); }
+
+    static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+}

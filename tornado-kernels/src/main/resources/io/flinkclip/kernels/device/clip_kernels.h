@@ -1,0 +1,282 @@
+/*
+ * Every device kernel of flink-clip, written once. A prelude (prelude_opencl.h or prelude_cuda.h) maps the
+ * few dialect macros (KERNEL, GLOBAL, SHARED, GLOBAL_ID, …) to OpenCL C 1.2 or CUDA C++. Buffers are flat
+ * float arrays addressed with explicit element offsets, mirroring the CPU kernels in io.flinkclip.kernels.
+ * Launch geometry (global sizes rounded up to the work-group size) is chosen by the Java side; every kernel
+ * therefore guards its index.
+ */
+
+#define TILE 16
+
+/*
+ * C(i,j) = beta·C(i,j) + Σ_p A(i,p)·B(p,j) (+ bias[j]) with arbitrary element strides, so one kernel covers
+ * the nt (nn.Linear), nn and tn products: X(r,c) = X[off + r·rs + c·cs]. 16×16 tiles staged in local memory.
+ * Launch: global (ceil(N/16)·16, ceil(M/16)·16), local (16, 16).
+ */
+KERNEL void gemm_strided(int M, int N, int K,
+                         GLOBAL const float* A, int aOff, int ars, int acs,
+                         GLOBAL const float* B, int bOff, int brs, int bcs,
+                         GLOBAL const float* bias, int biasOff, int hasBias,
+                         GLOBAL float* C, int cOff, int ldc, float beta) {
+    SHARED float As[TILE][TILE + 1];
+    SHARED float Bs[TILE][TILE + 1];
+    int tx = LOCAL_ID(0), ty = LOCAL_ID(1);
+    int j = GROUP_ID(0) * TILE + tx;
+    int i = GROUP_ID(1) * TILE + ty;
+    float acc = 0.0f;
+    for (int p0 = 0; p0 < K; p0 += TILE) {
+        int pa = p0 + tx, pb = p0 + ty;
+        As[ty][tx] = (i < M && pa < K) ? A[aOff + i * ars + pa * acs] : 0.0f;
+        Bs[ty][tx] = (pb < K && j < N) ? B[bOff + pb * brs + j * bcs] : 0.0f;
+        SYNC_THREADS();
+        for (int q = 0; q < TILE; q++) acc += As[ty][q] * Bs[q][tx];
+        SYNC_THREADS();
+    }
+    if (i < M && j < N) {
+        if (hasBias) acc += bias[biasOff + j];
+        int c = cOff + i * ldc + j;
+        C[c] = beta == 0.0f ? acc : beta * C[c] + acc;
+    }
+}
+
+/* One work-item per row: y = (x − mean)/sqrt(var + eps)·g + b; saves mean and 1/std when stats != 0. */
+KERNEL void layer_norm(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* g, int gOff,
+                       GLOBAL const float* b, int bOff, GLOBAL float* y, int yOff, float eps,
+                       GLOBAL float* stats, int statsOff, int saveStats) {
+    int r = GLOBAL_ID(0);
+    if (r >= rows) return;
+    GLOBAL const float* xr = x + xOff + r * dim;
+    float mean = 0.0f;
+    for (int i = 0; i < dim; i++) mean += xr[i];
+    mean /= dim;
+    float var = 0.0f;
+    for (int i = 0; i < dim; i++) { float d = xr[i] - mean; var += d * d; }
+    var /= dim;
+    float rstd = 1.0f / SQRTF(var + eps);
+    for (int i = 0; i < dim; i++) y[yOff + r * dim + i] = (xr[i] - mean) * rstd * g[gOff + i] + b[bOff + i];
+    if (saveStats) { stats[statsOff + 2 * r] = mean; stats[statsOff + 2 * r + 1] = rstd; }
+}
+
+/* dx, and accumulated dgamma/dbeta partials per row (reduced on the host side or by column_sum). */
+KERNEL void layer_norm_backward(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* g, int gOff,
+                                GLOBAL const float* stats, int statsOff, GLOBAL const float* dy, int dyOff,
+                                GLOBAL float* dx, int dxOff) {
+    int r = GLOBAL_ID(0);
+    if (r >= rows) return;
+    float mean = stats[statsOff + 2 * r], rstd = stats[statsOff + 2 * r + 1];
+    float sumDg = 0.0f, sumDgX = 0.0f;
+    for (int i = 0; i < dim; i++) {
+        float xh = (x[xOff + r * dim + i] - mean) * rstd;
+        float dg = dy[dyOff + r * dim + i] * g[gOff + i];
+        sumDg += dg;
+        sumDgX += dg * xh;
+    }
+    for (int i = 0; i < dim; i++) {
+        float xh = (x[xOff + r * dim + i] - mean) * rstd;
+        float dg = dy[dyOff + r * dim + i] * g[gOff + i];
+        dx[dxOff + r * dim + i] += rstd * (dg - sumDg / dim - xh * sumDgX / dim);
+    }
+}
+
+/* out[c] += Σ_r in[r·cols + c] (bias and LayerNorm-gain gradients). One work-item per column. */
+KERNEL void column_sum(int rows, int cols, GLOBAL const float* in, int inOff, GLOBAL float* out, int outOff) {
+    int c = GLOBAL_ID(0);
+    if (c >= cols) return;
+    float s = 0.0f;
+    for (int r = 0; r < rows; r++) s += in[inOff + r * cols + c];
+    out[outOff + c] += s;
+}
+
+KERNEL void quick_gelu(int n, GLOBAL float* x, int off) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    float v = x[off + i];
+    x[off + i] = v / (1.0f + EXPF(-1.702f * v));
+}
+
+/* dx = dy · d/dx[x·σ(1.702x)], with x the pre-activation input. */
+KERNEL void quick_gelu_backward(int n, GLOBAL const float* x, int xOff, GLOBAL const float* dy, int dyOff,
+                                GLOBAL float* dx, int dxOff) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    float v = x[xOff + i];
+    float s = 1.0f / (1.0f + EXPF(-1.702f * v));
+    dx[dxOff + i] = dy[dyOff + i] * (s + 1.702f * v * s * (1.0f - s));
+}
+
+KERNEL void relu(int n, GLOBAL float* x, int off) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    if (x[off + i] < 0.0f) x[off + i] = 0.0f;
+}
+
+/* y[i] += alpha·x[i] */
+KERNEL void axpy(int n, float alpha, GLOBAL const float* x, int xOff, GLOBAL float* y, int yOff) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    y[yOff + i] += alpha * x[xOff + i];
+}
+
+/* y[r·cols + c] += v[c] (positional embeddings, biases) */
+KERNEL void add_row_vector(int rows, int cols, GLOBAL float* y, int yOff, GLOBAL const float* v, int vOff) {
+    int i = GLOBAL_ID(0);
+    if (i >= rows * cols) return;
+    y[yOff + i] += v[vOff + i % cols];
+}
+
+/* Causal or full multi-head attention over packed [q|k|v] rows; one work-item per (batch·head, query). */
+KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                      GLOBAL float* out, int outOff) {
+    int t = GLOBAL_ID(0), bh = GLOBAL_ID(1);
+    if (t >= seq || bh >= batch * heads) return;
+    int b = bh / heads, h = bh % heads, hd = dim / heads;
+    float scale = 1.0f / SQRTF((float) hd);
+    int q = qkvOff + (b * seq + t) * 3 * dim + h * hd;
+    int len = causal ? t + 1 : seq;
+    float mx = -3.0e38f;
+    for (int s = 0; s < len; s++) {
+        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
+        float dot = 0.0f;
+        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
+        mx = FMAXF(mx, dot * scale);
+    }
+    int o = outOff + (b * seq + t) * dim + h * hd;
+    for (int i = 0; i < hd; i++) out[o + i] = 0.0f;
+    float sum = 0.0f;
+    for (int s = 0; s < len; s++) {
+        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
+        float dot = 0.0f;
+        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
+        float p = EXPF(dot * scale - mx);
+        sum += p;
+        int v = qkvOff + (b * seq + s) * 3 * dim + 2 * dim + h * hd;
+        for (int i = 0; i < hd; i++) out[o + i] += p * qkv[v + i];
+    }
+    for (int i = 0; i < hd; i++) out[o + i] /= sum;
+}
+
+/* Row-wise numerically stable softmax, in place. */
+KERNEL void softmax_rows(int rows, int cols, GLOBAL float* x, int off) {
+    int r = GLOBAL_ID(0);
+    if (r >= rows) return;
+    GLOBAL float* xr = x + off + r * cols;
+    float mx = -3.0e38f;
+    for (int i = 0; i < cols; i++) mx = FMAXF(mx, xr[i]);
+    float s = 0.0f;
+    for (int i = 0; i < cols; i++) { xr[i] = EXPF(xr[i] - mx); s += xr[i]; }
+    for (int i = 0; i < cols; i++) xr[i] /= s;
+}
+
+/* cols[(c·kh + i)·kw + j][n·oh·ow + y·ow + x] = x[n, c, y·s + i − pad, x·s + j − pad] (zero outside). */
+KERNEL void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow,
+                   GLOBAL const float* x, int xOff, GLOBAL float* cols, int colsOff) {
+    int idx = GLOBAL_ID(0);
+    int total = c * kh * kw * n * oh * ow;
+    if (idx >= total) return;
+    int spatial = n * oh * ow;
+    int row = idx / spatial, col = idx % spatial;
+    int ci = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+    int b = col / (oh * ow), oy = (col / ow) % oh, ox = col % ow;
+    int iy = oy * stride + ki - pad, ix = ox * stride + kj - pad;
+    cols[colsOff + idx] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? x[xOff + ((b * c + ci) * h + iy) * w + ix] : 0.0f;
+}
+
+/* [C, N·HW] (GEMM output of a convolution) → NCHW, adding an optional bias per channel. */
+KERNEL void cnhw_to_nchw(int n, int c, int hw, GLOBAL const float* in, int inOff, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= n * c * hw) return;
+    int b = idx / (c * hw), ch = (idx / hw) % c, p = idx % hw;
+    out[outOff + idx] = in[inOff + ch * n * hw + b * hw + p];
+}
+
+KERNEL void avg_pool(int nc, int h, int w, int k, GLOBAL const float* x, int xOff, GLOBAL float* out, int outOff) {
+    int oh = h / k, ow = w / k;
+    int idx = GLOBAL_ID(0);
+    if (idx >= nc * oh * ow) return;
+    int plane = idx / (oh * ow), y = (idx / ow) % oh, xx = idx % ow;
+    float s = 0.0f;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++) s += x[xOff + (plane * h + y * k + i) * w + xx * k + j];
+    out[outOff + idx] = s / (float) (k * k);
+}
+
+/* Eval-mode BatchNorm (+ optional ReLU) in place over NCHW. */
+KERNEL void batch_norm(int n, int c, int hw, GLOBAL float* x, int xOff, GLOBAL const float* mean, GLOBAL const float* var,
+                       GLOBAL const float* g, GLOBAL const float* b, float eps, int relu) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= n * c * hw) return;
+    int ch = (idx / hw) % c;
+    float v = (x[xOff + idx] - mean[ch]) / SQRTF(var[ch] + eps) * g[ch] + b[ch];
+    x[xOff + idx] = (relu && v < 0.0f) ? 0.0f : v;
+}
+
+/* out[t, :] = table[tokens[t], :] */
+KERNEL void embedding_gather(int n, int width, GLOBAL const int* tokens, GLOBAL const float* table, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= n * width) return;
+    int t = idx / width, i = idx % width;
+    out[outOff + idx] = table[tokens[t] * width + i];
+}
+
+/* out[r, :] = x[rowIndex[r], :] (class token, first-EOT pooling) */
+KERNEL void gather_rows(int rows, int width, GLOBAL const int* rowIndex, GLOBAL const float* x, int xOff, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= rows * width) return;
+    int r = idx / width, i = idx % width;
+    out[outOff + idx] = x[xOff + rowIndex[r] * width + i];
+}
+
+/* AdamW step with decoupled weight decay; bc1 = 1 − β1^t, bc2 = 1 − β2^t. */
+KERNEL void adamw(int n, GLOBAL float* p, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v,
+                  float lr, float beta1, float beta2, float eps, float wd, float bc1, float bc2) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    float gi = g[i];
+    float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+    float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * (1.0f - lr * wd) - lr * (mi / bc1) / (SQRTF(vi / bc2) + eps);
+}
+
+/*
+ * Symmetric contrastive loss over logits [n, n] (already scaled): per-row CE of rows and of columns, with
+ * targets on the diagonal. Writes per-row/column losses to rowLoss[0..2n) and dLogits = (softmax_rows −
+ * I)/(2n) + (softmax_cols − I)/(2n). One work-item per index r handles row r and column r.
+ */
+KERNEL void contrastive_loss(int n, GLOBAL const float* logits, GLOBAL float* rowLoss, GLOBAL float* dLogits) {
+    int r = GLOBAL_ID(0);
+    if (r >= n) return;
+    float mx = -3.0e38f, s = 0.0f;
+    for (int j = 0; j < n; j++) mx = FMAXF(mx, logits[r * n + j]);
+    for (int j = 0; j < n; j++) s += EXPF(logits[r * n + j] - mx);
+    rowLoss[r] = mx + LOGF(s) - logits[r * n + r];
+    float inv = 1.0f / (2.0f * n);
+    for (int j = 0; j < n; j++) dLogits[r * n + j] = (EXPF(logits[r * n + j] - mx) / s - (j == r ? 1.0f : 0.0f)) * inv;
+}
+
+KERNEL void contrastive_loss_columns(int n, GLOBAL const float* logits, GLOBAL float* colLoss, int colOff, GLOBAL float* dLogits) {
+    int c = GLOBAL_ID(0);
+    if (c >= n) return;
+    float mx = -3.0e38f, s = 0.0f;
+    for (int i = 0; i < n; i++) mx = FMAXF(mx, logits[i * n + c]);
+    for (int i = 0; i < n; i++) s += EXPF(logits[i * n + c] - mx);
+    colLoss[colOff + c] = mx + LOGF(s) - logits[c * n + c];
+    float inv = 1.0f / (2.0f * n);
+    for (int i = 0; i < n; i++) dLogits[i * n + c] += (EXPF(logits[i * n + c] - mx) / s - (i == c ? 1.0f : 0.0f)) * inv;
+}
+
+/* float32 → bfloat16 (round to nearest even) and back; bf16 values travel as ushort. */
+KERNEL void f32_to_bf16(int n, GLOBAL const float* x, GLOBAL USHORT* y) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    UINT u = AS_UINT(x[i]);
+    if ((u & 0x7fffffffu) > 0x7f800000u) { y[i] = (USHORT) ((u >> 16) | 0x40u); return; }
+    y[i] = (USHORT) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+KERNEL void bf16_to_f32(int n, GLOBAL const USHORT* x, GLOBAL float* y) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    y[i] = AS_FLOAT(((UINT) x[i]) << 16);
+}

@@ -1,0 +1,182 @@
+package io.flinkclip.kernels.device;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every kernel of the shared source, run through the OpenCL backend (PoCL in CI; `.ci/run` installs it) and
+ * compared with the CPU device on random inputs, forward and backward. With -Dclip.test.device=cuda:0 the
+ * same tests run on an NVIDIA GPU.
+ */
+class DeviceKernelsTest {
+    private static Device gpu;
+    private static final Device cpu = new CpuDevice();
+    private final SplittableRandom rnd = new SplittableRandom(7);
+
+    @BeforeAll
+    static void open() {
+        String spec = System.getProperty("clip.test.device", "opencl:0:0");
+        try {
+            gpu = Devices.open(spec);
+        } catch (DeviceException e) {
+            throw new AssertionError("device " + spec + " unavailable (CI installs pocl-opencl-icd): " + e.getMessage(), e);
+        }
+    }
+
+    @AfterAll
+    static void close() { if (gpu != null) gpu.close(); }
+
+    private float[] random(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    /** Runs {@code op} on both devices over copies of the same inputs and compares every buffer afterwards. */
+    private void same(float tol, float[][] inputs, Op op) {
+        DeviceBuffer[] g = new DeviceBuffer[inputs.length], c = new DeviceBuffer[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            g[i] = gpu.upload(inputs[i]);
+            c[i] = cpu.upload(inputs[i]);
+        }
+        op.run(gpu, g);
+        op.run(cpu, c);
+        for (int i = 0; i < inputs.length; i++) {
+            float[] a = gpu.download(g[i]), b = cpu.download(c[i]);
+            float max = 1e-6f;
+            for (float v : b) max = Math.max(max, Math.abs(v));
+            for (int j = 0; j < a.length; j++) {
+                int jj = j, ii = i;
+                assertEquals(b[j], a[j], tol * max, () -> "buffer " + ii + " element " + jj + " on " + gpu.describe());
+            }
+            g[i].close();
+        }
+    }
+
+    interface Op { void run(Device d, DeviceBuffer[] b); }
+
+    @Test
+    void gemmAllLayoutsWithBiasAndAccumulate() {
+        int m = 37, n = 45, k = 70;
+        same(1e-5f, new float[][] {random(m * k), random(n * k), random(n), random(m * n), random(k * n), random(k * m)}, (d, b) -> {
+            d.gemmNT(m, n, k, b[0], 0, b[1], 0, b[2], b[3], 0, true);
+            d.gemmNN(m, n, k, b[0], 0, b[4], 0, b[3], 0, true);
+            d.gemmTN(m, n, k, b[5], 0, b[4], 0, b[3], 0, true);
+        });
+        same(1e-5f, new float[][] {random(3 + 5 * 9), random(2 + 7 * 9), random(4 + 5 * 7)}, (d, b) ->
+                d.gemm(5, 7, 9, b[0], 3, 9, 1, b[1], 2, 1, 9, null, 0, b[2], 4, 7, 0f));
+    }
+
+    @Test
+    void layerNormForwardAndBackward() {
+        int rows = 13, dim = 96;
+        same(2e-5f, new float[][] {random(rows * dim), random(dim), random(dim), new float[rows * dim], new float[2 * rows],
+                random(rows * dim), new float[rows * dim], new float[dim]}, (d, b) -> {
+            d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[4]);
+            d.layerNormBackward(rows, dim, b[0], 0, b[1], b[4], b[5], 0, b[6], 0);
+            d.columnSum(rows, dim, b[5], 0, b[7], 0);
+        });
+    }
+
+    @Test
+    void elementwise() {
+        int n = 1000;
+        same(1e-5f, new float[][] {random(n), random(n), random(n), new float[n], random(4 * 25), random(25)}, (d, b) -> {
+            d.quickGeluBackward(n, b[0], 0, b[1], 0, b[3], 0);
+            d.quickGelu(n, b[0], 0);
+            d.relu(n - 10, b[1], 10);
+            d.axpy(n - 1, 0.5f, b[2], 1, b[1], 0);
+            d.addRowVector(4, 25, b[4], 0, b[5], 0);
+            d.softmaxRows(4, 25, b[4], 0);
+        });
+    }
+
+    @Test
+    void attentionCausalAndFull() {
+        int batch = 2, seq = 9, dim = 16, heads = 2;
+        for (boolean causal : new boolean[] {true, false}) {
+            same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim]}, (d, b) ->
+                    d.attention(batch, seq, dim, heads, causal, b[0], 0, b[1], 0));
+        }
+    }
+
+    @Test
+    void convolutionPoolingBatchNorm() {
+        int n = 2, c = 3, h = 11, w = 9, oc = 4;
+        int oh = (h + 2 - 3) / 2 + 1, ow = (w + 2 - 3) / 2 + 1;
+        same(1e-5f, new float[][] {random(n * c * h * w), random(oc * c * 9), new float[n * oc * oh * ow], new float[n * oc * (oh / 2) * (ow / 2)],
+                random(oc), random(oc), random(oc), random(oc)}, (d, b) -> {
+            d.conv2d(n, c, h, w, b[1], oc, 3, 3, 2, 1, b[0], 0, b[2], 0);
+            float[] var = d.download(b[5]);
+            for (int i = 0; i < var.length; i++) var[i] = Math.abs(var[i]) + 0.1f;
+            d.write(b[5], 0, var, 0, var.length);
+            d.batchNorm(n, oc, oh * ow, b[2], 0, b[4], b[5], b[6], b[7], 1e-5f, true);
+            d.avgPool(n * oc, oh, ow, 2, b[2], 0, b[3], 0);
+        });
+    }
+
+    @Test
+    void gathers() {
+        int vocab = 50, width = 8;
+        int[] tokens = {3, 49, 0, 7, 7};
+        for (Device d : new Device[] {gpu, cpu}) {
+            float[] table = new float[vocab * width];
+            for (int i = 0; i < table.length; i++) table[i] = i;
+            try (DeviceBuffer t = d.upload(table); DeviceBuffer tok = d.uploadInts(tokens); DeviceBuffer out = d.allocate(5 * width);
+                 DeviceBuffer rows = d.uploadInts(new int[] {4, 1}); DeviceBuffer picked = d.allocate(2 * width)) {
+                d.embeddingGather(5, width, tok, t, out, 0);
+                d.gatherRows(2, width, rows, out, 0, picked, 0);
+                float[] o = d.download(out), p = d.download(picked);
+                for (int r = 0; r < 5; r++) for (int i = 0; i < width; i++) assertEquals(tokens[r] * width + i, o[r * width + i], d.describe());
+                for (int i = 0; i < width; i++) {
+                    assertEquals(7 * width + i, p[i]);
+                    assertEquals(49 * width + i, p[width + i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void adamwAndContrastiveLoss() {
+        int n = 300;
+        same(1e-6f, new float[][] {random(n), random(n), new float[n], new float[n]}, (d, b) -> {
+            for (int t = 1; t <= 3; t++) d.adamw(n, b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.98f, 1e-6f, 0.2f, t);
+        });
+        int bsz = 6;
+        float[] logits = random(bsz * bsz);
+        for (int i = 0; i < logits.length; i++) logits[i] *= 10;
+        float[] losses = new float[2];
+        same(1e-5f, new float[][] {logits, new float[bsz * bsz]}, (d, b) -> losses[d == gpu ? 0 : 1] = d.contrastiveLoss(bsz, b[0], b[1]));
+        assertEquals(losses[1], losses[0], 1e-5f * Math.abs(losses[1]));
+        // hand check: loss of the CPU path equals the textbook definition
+        double ref = 0;
+        for (int r = 0; r < bsz; r++) {
+            double sr = 0, sc = 0;
+            for (int j = 0; j < bsz; j++) { sr += Math.exp(logits[r * bsz + j]); sc += Math.exp(logits[j * bsz + r]); }
+            ref += (Math.log(sr) - logits[r * bsz + r]) + (Math.log(sc) - logits[r * bsz + r]);
+        }
+        assertEquals(ref / (2 * bsz), losses[1], 1e-5);
+    }
+
+    @Test
+    void bf16RoundTrip() {
+        float[] x = {1f, -2.5f, 3.14159f, 1e-3f, 65504f, Float.NaN, 0f};
+        for (Device d : new Device[] {gpu, cpu}) {
+            try (DeviceBuffer in = d.upload(x); DeviceBuffer packed = d.allocate((x.length + 1) / 2); DeviceBuffer back = d.allocate(x.length)) {
+                d.toBf16(x.length, in, packed);
+                d.fromBf16(x.length, packed, back);
+                float[] y = d.download(back);
+                for (int i = 0; i < x.length; i++) {
+                    if (Float.isNaN(x[i])) assertTrue(Float.isNaN(y[i]));
+                    else assertEquals(x[i], y[i], Math.abs(x[i]) / 128, d.describe() + " value " + x[i]);
+                }
+                assertEquals(3.140625f, y[2], 0f, "round to nearest even");
+            }
+        }
+    }
+}
