@@ -72,4 +72,11 @@ class ClipTokenizerReferenceTest {
         List<Integer> bad = mismatches(tokenizer.withFtfy(false), expected("texts_large.noftfy.tokens.json"), report);
         assertTrue(bad.isEmpty(), bad.size() + " of " + lines.size() + " lines differ: " + bad + report);
     }
+
+    @Test
+    void everyLineWithFtfy() throws IOException {
+        StringBuilder report = new StringBuilder();
+        List<Integer> bad = mismatches(tokenizer, expected("texts_large.ftfy.tokens.json"), report);
+        assertTrue(bad.isEmpty(), bad.size() + " of " + lines.size() + " lines differ: " + bad + report);
+    }
 }
