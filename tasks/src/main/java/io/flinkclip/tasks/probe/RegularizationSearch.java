@@ -2,6 +2,7 @@ package io.flinkclip.tasks.probe;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * Chooses the probe's C on a validation split the way OpenAI did for the CLIP paper's linear probes: a
@@ -36,18 +37,32 @@ public final class RegularizationSearch {
     private RegularizationSearch() {}
 
     public static Result search(FeatureMatrix train, float[][] valFeatures, int[] valLabels, List<String> classNames, Options options) {
-        List<Trial> trials = new ArrayList<>();
-        double bestExp = Double.NaN, bestAcc = -1;
-        LogisticRegressionProbe bestProbe = null, last = null;
-        for (double e = options.minLog10C(); e <= options.maxLog10C() + 1e-9; e += options.coarseStep()) {
-            LogisticRegressionProbe p = LogisticRegressionProbe.train(train, classNames, Math.pow(10, e), options.lbfgs(), last);
+        // warm start each fit from the best probe so far (the sweep visits neighbouring Cs)
+        LogisticRegressionProbe[] best = {null};
+        double[] bestAcc = {-1};
+        return search(c -> {
+            LogisticRegressionProbe p = LogisticRegressionProbe.train(train, classNames, c, options.lbfgs(), best[0]);
             double acc = p.accuracy(valFeatures, valLabels);
-            trials.add(new Trial(p.c(), acc));
-            last = p;
+            if (acc > bestAcc[0]) {
+                bestAcc[0] = acc;
+                best[0] = p;
+            }
+            return acc;
+        }, options);
+    }
+
+    /** The search itself over any validation score of C (higher is better). */
+    public static Result search(DoubleUnaryOperator scoreOfC, Options options) {
+        List<Trial> trials = new ArrayList<>();
+        double bestExp = Double.NaN, bestAcc = Double.NEGATIVE_INFINITY;
+        int coarse = (int) Math.floor((options.maxLog10C() - options.minLog10C()) / options.coarseStep() + 1e-9);
+        for (int i = 0; i <= coarse; i++) {
+            double e = options.minLog10C() + i * options.coarseStep();
+            double acc = scoreOfC.applyAsDouble(Math.pow(10, e));
+            trials.add(new Trial(Math.pow(10, e), acc));
             if (acc > bestAcc) {
                 bestAcc = acc;
                 bestExp = e;
-                bestProbe = p;
             }
         }
         double step = options.coarseStep() / 2;
@@ -55,13 +70,11 @@ public final class RegularizationSearch {
             double centre = bestExp;
             for (double e : new double[] {centre - step, centre + step}) {
                 if (e < options.minLog10C() - 1e-9 || e > options.maxLog10C() + 1e-9) continue;
-                LogisticRegressionProbe p = LogisticRegressionProbe.train(train, classNames, Math.pow(10, e), options.lbfgs(), bestProbe);
-                double acc = p.accuracy(valFeatures, valLabels);
-                trials.add(new Trial(p.c(), acc));
+                double acc = scoreOfC.applyAsDouble(Math.pow(10, e));
+                trials.add(new Trial(Math.pow(10, e), acc));
                 if (acc > bestAcc || (acc == bestAcc && e < bestExp)) {
                     bestAcc = acc;
                     bestExp = e;
-                    bestProbe = p;
                 }
             }
         }
