@@ -2,6 +2,8 @@ package io.flinkclip.io;
 
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -30,46 +32,68 @@ public record ClipConfig(int embedDim, int imageResolution, int[] visionLayers, 
 
     /** Infers the architecture from an OpenAI-named state dict (see {@code clip/model.py: build_model}). */
     public static ClipConfig infer(StateDict sd) {
-        boolean vit = sd.has("visual.proj");
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (Tensor t : sd.tensors()) shapes.put(t.name(), t.shape());
+        return infer(shapes);
+    }
+
+    /**
+     * Infers the architecture from tensor names and shapes alone (OpenAI names), so that architectures of
+     * large models can be checked without allocating their weights.
+     */
+    public static ClipConfig infer(Map<String, int[]> shapes) {
+        boolean vit = shapes.containsKey("visual.proj");
         int[] layers;
         int width, patch, resolution, vHeads;
         if (vit) {
-            Tensor conv1 = sd.get("visual.conv1.weight");
-            requireRank(conv1, 4);
-            width = conv1.dim(0);
-            patch = conv1.dim(3);
-            layers = new int[] {countBlocks(sd, "visual.transformer.resblocks.")};
-            int grid = (int) Math.round(Math.sqrt(sd.get("visual.positional_embedding").dim(0) - 1));
-            resolution = patch * grid;
+            int[] conv1 = shape(shapes, "visual.conv1.weight", 4);
+            width = conv1[0];
+            patch = conv1[3];
+            if (patch <= 0 || conv1[2] != patch) throw new ClipFormatException("visual.conv1.weight " + Arrays.toString(conv1) + " is not a square patch embedding");
+            layers = new int[] {countBlocks(shapes, "visual.transformer.resblocks.")};
+            resolution = patch * grid(shape(shapes, "visual.positional_embedding", 2)[0], "visual.positional_embedding");
             vHeads = Math.max(1, width / 64);
         } else {
+            if (!shapes.containsKey("visual.layer1.0.conv1.weight")) {
+                throw new ClipFormatException("state dict has neither visual.proj (ViT) nor visual.layer1 (ResNet): not an OpenAI-named CLIP model");
+            }
             layers = new int[4];
-            for (int b = 1; b <= 4; b++) layers[b - 1] = countBlocks(sd, "visual.layer" + b + ".");
-            width = sd.get("visual.layer1.0.conv1.weight").dim(0);
-            int outWidth = (int) Math.round(Math.sqrt(sd.get("visual.attnpool.positional_embedding").dim(0) - 1));
+            for (int b = 1; b <= 4; b++) layers[b - 1] = countBlocks(shapes, "visual.layer" + b + ".");
+            width = shape(shapes, "visual.layer1.0.conv1.weight", 4)[0];
+            int outWidth = grid(shape(shapes, "visual.attnpool.positional_embedding", 2)[0], "visual.attnpool.positional_embedding");
             resolution = outWidth * 32;
             patch = 0;
             vHeads = Math.max(1, width * 32 / 64);
         }
-        int embed = sd.get("text_projection").dim(1);
-        int ctx = sd.get("positional_embedding").dim(0);
-        int vocab = sd.get("token_embedding.weight").dim(0);
-        int tWidth = sd.get("ln_final.weight").dim(0);
-        int tLayers = countBlocks(sd, "transformer.resblocks.");
+        int embed = shape(shapes, "text_projection", 2)[1];
+        int ctx = shape(shapes, "positional_embedding", 2)[0];
+        int vocab = shape(shapes, "token_embedding.weight", 2)[0];
+        int tWidth = shape(shapes, "ln_final.weight", 1)[0];
+        int tLayers = countBlocks(shapes, "transformer.resblocks.");
         if (Arrays.stream(layers).anyMatch(l -> l == 0) || tLayers == 0) {
             throw new ClipFormatException("state dict has an encoder without blocks: vision " + Arrays.toString(layers) + ", text " + tLayers);
         }
         return new ClipConfig(embed, resolution, layers, width, patch, vHeads, ctx, vocab, tWidth, Math.max(1, tWidth / 64), tLayers);
     }
 
-    private static void requireRank(Tensor t, int rank) {
-        if (t.rank() != rank) throw new ClipFormatException(t.describe() + ": expected rank " + rank);
+    private static int[] shape(Map<String, int[]> shapes, String name, int rank) {
+        int[] s = shapes.get(name);
+        if (s == null) throw new ClipFormatException("missing tensor '" + name + "'");
+        if (s.length != rank) throw new ClipFormatException(name + " " + Arrays.toString(s) + ": expected rank " + rank);
+        return s;
+    }
+
+    /** The side of a square token grid holding {@code tokens - 1} cells (one class/mean token). */
+    private static int grid(int tokens, String what) {
+        int g = (int) Math.round(Math.sqrt(Math.max(0, tokens - 1)));
+        if (g == 0 || g * g + 1 != tokens) throw new ClipFormatException(what + " has " + tokens + " rows, not a square grid plus one");
+        return g;
     }
 
     /** Number of distinct block indices i among keys "prefix.i.…". */
-    private static int countBlocks(StateDict sd, String prefix) {
+    private static int countBlocks(Map<String, int[]> shapes, String prefix) {
         Set<String> ids = new HashSet<>();
-        for (String k : sd.names()) {
+        for (String k : shapes.keySet()) {
             if (k.startsWith(prefix)) {
                 String rest = k.substring(prefix.length());
                 int dot = rest.indexOf('.');

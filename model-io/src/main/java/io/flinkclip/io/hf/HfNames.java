@@ -1,0 +1,232 @@
+package io.flinkclip.io.hf;
+
+import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Renames between OpenAI's CLIP state-dict keys and Hugging Face's {@code CLIPModel} keys. Both hold the same
+ * numbers: HF splits each {@code in_proj_weight/bias} into q/k/v projections (rows [0,d), [d,2d), [2d,3d)) and
+ * stores the two output projections as {@code nn.Linear} weights, i.e. transposed. Values are moved, never
+ * recomputed, so a round trip is bit-exact. HF has no modified-ResNet CLIP, so only ViT models convert.
+ */
+public final class HfNames {
+    private HfNames() {}
+
+    /** OpenAI name → HF name for tensors that are only renamed. */
+    private static final Map<String, String> PLAIN = new LinkedHashMap<>();
+    static {
+        PLAIN.put("token_embedding.weight", "text_model.embeddings.token_embedding.weight");
+        PLAIN.put("positional_embedding", "text_model.embeddings.position_embedding.weight");
+        PLAIN.put("ln_final.weight", "text_model.final_layer_norm.weight");
+        PLAIN.put("ln_final.bias", "text_model.final_layer_norm.bias");
+        PLAIN.put("visual.class_embedding", "vision_model.embeddings.class_embedding");
+        PLAIN.put("visual.conv1.weight", "vision_model.embeddings.patch_embedding.weight");
+        PLAIN.put("visual.positional_embedding", "vision_model.embeddings.position_embedding.weight");
+        PLAIN.put("visual.ln_pre.weight", "vision_model.pre_layrnorm.weight"); // sic: HF's spelling
+        PLAIN.put("visual.ln_pre.bias", "vision_model.pre_layrnorm.bias");
+        PLAIN.put("visual.ln_post.weight", "vision_model.post_layernorm.weight");
+        PLAIN.put("visual.ln_post.bias", "vision_model.post_layernorm.bias");
+        PLAIN.put("logit_scale", "logit_scale");
+        PLAIN.put("logit_bias", "logit_bias");
+    }
+    /** OpenAI 2-D tensors used as x @ P; HF keeps them as Linear weights [out, in]. */
+    private static final Map<String, String> TRANSPOSED = Map.of(
+            "visual.proj", "visual_projection.weight",
+            "text_projection", "text_projection.weight");
+    /** Block-local renames (OpenAI suffix → HF suffix), besides the q/k/v split. */
+    private static final Map<String, String> BLOCK = new LinkedHashMap<>();
+    static {
+        BLOCK.put("attn.out_proj.weight", "self_attn.out_proj.weight");
+        BLOCK.put("attn.out_proj.bias", "self_attn.out_proj.bias");
+        BLOCK.put("ln_1.weight", "layer_norm1.weight");
+        BLOCK.put("ln_1.bias", "layer_norm1.bias");
+        BLOCK.put("mlp.c_fc.weight", "mlp.fc1.weight");
+        BLOCK.put("mlp.c_fc.bias", "mlp.fc1.bias");
+        BLOCK.put("mlp.c_proj.weight", "mlp.fc2.weight");
+        BLOCK.put("mlp.c_proj.bias", "mlp.fc2.bias");
+        BLOCK.put("ln_2.weight", "layer_norm2.weight");
+        BLOCK.put("ln_2.bias", "layer_norm2.bias");
+    }
+    private static final String OAI_TEXT = "transformer.resblocks.", OAI_VISION = "visual.transformer.resblocks.";
+    private static final String HF_TEXT = "text_model.encoder.layers.", HF_VISION = "vision_model.encoder.layers.";
+
+    /** Converts an OpenAI-named ViT CLIP state dict to HF {@code CLIPModel} names (in HF's module order). */
+    public static StateDict toHf(StateDict oai) {
+        if (!oai.has("visual.proj")) {
+            if (oai.names().stream().anyMatch(k -> k.startsWith("visual.layer1.") || k.startsWith("visual.attnpool.")))
+                throw new ClipFormatException("Hugging Face transformers has no ResNet CLIP (CLIPModel is ViT-only): "
+                        + "a modified-ResNet model cannot be written with HF names; use the native or OpenAI safetensors format");
+            throw new ClipFormatException("not an OpenAI-named ViT CLIP state dict: visual.proj is missing");
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Tensor t : oai.tensors()) {
+            String k = t.name();
+            if (PLAIN.containsKey(k)) put(out, rename(t, PLAIN.get(k)));
+            else if (TRANSPOSED.containsKey(k)) put(out, transpose(t, TRANSPOSED.get(k)));
+            else if (k.startsWith(OAI_VISION)) blockToHf(out, t, OAI_VISION, HF_VISION);
+            else if (k.startsWith(OAI_TEXT)) blockToHf(out, t, OAI_TEXT, HF_TEXT);
+            else throw new ClipFormatException("tensor '" + k + "' has no Hugging Face CLIPModel counterpart");
+        }
+        StateDict sd = new StateDict();
+        sd.metadata().putAll(oai.metadata());
+        out.keySet().stream().sorted(java.util.Comparator.comparingInt(HfNames::hfRank).thenComparing(HfNames::blockKey))
+                .forEach(k -> sd.put(out.get(k)));
+        return sd;
+    }
+
+    private static void blockToHf(Map<String, Tensor> out, Tensor t, String from, String to) {
+        String rest = t.name().substring(from.length());
+        int dot = rest.indexOf('.');
+        if (dot <= 0) throw new ClipFormatException("malformed block key '" + t.name() + "'");
+        String prefix = to + rest.substring(0, dot) + ".";
+        String sub = rest.substring(dot + 1);
+        switch (sub) {
+            case "attn.in_proj_weight", "attn.in_proj_bias" -> {
+                String kind = sub.endsWith("weight") ? "weight" : "bias";
+                if (t.rank() < 1 || t.dim(0) % 3 != 0) throw new ClipFormatException(t.describe() + ": first dimension is not 3·width");
+                int d = t.dim(0) / 3;
+                String[] parts = {"q", "k", "v"};
+                for (int i = 0; i < 3; i++) put(out, rows(t, i * d, d, prefix + "self_attn." + parts[i] + "_proj." + kind));
+            }
+            default -> {
+                String hf = BLOCK.get(sub);
+                if (hf == null) throw new ClipFormatException("tensor '" + t.name() + "' has no Hugging Face CLIPModel counterpart");
+                put(out, rename(t, prefix + hf));
+            }
+        }
+    }
+
+    /** Converts an HF {@code CLIPModel} state dict to OpenAI names, in OpenAI's state_dict order. */
+    public static StateDict toOpenAi(StateDict hf) {
+        Map<String, String> plainBack = new LinkedHashMap<>();
+        PLAIN.forEach((o, h) -> plainBack.put(h, o));
+        Map<String, String> transBack = new LinkedHashMap<>();
+        TRANSPOSED.forEach((o, h) -> transBack.put(h, o));
+        Map<String, String> blockBack = new LinkedHashMap<>();
+        BLOCK.forEach((o, h) -> blockBack.put(h, o));
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, Tensor[]> qkv = new LinkedHashMap<>();
+        for (Tensor t : hf.tensors()) {
+            String k = t.name();
+            if (k.endsWith("embeddings.position_ids")) continue; // a constant arange buffer, not a weight
+            if (plainBack.containsKey(k)) put(out, rename(t, plainBack.get(k)));
+            else if (transBack.containsKey(k)) put(out, transpose(t, transBack.get(k)));
+            else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
+                boolean text = k.startsWith(HF_TEXT);
+                String rest = k.substring((text ? HF_TEXT : HF_VISION).length());
+                int dot = rest.indexOf('.');
+                if (dot <= 0) throw new ClipFormatException("malformed layer key '" + k + "'");
+                String prefix = (text ? OAI_TEXT : OAI_VISION) + rest.substring(0, dot) + ".";
+                String sub = rest.substring(dot + 1);
+                if (sub.matches("self_attn\\.[qkv]_proj\\.(weight|bias)")) {
+                    String kind = sub.endsWith("weight") ? "weight" : "bias";
+                    int slot = "qkv".indexOf(sub.charAt(10));
+                    Tensor[] parts = qkv.computeIfAbsent(prefix + "attn.in_proj_" + kind, x -> new Tensor[3]);
+                    parts[slot] = t;
+                } else {
+                    String o = blockBack.get(sub);
+                    if (o == null) throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
+                    put(out, rename(t, prefix + o));
+                }
+            } else if (k.startsWith("text_model.") || k.startsWith("vision_model.") || k.startsWith("visual_projection")) {
+                throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
+            } else {
+                throw new ClipFormatException("tensor '" + k + "' is not a Hugging Face CLIPModel key");
+            }
+        }
+        qkv.forEach((name, parts) -> {
+            for (int i = 0; i < 3; i++) {
+                if (parts[i] == null) throw new ClipFormatException(name + ": the " + "qkv".charAt(i) + "_proj part is missing");
+            }
+            put(out, concatRows(name, parts));
+        });
+        StateDict sd = new StateDict();
+        sd.metadata().putAll(hf.metadata());
+        out.keySet().stream().sorted(java.util.Comparator.comparingInt(HfNames::openAiRank).thenComparing(HfNames::blockKey))
+                .forEach(k -> sd.put(out.get(k)));
+        return sd;
+    }
+
+    // --- ordering: OpenAI's and HF's own state_dict orders, so files written after a round trip are identical ---
+
+    private static final String[] OAI_ORDER = {"positional_embedding", "text_projection", "logit_scale", "logit_bias",
+            "visual.class_embedding", "visual.positional_embedding", "visual.proj", "visual.conv1.weight", "visual.ln_pre.",
+            OAI_VISION, "visual.ln_post.", OAI_TEXT, "token_embedding.weight", "ln_final."};
+    private static final String[] HF_ORDER = {"text_model.embeddings.token_embedding", "text_model.embeddings.position_embedding",
+            HF_TEXT, "text_model.final_layer_norm", "vision_model.embeddings.class_embedding", "vision_model.embeddings.patch_embedding",
+            "vision_model.embeddings.position_embedding", "vision_model.pre_layrnorm", HF_VISION, "vision_model.post_layernorm",
+            "visual_projection", "text_projection", "logit_scale", "logit_bias"};
+
+    private static int openAiRank(String k) { return rank(k, OAI_ORDER); }
+
+    private static int hfRank(String k) { return rank(k, HF_ORDER); }
+
+    private static int rank(String k, String[] order) {
+        for (int i = 0; i < order.length; i++) {
+            String p = order[i];
+            if (k.equals(p) || (p.endsWith(".") ? k.startsWith(p) : k.startsWith(p + "."))) return i;
+        }
+        return order.length;
+    }
+
+    private static final java.util.regex.Pattern BLOCK_KEY = java.util.regex.Pattern.compile("(resblocks|layers)\\.(\\d+)\\.(.*)");
+
+    /** Orders blocks numerically and, inside a block, by the module order of the parameters. */
+    private static String blockKey(String k) {
+        java.util.regex.Matcher m = BLOCK_KEY.matcher(k);
+        if (!m.find()) return "";
+        String sub = m.group(3);
+        String[] subOrder = {"attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj.weight", "attn.out_proj.bias", "ln_1.weight", "ln_1.bias",
+                "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias", "ln_2.weight", "ln_2.bias",
+                "self_attn.k_proj.weight", "self_attn.k_proj.bias", "self_attn.v_proj.weight", "self_attn.v_proj.bias",
+                "self_attn.q_proj.weight", "self_attn.q_proj.bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+                "layer_norm1.weight", "layer_norm1.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias",
+                "layer_norm2.weight", "layer_norm2.bias"};
+        int s = Arrays.asList(subOrder).indexOf(sub);
+        return String.format("%09d.%03d", Long.parseLong(m.group(2).length() > 9 ? "999999999" : m.group(2)), s < 0 ? 999 : s);
+    }
+
+    // --- value moves (exact copies) ---
+
+    private static void put(Map<String, Tensor> out, Tensor t) {
+        if (out.putIfAbsent(t.name(), t) != null) throw new ClipFormatException("two source tensors map to '" + t.name() + "'");
+    }
+
+    private static Tensor rename(Tensor t, String name) {
+        return new Tensor(name, t.storedAs(), t.shape(), t.data(), t.longs());
+    }
+
+    private static Tensor transpose(Tensor t, String name) {
+        if (t.rank() != 2 || t.data() == null) throw new ClipFormatException(t.describe() + ": expected a 2-D float matrix");
+        int r = t.dim(0), c = t.dim(1);
+        float[] src = t.data(), dst = new float[src.length];
+        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) dst[j * r + i] = src[i * c + j];
+        return new Tensor(name, t.storedAs(), new int[] {c, r}, dst, null);
+    }
+
+    private static Tensor rows(Tensor t, int from, int count, String name) {
+        if (t.data() == null) throw new ClipFormatException(t.describe() + ": expected a float tensor");
+        int row = (int) (t.numel() / t.dim(0));
+        int[] shape = t.shape().clone();
+        shape[0] = count;
+        return new Tensor(name, t.storedAs(), shape, Arrays.copyOfRange(t.data(), from * row, (from + count) * row), null);
+    }
+
+    private static Tensor concatRows(String name, Tensor[] parts) {
+        int[] shape = parts[0].shape().clone();
+        for (Tensor p : parts) {
+            if (p.data() == null || !Arrays.equals(p.shape(), parts[0].shape()))
+                throw new ClipFormatException(name + ": q/k/v parts differ in shape or type: " + p.describe() + " vs " + parts[0].describe());
+        }
+        int n = parts[0].data().length;
+        float[] data = new float[3 * n];
+        for (int i = 0; i < 3; i++) System.arraycopy(parts[i].data(), 0, data, i * n, n);
+        shape[0] *= 3;
+        return new Tensor(name, parts[0].storedAs(), shape, data, null);
+    }
+}
