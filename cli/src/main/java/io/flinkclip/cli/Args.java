@@ -8,10 +8,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Minimal GNU-style argument parsing: {@code --name value}, {@code --name v1 v2 …} (multi-valued until the
- * next option), {@code --flag}, and positionals. Unknown options are an error so typos never pass silently.
+ * Minimal GNU-style argument parsing: {@code --name value}, {@code --images v1 v2 …} (only the options in
+ * {@link #MULTI} take every value up to the next option), {@code --flag}, and positionals. Unknown options
+ * are an error so typos never pass silently.
  */
 final class Args {
+    /** Options that take a list of values. */
+    static final Set<String> MULTI = Set.of("images");
+
     private final Map<String, List<String>> options = new LinkedHashMap<>();
     private final List<String> positionals = new ArrayList<>();
 
@@ -34,6 +38,7 @@ final class Args {
                 current = flags.contains(name) || inline != null ? null : name;
             } else if (current != null) {
                 options.get(current).add(a);
+                if (!MULTI.contains(current)) current = null;
             } else {
                 positionals.add(a);
             }

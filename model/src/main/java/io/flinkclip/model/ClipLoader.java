@@ -1,0 +1,68 @@
+package io.flinkclip.model;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.io.SafeTensors;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.model.image.ImagePreprocessor;
+import io.flinkclip.model.text.ClipTokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Builds a complete {@link Clip} from files. Head counts are not visible in tensor shapes: they default to
+ * OpenAI's width/64 rule and can be overridden (or come from the file's metadata keys
+ * {@code clip.vision_heads} / {@code clip.text_heads}, which flink-clip writes for non-standard models).
+ */
+public final class ClipLoader {
+    private ClipLoader() {}
+
+    /** Optional overrides; null keeps what the weights imply. */
+    public record Overrides(Integer visionHeads, Integer textHeads) {
+        public static final Overrides NONE = new Overrides(null, null);
+    }
+
+    public static Clip fromSafetensors(Path weights, Path vocab, Overrides overrides) {
+        if (!Files.isRegularFile(weights)) throw new ClipFormatException("no such weights file: " + weights);
+        StateDict sd = SafeTensors.read(weights);
+        ClipTokenizer tokenizer = vocab == null ? null : tokenizer(vocab);
+        return fromStateDict(sd, tokenizer, overrides);
+    }
+
+    public static Clip fromStateDict(StateDict sd, ClipTokenizer tokenizer, Overrides overrides) {
+        ClipConfig cfg = config(sd, overrides);
+        ClipModel model = ClipModel.fromStateDict(sd, cfg);
+        return new Clip(model, tokenizer, new ImagePreprocessor());
+    }
+
+    public static ClipConfig config(StateDict sd, Overrides o) {
+        ClipConfig cfg = ClipConfig.infer(sd);
+        int vh = pick(o.visionHeads(), sd.metadata().get("clip.vision_heads"), cfg.visionHeads());
+        int th = pick(o.textHeads(), sd.metadata().get("clip.text_heads"), cfg.textHeads());
+        if (cfg.visionWidth() % vh != 0 && !cfg.isResNet()) throw new ClipFormatException("vision width " + cfg.visionWidth() + " is not divisible by " + vh + " heads");
+        if (cfg.textWidth() % th != 0) throw new ClipFormatException("text width " + cfg.textWidth() + " is not divisible by " + th + " heads");
+        return cfg.withHeads(vh, th);
+    }
+
+    private static int pick(Integer override, String meta, int inferred) {
+        if (override != null) return override;
+        if (meta != null) {
+            try {
+                return Integer.parseInt(meta.trim());
+            } catch (NumberFormatException e) {
+                throw new ClipFormatException("metadata head count '" + meta + "' is not an integer");
+            }
+        }
+        return inferred;
+    }
+
+    /** OpenAI's {@code .txt.gz} merges, or a Hugging Face directory / vocab.json with merges.txt beside it. */
+    public static ClipTokenizer tokenizer(Path vocab) {
+        if (Files.isDirectory(vocab)) return ClipTokenizer.fromHuggingFace(vocab.resolve("vocab.json"), vocab.resolve("merges.txt"));
+        String name = vocab.getFileName().toString();
+        if (name.endsWith(".json")) return ClipTokenizer.fromHuggingFace(vocab, vocab.resolveSibling("merges.txt"));
+        if (!Files.isRegularFile(vocab)) throw new ClipFormatException("no such vocabulary file: " + vocab);
+        return ClipTokenizer.fromBpeGz(vocab);
+    }
+}
