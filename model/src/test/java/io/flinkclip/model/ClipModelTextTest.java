@@ -77,6 +77,9 @@ class ClipModelTextTest {
         assertThrows(IllegalArgumentException.class, () -> model.encodeTexts(new int[][] {{}}));
         assertThrows(IllegalArgumentException.class, () -> model.encodeTexts(new int[][] {new int[78]}));
         assertThrows(IllegalArgumentException.class, () -> model.encodeImages(new float[10], 1));
+        float[] nan = ref.pixels(0, 1);
+        nan[5] = Float.NaN;
+        assertThrows(IllegalArgumentException.class, () -> model.encodeImages(nan, 1));
     }
 
     @Test
