@@ -144,6 +144,11 @@ public final class ClipModel implements ClipEncoder {
         return ClipBackward.contrastive(vision, text, logitScale, pixels, n, tokens);
     }
 
+    /** Training forward keeping activations; pair with {@link ClipBackward#backward} for a custom loss. */
+    public ClipBackward.Pass trainingForward(float[] pixels, int n, int[][] tokens) {
+        return ClipBackward.forward(vision, text, pixels, n, tokens);
+    }
+
     private void split(float[] flat, int m, float[][] out, int start) {
         int d = config.embedDim();
         for (int i = 0; i < m; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);

@@ -83,6 +83,23 @@ class ClipModelTextTest {
     }
 
     @Test
+    void concurrentCallsOnOneModelAgree() throws Exception {
+        int[][] tokens = ref.tokens(0, 6);
+        float[][] expected = model.encodeTexts(tokens);
+        float[] pixels = ref.pixels(0, 3);
+        float[][] expectedImg = model.encodeImages(pixels, 3);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<float[][][]>>();
+            for (int i = 0; i < 8; i++) futures.add(pool.submit(() -> new float[][][] {model.encodeTexts(tokens), model.encodeImages(pixels, 3)}));
+            for (var f : futures) {
+                float[][][] got = f.get();
+                for (int i = 0; i < expected.length; i++) assertArrayEquals(expected[i], got[0][i]);
+                for (int i = 0; i < expectedImg.length; i++) assertArrayEquals(expectedImg[i], got[1][i]);
+            }
+        }
+    }
+
+    @Test
     void emptyBatches() {
         assertTrue(model.encodeTexts(new int[0][]).length == 0);
         assertTrue(model.encodeImages(new float[0], 0).length == 0);
