@@ -38,7 +38,9 @@ public final class ClipModel implements ClipEncoder {
     /**
      * Builds the model from an OpenAI-named state dict. Every tensor is checked against {@code cfg}
      * (usually {@code ClipConfig.infer(sd)}, heads possibly overridden); a missing, mis-shaped or
-     * non-finite tensor throws a {@link ClipFormatException} naming it.
+     * non-finite tensor, or one the architecture does not use, throws a {@link ClipFormatException} naming it.
+     * The model keeps the state dict's float arrays without copying: an optimiser updating them in place
+     * updates this model (and the caller must not mutate them while encoding).
      */
     public static ClipModel fromStateDict(StateDict sd, ClipConfig cfg) {
         if (sd == null || cfg == null) throw new IllegalArgumentException("state dict and config are required");
@@ -48,7 +50,9 @@ public final class ClipModel implements ClipEncoder {
         Params p = new Params(sd);
         VisionTower vision = cfg.isResNet() ? new ModifiedResNet(p, cfg) : new VisionTransformer(p, cfg);
         TextTransformer text = new TextTransformer(p, cfg);
-        return new ClipModel(cfg, vision, text, p.scalar("logit_scale"), DEFAULT_MAX_BATCH);
+        float logitScale = p.scalar("logit_scale");
+        p.requireAllUsed();
+        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH);
     }
 
     /** A copy that encodes in chunks of at most {@code maxBatch} rows. */
@@ -72,6 +76,9 @@ public final class ClipModel implements ClipEncoder {
         if (pixels == null || n < 0 || pixels.length != (long) n * per) {
             throw new IllegalArgumentException("expected " + n + " images of 3×" + r + "×" + r + " = " + ((long) n * per)
                     + " floats, got " + (pixels == null ? "null" : pixels.length));
+        }
+        for (int i = 0; i < pixels.length; i++) {
+            if (!Float.isFinite(pixels[i])) throw new IllegalArgumentException("pixel value " + pixels[i] + " at flat index " + i + " (image " + i / per + ")");
         }
         float[][] out = new float[n][];
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
@@ -135,6 +142,11 @@ public final class ClipModel implements ClipEncoder {
      */
     public ClipBackward.Result contrastiveGradients(float[] pixels, int n, int[][] tokens) {
         return ClipBackward.contrastive(vision, text, logitScale, pixels, n, tokens);
+    }
+
+    /** Training forward keeping activations; pair with {@link ClipBackward#backward} for a custom loss. */
+    public ClipBackward.Pass trainingForward(float[] pixels, int n, int[][] tokens) {
+        return ClipBackward.forward(vision, text, pixels, n, tokens);
     }
 
     private void split(float[] flat, int m, float[][] out, int start) {

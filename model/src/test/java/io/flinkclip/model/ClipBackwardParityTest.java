@@ -80,6 +80,31 @@ class ClipBackwardParityTest {
                 name, r.loss(), expectedLoss, lossRel, relL2, bigG, report);
     }
 
+    @org.junit.jupiter.api.Test
+    void splitForwardBackwardAccumulatesLikeOneStep() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        ClipModel model = ref.model();
+        int n = 4;
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        ClipBackward.Result once = model.contrastiveGradients(pixels, n, tokens);
+        // the same loss through the split API, twice into one accumulator: gradients must double
+        Gradients acc = new Gradients();
+        for (int rep = 0; rep < 2; rep++) {
+            ClipBackward.Pass pass = model.trainingForward(pixels, n, tokens);
+            io.flinkclip.model.nn.ContrastiveLoss.Result loss = io.flinkclip.model.nn.ContrastiveLoss.compute(
+                    pass.imageFeatures(), pass.textFeatures(), n, ref.config.embedDim(), model.logitScale());
+            assertEquals(once.loss(), loss.loss(), 1e-9 * once.loss());
+            ClipBackward.backward(pass, loss.dImage(), loss.dText(), acc);
+            acc.add("logit_scale", new int[0], new float[] {loss.dLogitScale()});
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> ClipBackward.backward(pass, loss.dImage(), loss.dText(), acc));
+        }
+        for (String p : once.gradients().names()) {
+            float[] a = once.gradients().get(p), b = acc.get(p);
+            for (int i = 0; i < a.length; i++) assertEquals(2 * a[i], b[i], 1e-6 * (1 + Math.abs(a[i])), p + "[" + i + "]");
+        }
+    }
+
     /** Asserts max|Δ| ≤ 1e-3·max|ref| + 1e-4·G; returns {Σ Δ², Σ ref², max|Δ| / bound}. */
     private static double[] check(String what, float[] want, float[] got, double bigG) {
         assertEquals(want.length, got.length, what + ": size");

@@ -72,6 +72,24 @@ class ClipModelFormatTest {
         }, "non-finite");
     }
 
+    @org.junit.jupiter.api.Test
+    void configWithFewerLayersThanTheCheckpoint() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        io.flinkclip.io.ClipConfig c = ref.config;
+        io.flinkclip.io.ClipConfig fewer = new io.flinkclip.io.ClipConfig(c.embedDim(), c.imageResolution(), c.visionLayers(),
+                c.visionWidth(), c.visionPatchSize(), c.visionHeads(), c.contextLength(), c.vocabSize(), c.textWidth(), c.textHeads(), 1);
+        ClipFormatException e = assertThrows(ClipFormatException.class, () -> ClipModel.fromStateDict(ref.weights, fewer));
+        assertTrue(e.getMessage().contains("transformer.resblocks.1."), e.getMessage());
+    }
+
+    @org.junit.jupiter.api.Test
+    void headsThatDoNotDivideTheWidth() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        ClipFormatException e = assertThrows(ClipFormatException.class,
+                () -> ClipModel.fromStateDict(ref.weights, ref.config.withHeads(1, 3)));
+        assertTrue(e.getMessage().contains("3 heads"), e.getMessage());
+    }
+
     @ParameterizedTest
     @CsvSource({"tiny-rn-perturbed, visual.layer1.0.bn2.running_var"})
     void negativeVariance(String model, String tensor) {

@@ -77,6 +77,26 @@ class ClipModelTextTest {
         assertThrows(IllegalArgumentException.class, () -> model.encodeTexts(new int[][] {{}}));
         assertThrows(IllegalArgumentException.class, () -> model.encodeTexts(new int[][] {new int[78]}));
         assertThrows(IllegalArgumentException.class, () -> model.encodeImages(new float[10], 1));
+        float[] nan = ref.pixels(0, 1);
+        nan[5] = Float.NaN;
+        assertThrows(IllegalArgumentException.class, () -> model.encodeImages(nan, 1));
+    }
+
+    @Test
+    void concurrentCallsOnOneModelAgree() throws Exception {
+        int[][] tokens = ref.tokens(0, 6);
+        float[][] expected = model.encodeTexts(tokens);
+        float[] pixels = ref.pixels(0, 3);
+        float[][] expectedImg = model.encodeImages(pixels, 3);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<float[][][]>>();
+            for (int i = 0; i < 8; i++) futures.add(pool.submit(() -> new float[][][] {model.encodeTexts(tokens), model.encodeImages(pixels, 3)}));
+            for (var f : futures) {
+                float[][][] got = f.get();
+                for (int i = 0; i < expected.length; i++) assertArrayEquals(expected[i], got[0][i]);
+                for (int i = 0; i < expectedImg.length; i++) assertArrayEquals(expectedImg[i], got[1][i]);
+            }
+        }
     }
 
     @Test

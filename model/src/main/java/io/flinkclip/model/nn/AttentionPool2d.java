@@ -6,14 +6,14 @@ import io.flinkclip.kernels.Ops;
 /**
  * CLIP's attention pooling: tokens = [spatial mean; pixels] + positional embedding, one multi-head attention
  * layer with separate q/k/v projections, and the output of the mean token (the only query OpenAI keeps)
- * through c_proj. q, k and v are fused into one [3C, C] projection at load time so {@link Ops#attention}
- * can run it; the extra queries it computes for the pixel tokens do not influence the mean token's output.
+ * through c_proj. Only the mean token's query is projected; the [q | k | v] rows {@link Ops#attention} reads
+ * get zero queries for the pixel tokens, whose outputs are never used.
  */
 public final class AttentionPool2d {
     final String name;
     final int spatial, tokens, channels, heads, outDim;
     final float[] positionalEmbedding;
-    final Linear q, k, v, qkv, cProj;
+    final Linear q, k, v, cProj;
 
     AttentionPool2d(Params p, String name, int spatial, int channels, int heads, int outDim) {
         if (heads <= 0 || channels % heads != 0) {
@@ -30,26 +30,17 @@ public final class AttentionPool2d {
         k = new Linear(p, name + ".k_proj", channels, channels, true);
         v = new Linear(p, name + ".v_proj", channels, channels, true);
         cProj = new Linear(p, name + ".c_proj", channels, outDim, true);
-        int cc = channels * channels;
-        float[] w = new float[3 * cc], b = new float[3 * channels];
-        System.arraycopy(q.weight, 0, w, 0, cc);
-        System.arraycopy(k.weight, 0, w, cc, cc);
-        System.arraycopy(v.weight, 0, w, 2 * cc, cc);
-        System.arraycopy(q.bias, 0, b, 0, channels);
-        System.arraycopy(k.bias, 0, b, channels, channels);
-        System.arraycopy(v.bias, 0, b, 2 * channels, channels);
-        qkv = new Linear(name + ".qkv", null, null, channels, 3 * channels, w, b);
     }
 
     static final class Cache {
         int n;
-        float[] tokens, qkv, attn, pooled;
+        float[] tokens, mean, qkv, pooled;
     }
 
     /** x [n, C, spatial, spatial] → [n, outDim]. */
     float[] forward(float[] x, int n, Arena arena, Cache cache) {
         int hw = spatial * spatial, c = channels, t = tokens;
-        float[] tok = arena.take(n * t * c);
+        float[] tok = arena.take(n * t * c), mean = arena.take(n * c);
         for (int b = 0; b < n; b++) {
             int base = b * t * c;
             for (int ch = 0; ch < c; ch++) {
@@ -62,43 +53,60 @@ public final class AttentionPool2d {
                 }
                 tok[base + ch] = (float) (sum / hw) + positionalEmbedding[ch];
             }
+            System.arraycopy(tok, base, mean, b * c, c);
         }
-        float[] qkvOut = arena.take(n * t * 3 * c);
-        qkv.forward(tok, 0, qkvOut, 0, n * t, false);
+        float[] qOut = arena.take(n * c), kOut = arena.take(n * t * c), vOut = arena.take(n * t * c);
+        q.forward(mean, 0, qOut, 0, n, false);
+        k.forward(tok, 0, kOut, 0, n * t, false);
+        v.forward(tok, 0, vOut, 0, n * t, false);
+        float[] qkv = arena.take(n * t * 3 * c); // zero queries except each image's mean token
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(qOut, b * c, qkv, b * t * 3 * c, c);
+            for (int s = 0; s < t; s++) {
+                int row = (b * t + s);
+                System.arraycopy(kOut, row * c, qkv, row * 3 * c + c, c);
+                System.arraycopy(vOut, row * c, qkv, row * 3 * c + 2 * c, c);
+            }
+        }
         float[] attn = arena.take(n * t * c);
-        Ops.attention(qkvOut, 0, attn, 0, n, t, c, heads, false);
+        Ops.attention(qkv, 0, attn, 0, n, t, c, heads, false);
         float[] pooled = arena.take(n * c);
         for (int b = 0; b < n; b++) System.arraycopy(attn, b * t * c, pooled, b * c, c);
         float[] out = new float[n * outDim];
         cProj.forward(pooled, 0, out, 0, n, false);
         if (cache != null) {
-            cache.n = n; cache.tokens = tok; cache.qkv = qkvOut; cache.attn = attn; cache.pooled = pooled;
+            cache.n = n; cache.tokens = tok; cache.mean = mean; cache.qkv = qkv; cache.pooled = pooled;
         }
         return out;
     }
 
     /** d(pooled features) [n, outDim] → d(input map) [n, C, spatial, spatial]; accumulates gradients. */
     float[] backward(Cache c, float[] dOut, Arena arena, Gradients g) {
-        int n = c.n, t = tokens, ch = channels, hw = spatial * spatial, cc = ch * ch;
+        int n = c.n, t = tokens, ch = channels, hw = spatial * spatial;
         float[] dPooled = arena.take(n * ch);
         Backprop.linear(cProj, c.pooled, dOut, n, dPooled, false, g);
-        float[] dAttn = arena.take(n * t * ch); // only the mean token was used
+        float[] dAttn = arena.take(n * t * ch); // only the mean token's output was used
         for (int b = 0; b < n; b++) System.arraycopy(dPooled, b * ch, dAttn, b * t * ch, ch);
         float[] dqkv = arena.take(n * t * 3 * ch);
         Backprop.attention(c.qkv, dAttn, dqkv, n, t, ch, heads, false);
-        float[] gW = new float[3 * cc], gB = new float[3 * ch];
-        float[] dTok = arena.take(n * t * ch);
-        Backprop.linear(qkv, c.tokens, 0, dqkv, 0, n * t, dTok, 0, false, gW, gB);
-        Linear[] parts = {q, k, v};
-        for (int i = 0; i < 3; i++) {
-            float[] w = g.of(parts[i].weightName, ch, ch), bias = g.of(parts[i].biasName, ch);
-            for (int j = 0; j < cc; j++) w[j] += gW[i * cc + j];
-            for (int j = 0; j < ch; j++) bias[j] += gB[i * ch + j];
+        float[] dq = arena.take(n * ch), dk = arena.take(n * t * ch), dv = arena.take(n * t * ch);
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(dqkv, b * t * 3 * ch, dq, b * ch, ch);
+            for (int s = 0; s < t; s++) {
+                int row = b * t + s;
+                System.arraycopy(dqkv, row * 3 * ch + ch, dk, row * ch, ch);
+                System.arraycopy(dqkv, row * 3 * ch + 2 * ch, dv, row * ch, ch);
+            }
         }
+        float[] dTok = arena.take(n * t * ch), dMean = arena.take(n * ch);
+        Backprop.linear(k, c.tokens, dk, n * t, dTok, false, g);
+        Backprop.linear(v, c.tokens, dv, n * t, dTok, true, g);
+        Backprop.linear(q, c.mean, dq, n, dMean, false, g);
         float[] gPos = g.of(name + ".positional_embedding", t, ch);
         float[] dx = arena.take(n * ch * hw);
         for (int b = 0; b < n; b++) {
             int base = b * t * ch;
+            for (int i = 0; i < ch; i++) dTok[base + i] += dMean[b * ch + i];
             for (int i = 0; i < t * ch; i++) gPos[i] += dTok[base + i];
             for (int c2 = 0; c2 < ch; c2++) {
                 float fromMean = dTok[base + c2] / hw;

@@ -27,6 +27,13 @@ public final class Gradients {
         return g;
     }
 
+    /** Adds {@code values} into the gradient of {@code name} (e.g. logit_scale's, which a loss computes). */
+    public void add(String name, int[] shape, float[] values) {
+        float[] g = of(name, shape);
+        if (values.length != g.length) throw new IllegalArgumentException(name + ": " + values.length + " values for " + g.length + " gradient entries");
+        for (int i = 0; i < g.length; i++) g[i] += values[i];
+    }
+
     public float[] get(String name) { return grads.get(name); }
 
     public int[] shape(String name) { return shapes.get(name); }

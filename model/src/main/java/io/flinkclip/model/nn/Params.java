@@ -4,7 +4,12 @@ import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Validating access to the weights of an OpenAI-named state dict: every tensor a layer takes is checked for
@@ -12,13 +17,17 @@ import java.util.Arrays;
  * {@link ClipFormatException} naming the tensor instead of producing silent garbage at inference time.
  */
 public final class Params {
+    /** Entries of OpenAI checkpoints that are not weights (build_model drops the first three). */
+    private static final Set<String> NOT_WEIGHTS = Set.of("input_resolution", "context_length", "vocab_size");
     private final StateDict sd;
+    private final Set<String> used = new HashSet<>();
 
     public Params(StateDict sd) { this.sd = sd; }
 
     /** The float data of {@code name}, which must have exactly {@code shape} and hold only finite values. */
     public float[] get(String name, int... shape) {
         float[] data = sd.floats(name, shape);
+        used.add(name);
         requireFinite(name, data);
         return data;
     }
@@ -30,7 +39,24 @@ public final class Params {
             throw new ClipFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", expected a float scalar");
         }
         requireFinite(name, t.data());
+        used.add(name);
         return t.data()[0];
+    }
+
+    /**
+     * Fails on weights no layer took: they mean the config does not describe this checkpoint (e.g. fewer
+     * layers than stored), which would otherwise silently drop part of the model.
+     */
+    public void requireAllUsed() {
+        List<String> unused = new ArrayList<>();
+        for (String name : sd.names()) {
+            if (!used.contains(name) && !NOT_WEIGHTS.contains(name) && !name.endsWith(".num_batches_tracked")) unused.add(name);
+        }
+        if (!unused.isEmpty()) {
+            Collections.sort(unused);
+            throw new ClipFormatException(unused.size() + " tensor(s) not used by the configured architecture, e.g. '"
+                    + unused.get(0) + "': the config does not match the checkpoint");
+        }
     }
 
     public boolean has(String name) { return sd.has(name); }

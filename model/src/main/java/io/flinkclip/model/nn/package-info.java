@@ -1,0 +1,16 @@
+/**
+ * CLIP's networks as OpenAI's {@code clip/model.py} defines them, forward and backward, over flat row-major
+ * float32 buffers and the kernels of {@code io.flinkclip.kernels}.
+ *
+ * <ul>
+ *   <li>Layers hold the state dict's own float arrays (validated by {@link io.flinkclip.model.nn.Params}),
+ *       so in-place optimiser updates are seen by the model.</li>
+ *   <li>Activations are batch-first ([n, tokens, width], NCHW for convolutions) and come from a per-call
+ *       {@link io.flinkclip.model.nn.Arena}; at inference all transformer blocks share one set of scratch
+ *       buffers, in training every layer keeps its own for the backward pass.</li>
+ *   <li>{@link io.flinkclip.model.nn.Trace} captures activations under the reference's module names.</li>
+ *   <li>Backward passes ({@link io.flinkclip.model.nn.ClipBackward}) are eval mode: BatchNorm uses running
+ *       statistics, as the reference gradients were computed.</li>
+ * </ul>
+ */
+package io.flinkclip.model.nn;
