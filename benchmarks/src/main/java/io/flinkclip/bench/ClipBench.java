@@ -1,0 +1,223 @@
+package io.flinkclip.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.SafeTensors;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.arch.ClipArchitectures;
+import io.flinkclip.io.arch.ClipInit;
+import io.flinkclip.kernels.Parallel;
+import io.flinkclip.kernels.bench.GemmBench;
+import io.flinkclip.model.ClipLoader;
+import io.flinkclip.model.ClipModel;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/clip bench}: CLIP encoding speed of flink-clip against ONNX Runtime (Java, CPU) and PyTorch eager
+ * (CPU) on the same weights in the same run, as ratios, plus our SGEMM speed at CLIP shapes (the yardstick
+ * for "fraction of GEMM speed"). Weights are random (OpenAI init) — speed does not depend on values.
+ *
+ * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--cache DIR] [--json FILE]</pre>
+ */
+public final class ClipBench {
+    private final double seconds;
+    private final int threads;
+    private final Path cache;
+    private final Map<String, Object> results = new LinkedHashMap<>();
+
+    private ClipBench(double seconds, int threads, Path cache) {
+        this.seconds = seconds;
+        this.threads = threads;
+        this.cache = cache;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> models = List.of("ViT-B/32", "RN50");
+        double seconds = 5;
+        boolean ort = true, torch = true;
+        Path cache = Path.of("bench-cache"), json = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--models" -> models = List.of(args[++i].split(","));
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--threads" -> i++; // applied by bin/clip through -Dclip.threads
+                case "--no-ort" -> ort = false;
+                case "--no-torch" -> torch = false;
+                case "--cache" -> cache = Path.of(args[++i]);
+                case "--json" -> json = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        Files.createDirectories(cache);
+        ClipBench b = new ClipBench(seconds, Parallel.THREADS, cache);
+        System.out.printf(Locale.ROOT, "flink-clip bench: %d threads, %.1fs per measurement, %s%n", b.threads, seconds,
+                System.getProperty("os.arch") + " " + Runtime.version());
+        double gemm = b.gemm();
+        for (String m : models) b.model(m, ort, torch, gemm);
+        if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), b.results);
+    }
+
+    /** Best packed-SGEMM GFLOP/s over CLIP's linear-layer shapes: the machine yardstick. */
+    private double gemm() {
+        System.out.println("\n## SGEMM at CLIP shapes (C = A·Bᵀ, GFLOP/s)");
+        System.out.printf(Locale.ROOT, "%-18s %10s %10s%n", "M x N x K", "nt", "packed");
+        double sum = 0;
+        int n = 0;
+        Map<String, Object> g = new LinkedHashMap<>();
+        for (int[] s : new int[][] {{1600, 2304, 768}, {1600, 3072, 768}, {1600, 768, 3072}, {77 * 32, 1536, 512}, {77 * 32, 2048, 512}}) {
+            double[] r = GemmBench.measure(s[0], s[1], s[2], Math.min(seconds, 2));
+            System.out.printf(Locale.ROOT, "%-18s %10.1f %10.1f%n", s[0] + "x" + s[1] + "x" + s[2], r[0], r[1]);
+            g.put(s[0] + "x" + s[1] + "x" + s[2], r[1]);
+            sum += r[1];
+            n++;
+        }
+        double mean = sum / n;
+        g.put("mean_packed", mean);
+        results.put("gemm_gflops", g);
+        System.out.printf(Locale.ROOT, "mean packed SGEMM: %.1f GFLOP/s%n", mean);
+        return mean;
+    }
+
+    private void model(String arch, boolean ort, boolean torch, double gemm) throws Exception {
+        ClipConfig cfg = ClipArchitectures.get(arch);
+        String slug = arch.replace('/', '-').replace('@', '-');
+        Path weights = cache.resolve(slug + ".safetensors");
+        if (!Files.exists(weights)) {
+            System.out.println("initialising " + arch + " weights (OpenAI init, seed 0) → " + weights);
+            StateDict sd = ClipInit.initialize(cfg, 0);
+            SafeTensors.write(weights, sd);
+        }
+        ClipModel model = (ClipModel) ClipLoader.fromSafetensors(weights, null, ClipLoader.Overrides.NONE).encoder();
+        int r = cfg.imageResolution();
+        SplittableRandom rnd = new SplittableRandom(1);
+        Map<String, Double> ours = new LinkedHashMap<>(), onnx = new LinkedHashMap<>(), pt = new LinkedHashMap<>();
+        int[][] shortTexts = texts(32, 7, rnd), fullTexts = texts(32, 77, rnd);
+        for (int batch : new int[] {1, 32}) {
+            float[] px = new float[batch * 3 * r * r];
+            for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextGaussian();
+            ours.put("image_b" + batch, batch / time(() -> model.encodeImages(px, batch)));
+        }
+        ours.put("text_short", 32 / time(() -> model.encodeTexts(shortTexts)));
+        ours.put("text_full", 32 / time(() -> model.encodeTexts(fullTexts)));
+        if (ort) onnx = ort(weights, cfg, shortTexts, fullTexts);
+        if (torch) pt = torch(weights);
+        double imgFlops = cfg.isResNet() ? Flops.resnetImage(cfg) : Flops.vitImage(cfg);
+        System.out.printf(Locale.ROOT, "%n## %s (items/s; ratios = flink-clip / peer)%n", arch);
+        System.out.printf(Locale.ROOT, "%-12s %12s %12s %12s %10s %10s %12s%n", "workload", "flink-clip", "onnxruntime", "pytorch", "vs ORT", "vs torch", "% of GEMM");
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String k : ours.keySet()) {
+            double o = ours.get(k), x = onnx.getOrDefault(k, Double.NaN), t = pt.getOrDefault(k, Double.NaN);
+            double flops = k.startsWith("image") ? imgFlops : Flops.text(cfg, k.equals("text_short") ? 7 : 77);
+            double pctGemm = 100 * o * flops / 1e9 / gemm;
+            System.out.printf(Locale.ROOT, "%-12s %12.2f %12.2f %12.2f %9.2fx %9.2fx %11.0f%%%n", k, o, x, t, o / x, o / t, pctGemm);
+            m.put(k, Map.of("flink_clip", o, "onnxruntime", x, "pytorch", t, "pct_of_gemm", pctGemm));
+        }
+        results.put(arch, m);
+    }
+
+    private static int[][] texts(int n, int len, SplittableRandom rnd) {
+        int[][] t = new int[n][77];
+        for (int[] row : t) {
+            row[0] = 49406;
+            for (int i = 1; i < len - 1; i++) row[i] = 300 + rnd.nextInt(39700);
+            row[len - 1] = 49407;
+        }
+        return t;
+    }
+
+    /** Seconds per call: warm-up, then repeat for the time budget (at least 3 calls) and take the median. */
+    private double time(Runnable r) {
+        r.run();
+        List<Double> ts = new ArrayList<>();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (ts.size() < 3 || System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            r.run();
+            ts.add((System.nanoTime() - t0) / 1e9);
+        }
+        ts.sort(null);
+        return ts.get(ts.size() / 2);
+    }
+
+    private Map<String, Double> ort(Path weights, ClipConfig cfg, int[][] shortTexts, int[][] fullTexts) throws Exception {
+        Path dir = weights.resolveSibling(weights.getFileName() + ".onnx");
+        if (!Files.exists(dir.resolve("text.onnx"))) {
+            Files.createDirectories(dir);
+            python("export", "--weights", weights.toString(), "--out-dir", dir.toString());
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            int r = cfg.imageResolution();
+            try (OrtSession img = env.createSession(dir.resolve("image.onnx").toString(), o);
+                 OrtSession txt = env.createSession(dir.resolve("text.onnx").toString(), o)) {
+                SplittableRandom rnd = new SplittableRandom(1);
+                for (int batch : new int[] {1, 32}) {
+                    float[] px = new float[batch * 3 * r * r];
+                    for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextGaussian();
+                    try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(px), new long[] {batch, 3, r, r})) {
+                        out.put("image_b" + batch, batch / time(() -> run(img, "pixels", t)));
+                    }
+                }
+                for (var e : Map.of("text_short", shortTexts, "text_full", fullTexts).entrySet()) {
+                    long[] flat = new long[32 * 77];
+                    for (int i = 0; i < 32; i++) for (int j = 0; j < 77; j++) flat[i * 77 + j] = e.getValue()[i][j];
+                    try (OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[] {32, 77})) {
+                        out.put(e.getKey(), 32 / time(() -> run(txt, "tokens", t)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void run(OrtSession s, String input, OnnxTensor t) {
+        try (OrtSession.Result r = s.run(Map.of(input, t))) {
+            if (r.size() != 1) throw new IllegalStateException("unexpected ONNX outputs");
+        } catch (ai.onnxruntime.OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Map<String, Double> torch(Path weights) throws Exception {
+        Path json = Files.createTempFile("torch-bench", ".json");
+        python("bench", "--weights", weights.toString(), "--threads", "" + threads, "--seconds", "" + seconds, "--json", json.toString());
+        JsonNode n = new ObjectMapper().readTree(json.toFile());
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("image_b1", 1 / n.get("image_b1_s").asDouble());
+        out.put("image_b32", 1 / n.get("image_b32_s").asDouble());
+        out.put("text_short", 1 / n.get("text_short_s").asDouble());
+        out.put("text_full", 1 / n.get("text_full_s").asDouble());
+        return out;
+    }
+
+    /** Runs bench/torch_clip.py with Debian's python3-torch (the peer is not part of the product). */
+    private static void python(String... args) throws IOException, InterruptedException {
+        String script = System.getProperty("clip.bench.torchScript", "bench/torch_clip.py");
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("clip.bench.python", "/usr/bin/python3"), script));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("peer failed: " + String.join(" ", cmd) + " (needs python3-torch: apt-get install python3-torch python3-onnx)");
+        }
+    }
+}
