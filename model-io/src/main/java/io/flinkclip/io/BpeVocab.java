@@ -39,6 +39,11 @@ public record BpeVocab(List<String> merges, List<String> specialTokens, int cont
         }
     }
 
+    @Override
+    public String toString() { // the default would print all ~49k merges
+        return "BpeVocab[" + merges.size() + " merges, specials " + specialTokens + ", context " + contextLength + "]";
+    }
+
     public int vocabSize() { return 512 + merges.size() + specialTokens.size(); }
 
     /** The token strings in id order. */

@@ -11,6 +11,9 @@ public interface Progress {
     /** The current phase is complete. */
     void end();
 
+    /** A terminal progress bar on stderr when a console is attached, otherwise {@link #NONE}. */
+    static Progress console() { return TerminalProgress.forConsole(); }
+
     Progress NONE = new Progress() {
         @Override public void begin(String task, long totalBytes) { }
         @Override public void advance(long bytes) { }

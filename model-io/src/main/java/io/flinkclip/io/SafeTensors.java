@@ -55,6 +55,14 @@ public final class SafeTensors {
 
     /** Parses a safetensors image held in {@code seg}; tensors are copied out, so the segment may be closed after. */
     public static StateDict read(MemorySegment seg, long size, String what) {
+        try {
+            return parse(seg, size, what);
+        } catch (ArithmeticException e) { // element counts overflowing a long: a corrupt header, not a bug
+            throw new ClipFormatException(what + ": tensor sizes in the header overflow: " + e.getMessage(), e);
+        }
+    }
+
+    private static StateDict parse(MemorySegment seg, long size, String what) {
         if (size < 8) throw new ClipFormatException(what + ": not a safetensors file (" + size + " bytes)");
         long headerLen = seg.get(I64, 0);
         if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
