@@ -33,6 +33,7 @@ public final class ClipCli {
         COMMANDS.put("classify", new ClassifyCommand());
         COMMANDS.put("init", new InitCommand());
         COMMANDS.put("grad", new GradCommand());
+        COMMANDS.put("convert", new ConvertCommand());
     }
 
     private ClipCli() {}

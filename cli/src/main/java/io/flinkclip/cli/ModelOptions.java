@@ -3,7 +3,6 @@ package io.flinkclip.cli;
 import io.flinkclip.model.Clip;
 import io.flinkclip.model.ClipLoader;
 
-import java.nio.file.Path;
 import java.util.Set;
 
 /** The options every model-using command shares: --weights, --vocab, --vision-heads, --text-heads. */
@@ -15,12 +14,15 @@ final class ModelOptions {
     private ModelOptions() {}
 
     static Clip load(Args a, boolean needVocab) {
-        Path weights = a.path("weights");
-        Path vocab = a.has("vocab") ? a.path("vocab") : null;
-        if (needVocab && vocab == null) throw new Args.UsageException("missing required option --vocab");
+        String weights = a.require("weights");
+        String vocab = a.get("vocab", null);
         Integer vh = a.has("vision-heads") ? a.intValue("vision-heads", 0) : null;
         Integer th = a.has("text-heads") ? a.intValue("text-heads", 0) : null;
-        Clip clip = ClipLoader.fromSafetensors(weights, vocab, new ClipLoader.Overrides(vh, th));
+        // --weights may be a native file, a safetensors file or a Hugging Face directory (see ModelLocation)
+        Clip clip = ClipLoader.load(weights, vocab, new ClipLoader.Overrides(vh, th));
+        if (needVocab && clip.tokenizer() == null) {
+            throw new Args.UsageException("the model at " + weights + " carries no vocabulary: give --vocab");
+        }
         if (a.has("no-ftfy") && clip.tokenizer() instanceof io.flinkclip.model.text.ClipTokenizer t) {
             clip = new Clip(clip.encoder(), t.withFtfy(false), clip.preprocessing());
         }

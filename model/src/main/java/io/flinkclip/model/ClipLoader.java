@@ -4,6 +4,9 @@ import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Progress;
+import io.flinkclip.io.convert.ModelLocation;
+import io.flinkclip.io.nativefmt.NativeModel;
 import io.flinkclip.model.image.ImagePreprocessor;
 import io.flinkclip.model.text.ClipTokenizer;
 
@@ -21,6 +24,30 @@ public final class ClipLoader {
     /** Optional overrides; null keeps what the weights imply. */
     public record Overrides(Integer visionHeads, Integer textHeads) {
         public static final Overrides NONE = new Overrides(null, null);
+    }
+
+    /**
+     * Loads a complete model from one string: a native flink-clip file, a safetensors file (with the vocabulary
+     * beside it) or a Hugging Face directory; local paths, {@code file://}, and any scheme Flink's FileSystem
+     * serves ({@code s3://}, {@code hdfs://}) when Flink is on the classpath.
+     */
+    public static Clip load(String location) { return load(location, null, Overrides.NONE); }
+
+    public static Clip load(String location, String vocabLocation, Overrides overrides) {
+        NativeModel m = ModelLocation.open(location, vocabLocation, Progress.NONE);
+        return fromNative(m, overrides);
+    }
+
+    public static Clip fromNative(NativeModel m, Overrides o) {
+        ClipConfig cfg = m.config();
+        var meta = m.weights().metadata();
+        cfg = cfg.withHeads(pick(o.visionHeads(), meta.get("clip.vision_heads"), cfg.visionHeads()),
+                pick(o.textHeads(), meta.get("clip.text_heads"), cfg.textHeads()));
+        ClipTokenizer tok = m.vocab() == null ? null : ClipTokenizer.fromMerges(m.vocab().merges());
+        if (m.vocab() != null && tok.vocabularySize() != cfg.vocabSize()) {
+            throw new ClipFormatException("the vocabulary has " + tok.vocabularySize() + " tokens but the model's embedding has " + cfg.vocabSize());
+        }
+        return new Clip(ClipModel.fromStateDict(m.weights(), cfg), tok, new ImagePreprocessor());
     }
 
     public static Clip fromSafetensors(Path weights, Path vocab, Overrides overrides) {
