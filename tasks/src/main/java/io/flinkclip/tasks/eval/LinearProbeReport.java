@@ -19,6 +19,11 @@ public record LinearProbeReport(String dataset, int shots, int trainSamples, int
         return sb.toString();
     }
 
+    /** Writes the test-set confusion matrix as a labelled PNG heat map. */
+    public void writeConfusionPng(java.nio.file.Path png) throws java.io.IOException {
+        ConfusionMatrixImage.write(confusion, "linear probe " + dataset, png);
+    }
+
     @Override
     public String toString() { return toText(); }
 }

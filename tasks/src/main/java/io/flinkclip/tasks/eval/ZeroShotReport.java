@@ -17,6 +17,11 @@ public record ZeroShotReport(String dataset, int samples, int templates, double 
         return sb.toString();
     }
 
+    /** Writes the confusion matrix as a labelled PNG heat map. */
+    public void writeConfusionPng(java.nio.file.Path png) throws java.io.IOException {
+        ConfusionMatrixImage.write(confusion, "zero-shot " + dataset, png);
+    }
+
     @Override
     public String toString() { return toText(); }
 }
