@@ -70,4 +70,33 @@ public final class FewShotSampler {
         if (val.isEmpty() || train.isEmpty()) throw new IllegalArgumentException("too few samples (" + labels.length + ") for a train/validation split");
         return new int[][] {train.stream().mapToInt(Integer::intValue).sorted().toArray(), val.stream().mapToInt(Integer::intValue).sorted().toArray()};
     }
+
+    /**
+     * Up to {@code perClass} samples of every class that are not in {@code exclude}, seeded: a validation set
+     * for k-shot probes, whose k training samples per class are too few to split.
+     */
+    public static int[] heldOut(int[] labels, int classes, int[] exclude, int perClass, long seed) {
+        java.util.Set<Integer> skip = new java.util.HashSet<>();
+        for (int e : exclude) skip.add(e);
+        List<List<Integer>> byClass = new ArrayList<>();
+        for (int c = 0; c < classes; c++) byClass.add(new ArrayList<>());
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) throw new IllegalArgumentException("label " + labels[i] + " of sample " + i + " is outside [0, " + classes + ")");
+            if (!skip.contains(i)) byClass.get(labels[i]).add(i);
+        }
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        List<Integer> out = new ArrayList<>();
+        for (List<Integer> idx : byClass) {
+            int[] a = idx.stream().mapToInt(Integer::intValue).toArray();
+            int take = Math.min(perClass, a.length);
+            for (int i = 0; i < take; i++) {
+                int j = i + rnd.nextInt(a.length - i);
+                int t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                out.add(a[i]);
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
 }

@@ -45,7 +45,11 @@ final class ProbeFile {
             for (double w : probe.rawWeights()) out.writeDouble(w);
             for (double b : probe.rawBias()) out.writeDouble(b);
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     static LogisticRegressionProbe read(Path file) throws IOException {

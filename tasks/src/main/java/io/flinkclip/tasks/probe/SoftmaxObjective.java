@@ -17,6 +17,20 @@ public final class SoftmaxObjective implements DifferentiableFunction {
         this.c = c;
     }
 
+    /** w[wo..wo+d) · x[xo..xo+d) with four independent accumulators (lets the CPU pipeline the adds). */
+    private static double dot(double[] w, int wo, float[] x, int xo, int d) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < d; j += 4) {
+            s0 += w[wo + j] * x[xo + j];
+            s1 += w[wo + j + 1] * x[xo + j + 1];
+            s2 += w[wo + j + 2] * x[xo + j + 2];
+            s3 += w[wo + j + 3] * x[xo + j + 3];
+        }
+        for (; j < d; j++) s0 += w[wo + j] * x[xo + j];
+        return (s0 + s1) + (s2 + s3);
+    }
+
     @Override
     public int dimension() { return data.classes * (data.dim + 1); }
 
@@ -29,9 +43,7 @@ public final class SoftmaxObjective implements DifferentiableFunction {
             int xo = i * d, ro = i * k;
             double max = Double.NEGATIVE_INFINITY;
             for (int cls = 0; cls < k; cls++) {
-                double z = theta[bOff + cls];
-                int wo = cls * d;
-                for (int j = 0; j < d; j++) z += theta[wo + j] * data.x[xo + j];
+                double z = theta[bOff + cls] + dot(theta, cls * d, data.x, xo, d);
                 residual[ro + cls] = z;
                 max = Math.max(max, z);
             }

@@ -31,6 +31,9 @@ public final class ClassEmbeddings {
         return out;
     }
 
+    /** A copy of the whole matrix, classes × dim row-major (e.g. to ship to an operator). */
+    public float[] toArray() { return matrix.clone(); }
+
     /** The backing row-major matrix; callers must not modify it. */
     float[] matrix() { return matrix; }
 }

@@ -83,6 +83,27 @@ class LogisticRegressionProbeTest {
         double[] g = new double[reference.length];
         new SoftmaxObjective(m, c).valueAndGradient(params(p), g);
         assertTrue(Lbfgs.maxAbs(g) < 1e-7, "‖∇f‖∞ = " + Lbfgs.maxAbs(g));
+        // the same with finite differences of f alone (does not trust the analytic gradient)
+        SoftmaxObjective f = new SoftmaxObjective(m, c);
+        double[] theta = params(p), scratch = new double[theta.length];
+        for (int i = 0; i < theta.length; i++) {
+            double h = 1e-5, old = theta[i];
+            theta[i] = old + h;
+            double fp = f.valueAndGradient(theta, scratch);
+            theta[i] = old - h;
+            double fm = f.valueAndGradient(theta, scratch);
+            theta[i] = old;
+            assertEquals(0, (fp - fm) / (2 * h), 1e-6, "finite-difference gradient, parameter " + i);
+        }
+    }
+
+    @Test
+    void hugeCOnSeparableDataStaysFiniteWithinTheIterationBudget() {
+        ProbeFixtures d = ProbeFixtures.blobs(10, 3, 4, 0.05, 13);
+        LogisticRegressionProbe p = LogisticRegressionProbe.train(new FeatureMatrix(d.x, d.y, 3), names(3), 1e6,
+                new Lbfgs.Options(100, 10, 1e-7, 1e-12), null);
+        for (double w : p.weights()) assertTrue(Double.isFinite(w));
+        assertEquals(1.0, p.accuracy(d.x, d.y));
     }
 
     @Test

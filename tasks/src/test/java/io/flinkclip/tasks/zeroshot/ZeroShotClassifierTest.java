@@ -57,6 +57,30 @@ class ZeroShotClassifierTest {
     }
 
     @Test
+    void imagenetPromptsAreEncodedInBoundedBatchesInClassOrder() {
+        PromptSet inet = PromptSets.imagenet();
+        java.util.List<Integer> batches = new java.util.ArrayList<>();
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        ClassEmbeddings e = ZeroShotClassifier.classEmbeddings(inet.classNames(), inet.templates(), texts -> {
+            batches.add(texts.size());
+            // prompt number p belongs to class p / 80 (class-major order): embed it as the one-hot axis (p / 80) mod 8
+            float[][] out = new float[texts.size()][8];
+            for (int i = 0; i < texts.size(); i++) out[i][((seen.size() + i) / 80) % 8] = 1;
+            seen.addAll(texts);
+            return out;
+        });
+        assertEquals(80_000, seen.size());
+        assertTrue(batches.stream().allMatch(b -> b <= 256));
+        assertEquals("a bad photo of a tench.", seen.getFirst());
+        assertEquals("a tattoo of the toilet paper.", seen.getLast());
+        assertEquals(1000, e.classes());
+        for (int c : new int[] {0, 1, 7, 8, 999}) {
+            float[] row = e.row(c);
+            assertEquals(1f, row[c % 8], 1e-6f, "class " + c);
+        }
+    }
+
+    @Test
     void logitsAreTemperatureTimesCosineAndProbabilitiesSumToOne() {
         ClassEmbeddings e = new ClassEmbeddings(new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}});
         ZeroShotClassifier clf = new ZeroShotClassifier(List.of("x", "y", "z"), e, 100f);

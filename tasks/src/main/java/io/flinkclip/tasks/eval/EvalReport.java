@@ -1,0 +1,6 @@
+package io.flinkclip.tasks.eval;
+
+/** A finished evaluation; {@link #toText()} is what {@code bin/clip eval} prints. */
+public interface EvalReport {
+    String toText();
+}
