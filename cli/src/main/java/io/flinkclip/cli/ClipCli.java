@@ -34,6 +34,7 @@ public final class ClipCli {
         COMMANDS.put("init", new InitCommand());
         COMMANDS.put("grad", new GradCommand());
         COMMANDS.put("convert", new ConvertCommand());
+        COMMANDS.put("eval", new EvalCommand());
     }
 
     private ClipCli() {}
