@@ -162,6 +162,14 @@ public final class ClipTokenizer implements TextTokenizer {
         return Arrays.copyOf(tokenizeUnpadded(text, contextLength), contextLength);
     }
 
+    /**
+     * Tokenizes UTF-8 bytes; malformed sequences become U+FFFD (what Python's {@code decode("utf-8",
+     * "replace")} would give a caller that had to turn bytes into text first).
+     */
+    public int[] tokenize(byte[] utf8, int contextLength) {
+        return tokenize(new String(utf8, StandardCharsets.UTF_8), contextLength);
+    }
+
     /** As {@link #tokenize} without the zero padding: at most {@code contextLength} ids, the last one EOT. */
     public int[] tokenizeUnpadded(String text, int contextLength) {
         if (contextLength < 2) throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
