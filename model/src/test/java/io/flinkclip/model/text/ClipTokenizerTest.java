@@ -76,6 +76,17 @@ class ClipTokenizerTest {
         assertArrayEquals(new int[] {49407, 49406, 3306}, tok.encode("<|endoftext|><|STARTOFTEXT|>hello"));
     }
 
+    /** Expected ids from OpenAI's code with ftfy off (regex 2026.5.9): U+0345 matches no alternative. */
+    @Test
+    void ypogegrammeniIsSkippedLikeTheRegexModuleDoes() {
+        ClipTokenizer plain = tok.withFtfy(false);
+        assertArrayEquals(new int[] {320, 321}, plain.encode("a\u0345b"));
+        assertArrayEquals(new int[] {256, 256}, plain.encode("!\u0345!"));
+        assertArrayEquals(new int[] {}, plain.encode("\u0345"));
+        assertArrayEquals(new int[] {343, 136, 479, 344}, plain.encode("x \u0345\u0301 y"));
+        assertArrayEquals(new int[] {138, 365, 138, 365}, plain.encode("\u03b1\u0345 \u0391\u0345"));
+    }
+
     @Test
     void decodeInvertsEncodeUpToSpacingAndCase() {
         assertEquals("a photo of a cat ", tok.decode(tok.encode("A  photo of a CAT")));
