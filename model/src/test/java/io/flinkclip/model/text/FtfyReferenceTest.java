@@ -54,4 +54,36 @@ class FtfyReferenceTest {
                 + String.join("\n", fixFailures.subList(0, Math.min(30, fixFailures.size()))) + "\n"
                 + String.join("\n", tokenFailures.subList(0, Math.min(10, tokenFailures.size()))));
     }
+
+    /**
+     * {@code fuzz-cases.json}: 4,000 random strings (ASCII, HTML entity names and numeric references with odd
+     * values, every kind of whitespace and control character, quotes, sigma, dotted I, ligatures, width forms,
+     * combining marks, random characters assigned in Unicode 14) with OpenAI's ids with and without ftfy.
+     */
+    @Test
+    void randomStringsMatchOpenAiWithAndWithoutFtfy() throws IOException {
+        JsonNode rows;
+        try (InputStream in = FtfyReferenceTest.class.getResourceAsStream("fuzz-cases.json")) {
+            rows = new ObjectMapper().readTree(in);
+        }
+        ClipTokenizer tok = ClipTokenizer.fromBpeGz(Path.of(System.getProperty("clip.shared.dir", "../shared"))
+                .resolve("vocab/bpe_simple_vocab_16e6.txt.gz"));
+        List<String> failures = new ArrayList<>();
+        for (JsonNode r : rows) {
+            String text = r.get(0).asText();
+            for (int mode = 0; mode < 2; mode++) {
+                JsonNode e = r.get(1 + mode);
+                int[] want = new int[e.size()];
+                for (int j = 0; j < want.length; j++) want[j] = e.get(j).intValue();
+                int[] got = tok.withFtfy(mode == 0).encode(text);
+                if (!Arrays.equals(want, got)) {
+                    failures.add((mode == 0 ? "ftfy " : "plain ") + ClipTokenizerReferenceTest.escape(text) + "\n  want "
+                            + Arrays.toString(want) + "\n  got  " + Arrays.toString(got));
+                }
+            }
+        }
+        assertTrue(rows.size() >= 4000, "fixture has " + rows.size() + " rows");
+        assertTrue(failures.isEmpty(), failures.size() + " mismatches:\n"
+                + String.join("\n", failures.subList(0, Math.min(20, failures.size()))));
+    }
 }
