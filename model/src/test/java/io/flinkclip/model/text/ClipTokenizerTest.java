@@ -69,6 +69,8 @@ class ClipTokenizerTest {
         assertArrayEquals(new int[] {49406, 49407}, tok.tokenizeUnpadded("anything at all", 2));
         assertArrayEquals(new int[] {49406, 320, 49407}, tok.tokenizeUnpadded("a photo", 3));
         assertThrows(IllegalArgumentException.class, () -> tok.tokenize("x", 1));
+        assertThrows(IllegalArgumentException.class, () -> tok.tokenize("x", Integer.MAX_VALUE));
+        assertThrows(NullPointerException.class, () -> tok.tokenize((String) null, 77));
     }
 
     @Test
