@@ -57,7 +57,7 @@ final class BpeModel {
             int ab = require(parts[0] + parts[1], "merge " + (r + 1) + " result");
             mergeLeft[r] = a;
             mergeRight[r] = b;
-            mergeTable.putIfAbsent(pairKey(a, b), ((long) r << 32) | ab);
+            mergeTable.put(pairKey(a, b), ((long) r << 32) | ab); // a repeated merge keeps its last rank, as Python's dict does
         }
     }
 
