@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel {
     static final String END_OF_WORD = "</w>";
     private static final int CACHE_LIMIT = 1 << 16;
+    private static final int CACHEABLE_CHARS = 64;
 
     private final List<String> merges;
     private final String[] vocabulary;
@@ -56,7 +57,7 @@ final class BpeModel {
             int ab = require(parts[0] + parts[1], "merge " + (r + 1) + " result");
             mergeLeft[r] = a;
             mergeRight[r] = b;
-            mergeTable.putIfAbsent(pairKey(a, b), ((long) r << 32) | ab);
+            mergeTable.put(pairKey(a, b), ((long) r << 32) | ab); // a repeated merge keeps its last rank, as Python's dict does
         }
     }
 
@@ -89,8 +90,10 @@ final class BpeModel {
         int[] hit = cache.get(word);
         if (hit != null) return hit;
         int[] result = merge(word);
-        if (cache.size() >= CACHE_LIMIT) cache.clear(); // crude bound: texts rarely need more than a warm working set
-        cache.put(word, result);
+        if (word.length() <= CACHEABLE_CHARS) {
+            if (cache.size() >= CACHE_LIMIT) cache.clear(); // crude bound; captions reuse a small working set
+            cache.put(word, result);
+        }
         return result;
     }
 
@@ -103,27 +106,54 @@ final class BpeModel {
                 throw new IllegalArgumentException("character U+" + Integer.toHexString(c) + " is not a byte symbol");
             sym[i] = i == n - 1 ? charEndId[c] : charId[c];
         }
-        while (n > 1) {
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i + 1 < n; i++) {
-                Long v = mergeTable.get(pairKey(sym[i], sym[i + 1]));
-                if (v != null && v < best) best = v;
-            }
-            if (best == Long.MAX_VALUE) break;
-            int rank = (int) (best >>> 32);
-            int merged = (int) best;
-            int left = mergeLeft[rank], right = mergeRight[rank];
-            int w = 0;
-            for (int i = 0; i < n; ) {
-                if (i + 1 < n && sym[i] == left && sym[i + 1] == right) {
-                    sym[w++] = merged;
-                    i += 2;
-                } else {
-                    sym[w++] = sym[i++];
-                }
-            }
-            n = w;
+        if (n < 2) return sym;
+        // OpenAI's loop (merge every occurrence of the lowest-ranked pair, left to right, repeat) is quadratic;
+        // this does the same rounds with a heap of (rank, position) and a linked list, in O(n log n).
+        int[] next = new int[n], prev = new int[n];
+        for (int i = 0; i < n; i++) {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
         }
-        return Arrays.copyOf(sym, n);
+        boolean[] dead = new boolean[n];
+        java.util.PriorityQueue<Long> heap = new java.util.PriorityQueue<>();
+        for (int i = 0; i + 1 < n; i++) push(heap, sym, i, i + 1);
+        java.util.ArrayList<Integer> round = new java.util.ArrayList<>();
+        int alive = n;
+        while (!heap.isEmpty() && alive > 1) {
+            long top = heap.poll();
+            int rank = (int) (top >>> 32);
+            if (rankAt(sym, next, dead, (int) top) != rank) continue; // stale entry
+            round.clear();
+            round.add((int) top);
+            while (!heap.isEmpty() && (int) (heap.peek() >>> 32) == rank) round.add((int) (long) heap.poll());
+            int merged = (int) (long) mergeTable.get(pairKey(mergeLeft[rank], mergeRight[rank]));
+            for (int i : round) {
+                // an earlier merge of this round may have consumed i or its right neighbour (pairs like "a a")
+                if (rankAt(sym, next, dead, i) != rank) continue;
+                int j = next[i];
+                sym[i] = merged;
+                dead[j] = true;
+                next[i] = next[j];
+                if (next[j] >= 0) prev[next[j]] = i;
+                alive--;
+                if (prev[i] >= 0) push(heap, sym, prev[i], i);
+                if (next[i] >= 0) push(heap, sym, i, next[i]);
+            }
+        }
+        int[] out = new int[alive];
+        for (int i = 0, k = 0; i >= 0; i = next[i]) out[k++] = sym[i];
+        return out;
+    }
+
+    /** Rank of the pair starting at live node i, or −1. */
+    private int rankAt(int[] sym, int[] next, boolean[] dead, int i) {
+        if (dead[i] || next[i] < 0) return -1;
+        Long v = mergeTable.get(pairKey(sym[i], sym[next[i]]));
+        return v == null ? -1 : (int) (v >>> 32);
+    }
+
+    private void push(java.util.PriorityQueue<Long> heap, int[] sym, int i, int j) {
+        Long v = mergeTable.get(pairKey(sym[i], sym[j]));
+        if (v != null) heap.add((v >>> 32) << 32 | i);
     }
 }

@@ -23,13 +23,21 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * OpenAI CLIP's tokenizer ({@code clip/simple_tokenizer.py} + {@code clip.tokenize}) in Java: clean the text
- * (ftfy-style fixing, HTML unescaping twice, whitespace collapsing, Python {@code lower()}), pre-tokenise, map
- * UTF-8 bytes to symbols and apply byte-level BPE. Immutable and thread-safe; the BPE cache is concurrent.
+ * (ftfy 6.3 {@code fix_text}, HTML unescaping twice, whitespace collapsing, Python {@code lower()}), pre-tokenise,
+ * map UTF-8 bytes to symbols and apply byte-level BPE. Immutable and thread-safe; the BPE cache is concurrent.
+ *
+ * <p>Factories give a tokenizer with ftfy fixing on, as CLIP runs; {@link #withFtfy(boolean) withFtfy(false)}
+ * reproduces CLIP in an environment without ftfy. Known departures from the Python code: lone surrogates become
+ * U+FFFD (Python raises); character properties and case mappings come from Java's Unicode tables (Unicode 16 on
+ * JDK 25), so characters assigned after that, or whose case mapping is newer than the Python that produced a
+ * reference, may tokenize differently.
  */
 public final class ClipTokenizer implements TextTokenizer {
     /** Merges OpenAI's tokenizer uses from its 262,146-line file (49152 − 256 − 2). */
     public static final int OPENAI_MERGES = 48_894;
     public static final int DEFAULT_CONTEXT_LENGTH = 77;
+    /** Far above any CLIP text encoder's context; guards against allocating absurd padded rows. */
+    public static final int MAX_CONTEXT_LENGTH = 1 << 16;
 
     private final BpeModel bpe;
     private final boolean ftfy;
@@ -53,7 +61,7 @@ public final class ClipTokenizer implements TextTokenizer {
         }
     }
 
-    /** Reads OpenAI's gzipped merges list: a header line, then merges; the first 48,894 are used. */
+    /** Reads OpenAI's gzipped merges list (a header line, then merges; the first 48,894 are used); leaves it open. */
     public static ClipTokenizer fromBpeGz(InputStream gz) {
         String text;
         try {
@@ -142,6 +150,7 @@ public final class ClipTokenizer implements TextTokenizer {
 
     /** BPE ids of the cleaned text, without start/end tokens. */
     public int[] encode(String text) {
+        java.util.Objects.requireNonNull(text, "text");
         String clean = TextCleaner.clean(text, ftfy);
         IntList ids = new IntList(clean.length() / 3 + 4);
         for (String piece : PreTokenizer.split(clean)) {
@@ -162,9 +171,18 @@ public final class ClipTokenizer implements TextTokenizer {
         return Arrays.copyOf(tokenizeUnpadded(text, contextLength), contextLength);
     }
 
+    /**
+     * Tokenizes UTF-8 bytes; malformed sequences become U+FFFD (what Python's {@code decode("utf-8",
+     * "replace")} would give a caller that had to turn bytes into text first).
+     */
+    public int[] tokenize(byte[] utf8, int contextLength) {
+        return tokenize(new String(utf8, StandardCharsets.UTF_8), contextLength);
+    }
+
     /** As {@link #tokenize} without the zero padding: at most {@code contextLength} ids, the last one EOT. */
     public int[] tokenizeUnpadded(String text, int contextLength) {
-        if (contextLength < 2) throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
+        if (contextLength < 2 || contextLength > MAX_CONTEXT_LENGTH)
+            throw new IllegalArgumentException("context length must be in [2, " + MAX_CONTEXT_LENGTH + "], got " + contextLength);
         int[] ids = encode(text);
         int n = Math.min(ids.length + 2, contextLength);
         int[] out = new int[n];

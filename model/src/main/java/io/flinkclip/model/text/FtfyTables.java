@@ -18,6 +18,8 @@ final class FtfyTables {
     static final Map<String, int[]> CODE_PAGES;
     /** Class name → regex character-class body (without brackets). */
     static final Map<String, String> CLASSES;
+    /** Class name → its code points. */
+    static final Map<String, java.util.BitSet> CLASS_SETS;
 
     static {
         Map<String, int[]> pages = new LinkedHashMap<>();
@@ -30,19 +32,25 @@ final class FtfyTables {
         }
         CODE_PAGES = Map.copyOf(pages);
         Map<String, String> classes = new LinkedHashMap<>();
+        Map<String, java.util.BitSet> sets = new LinkedHashMap<>();
         for (String[] row : rows("ftfy-charclasses.tsv")) {
             StringBuilder body = new StringBuilder();
+            java.util.BitSet set = new java.util.BitSet();
             for (String item : row[1].split(" ")) {
                 int dash = item.indexOf('-');
                 if (dash < 0) {
                     body.append("\\x{").append(item).append('}');
+                    set.set(Integer.parseInt(item, 16));
                 } else {
                     body.append("\\x{").append(item, 0, dash).append("}-\\x{").append(item.substring(dash + 1)).append('}');
+                    set.set(Integer.parseInt(item.substring(0, dash), 16), Integer.parseInt(item.substring(dash + 1), 16) + 1);
                 }
             }
             classes.put(row[0], body.toString());
+            sets.put(row[0], set);
         }
         CLASSES = Map.copyOf(classes);
+        CLASS_SETS = Map.copyOf(sets);
     }
 
     private FtfyTables() {}

@@ -12,6 +12,12 @@ import java.util.List;
 final class PreTokenizer {
     static final String SOT = "<|startoftext|>";
     static final String EOT = "<|endoftext|>";
+    /**
+     * U+0345 (a combining mark) case-folds to the letter ι, so under the {@code regex} module's IGNORECASE it is
+     * excluded from {@code [^\s\p{L}\p{N}]} yet not matched by {@code [\p{L}]}: no alternative matches it and
+     * it is skipped like whitespace.
+     */
+    private static final int YPOGEGRAMMENI = 0x345;
     private static final String[] CONTRACTIONS = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
 
     private PreTokenizer() {}
@@ -30,11 +36,12 @@ final class PreTokenizer {
                 len = j - i;
             }
             if (len < 0 && PythonText.isNumber(c)) len = Character.charCount(c);
-            if (len < 0 && !PythonText.isRegexSpace(c)) {
+            if (len < 0 && !PythonText.isRegexSpace(c) && c != YPOGEGRAMMENI) {
                 int j = i;
                 while (j < n) {
                     int d = text.codePointAt(j);
-                    if (PythonText.isRegexSpace(d) || PythonText.isLetter(d) || PythonText.isNumber(d)) break;
+                    if (PythonText.isRegexSpace(d) || PythonText.isLetter(d) || PythonText.isNumber(d)
+                            || d == YPOGEGRAMMENI) break;
                     j += Character.charCount(d);
                 }
                 len = j - i;
