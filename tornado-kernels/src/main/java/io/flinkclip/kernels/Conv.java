@@ -1,44 +1,115 @@
 package io.flinkclip.kernels;
 
-/** Convolution, pooling and BatchNorm over NCHW buffers (forward). */
+import static io.flinkclip.kernels.MicroKernel.NR;
+import static io.flinkclip.kernels.MicroKernel.S;
+import static io.flinkclip.kernels.MicroKernel.VL;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Convolution, pooling and BatchNorm over NCHW buffers (forward). conv2d is im2col + the packed SGEMM:
+ * per image, out[outC, oh·ow] = W[outC, c·kh·kw] · cols, where the columns are written straight into the
+ * GEMM's packed-B layout (no separate im2col matrix, no second copy).
+ */
 public final class Conv {
     private Conv() {}
 
     /** out[n,o,oh,ow] = Σ w[o,c,i,j] · x[n,c,oh·s+i−pad, ow·s+j−pad] (+ bias[o]); zero padding. */
     public static void conv2d(float[] x, int n, int c, int h, int w, float[] weight, float[] bias, int outC, int kh, int kw,
                               int stride, int pad, float[] out) {
+        Checks.dims("n", n, "c", c, "outC", outC);
+        Checks.dims("h", h, "w", w);
+        if (kh <= 0 || kw <= 0 || stride <= 0 || pad < 0)
+            throw new IllegalArgumentException("bad conv geometry: kernel " + kh + "x" + kw + ", stride " + stride + ", pad " + pad);
         int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
-        Parallel.forEach(n * outC, 1, no -> {
-            int b = no / outC, o = no % outC;
-            for (int y = 0; y < oh; y++) {
-                for (int xx = 0; xx < ow; xx++) {
-                    float s = bias == null ? 0 : bias[o];
-                    for (int ci = 0; ci < c; ci++) {
-                        for (int i = 0; i < kh; i++) {
-                            int iy = y * stride + i - pad;
-                            if (iy < 0 || iy >= h) continue;
-                            for (int j = 0; j < kw; j++) {
-                                int ix = xx * stride + j - pad;
-                                if (ix < 0 || ix >= w) continue;
-                                s += weight[((o * c + ci) * kh + i) * kw + j] * x[((b * c + ci) * h + iy) * w + ix];
-                            }
+        if (h + 2 * pad < kh || w + 2 * pad < kw)
+            throw new IllegalArgumentException("kernel " + kh + "x" + kw + " larger than padded input " + (h + 2 * pad) + "x" + (w + 2 * pad));
+        int kdim = c * kh * kw, pix = oh * ow;
+        Checks.range("x", x, 0, (long) n * c * h * w);
+        Checks.range("weight", weight, 0, (long) outC * kdim);
+        Checks.range("out", out, 0, (long) n * outC * pix);
+        if (bias != null && bias.length < outC) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + outC);
+        if (n == 0 || outC == 0 || pix == 0) return;
+
+        boolean pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
+        boolean big = 2L * outC * kdim * pix >= (1L << 22);
+        float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
+        for (int b = 0; b < n; b++) {
+            int xo = b * c * h * w, oo = b * outC * pix;
+            if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
+            else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
+            Sgemm.run(weight, 0, false, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
+            if (bias != null) addRowBias(out, oo, outC, pix, bias);
+        }
+    }
+
+    /**
+     * im2col into packed-B panels: B[p, j] with p = (ci·kh + i)·kw + jj and j = output pixel (oy·ow + ox)
+     * is x[ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding.
+     */
+    private static void packColumns(float[] x, int xo, int c, int h, int w, int kh, int kw, int stride, int pad,
+                                    int oh, int ow, float[] dst, boolean parallel) {
+        int pix = oh * ow, kdim = c * kh * kw, panels = Packing.panels(pix, NR);
+        Parallel.forEach(panels, parallel ? 1 : panels, q -> {
+            int j0 = q * NR, cols = Math.min(NR, pix - j0), base = q * NR * kdim;
+            int[] iy0 = new int[NR], ix0 = new int[NR];
+            for (int l = 0; l < cols; l++) {
+                iy0[l] = ((j0 + l) / ow) * stride - pad;
+                ix0[l] = ((j0 + l) % ow) * stride - pad;
+            }
+            int p = 0;
+            for (int ci = 0; ci < c; ci++) {
+                int plane = xo + ci * h * w;
+                for (int i = 0; i < kh; i++) {
+                    for (int jj = 0; jj < kw; jj++, p++) {
+                        int d = base + p * NR;
+                        for (int l = 0; l < cols; l++) {
+                            int iy = iy0[l] + i, ix = ix0[l] + jj;
+                            dst[d + l] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
                         }
+                        for (int l = cols; l < NR; l++) dst[d + l] = 0f;
                     }
-                    out[((b * outC + o) * oh + y) * ow + xx] = s;
                 }
+            }
+        });
+    }
+
+    private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias) {
+        Parallel.forRanges(rows, Math.max(1, 16384 / cols), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int o = off + r * cols, vec = S.loopBound(cols), i = 0;
+                FloatVector bv = FloatVector.broadcast(S, bias[r]);
+                for (; i < vec; i += VL) FloatVector.fromArray(S, out, o + i).add(bv).intoArray(out, o + i);
+                for (; i < cols; i++) out[o + i] += bias[r];
             }
         });
     }
 
     /** AvgPool2d(k, stride k) without padding (the anti-aliasing pool of CLIP's ResNet). */
     public static void avgPool(float[] x, int n, int c, int h, int w, int k, float[] out) {
+        Checks.dims("n", n, "c", c);
+        Checks.dims("h", h, "w", w);
+        if (k <= 0) throw new IllegalArgumentException("pool size must be positive, got " + k);
         int oh = h / k, ow = w / k;
+        Checks.range("x", x, 0, (long) n * c * h * w);
+        Checks.range("out", out, 0, (long) n * c * oh * ow);
         float inv = 1f / (k * k);
-        Parallel.forEach(n * c, 4, nc -> {
-            for (int y = 0; y < oh; y++) for (int xx = 0; xx < ow; xx++) {
-                float s = 0;
-                for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) s += x[(nc * h + y * k + i) * w + xx * k + j];
-                out[(nc * oh + y) * ow + xx] = s * inv;
+        Parallel.forRanges(n * c, Math.max(1, 16384 / Math.max(1, h * w)), (lo, hi) -> {
+            for (int nc = lo; nc < hi; nc++) {
+                for (int y = 0; y < oh; y++) {
+                    int o = (nc * oh + y) * ow;
+                    for (int xx = 0; xx < ow; xx++) out[o + xx] = 0f;
+                    // Row-wise accumulation reads the input sequentially instead of k×k strided windows.
+                    for (int i = 0; i < k; i++) {
+                        int row = (nc * h + y * k + i) * w;
+                        for (int xx = 0; xx < ow; xx++) {
+                            float s = 0;
+                            for (int j = 0; j < k; j++) s += x[row + xx * k + j];
+                            out[o + xx] += s;
+                        }
+                    }
+                    for (int xx = 0; xx < ow; xx++) out[o + xx] *= inv;
+                }
             }
         });
     }
@@ -46,13 +117,27 @@ public final class Conv {
     /** Eval-mode BatchNorm in place, optionally followed by ReLU. */
     public static void batchNorm(float[] x, int n, int c, int hw, float[] mean, float[] var, float[] gamma, float[] beta,
                                  float eps, boolean relu) {
-        Parallel.forEach(n * c, 4, nc -> {
-            int ch = nc % c;
-            float sc = (float) (gamma[ch] / Math.sqrt(var[ch] + eps));
-            float sh = beta[ch] - mean[ch] * sc;
-            for (int i = nc * hw; i < (nc + 1) * hw; i++) {
-                float v = x[i] * sc + sh;
-                x[i] = relu && v < 0 ? 0 : v;
+        Checks.dims("n", n, "c", c, "hw", hw);
+        Checks.range("x", x, 0, (long) n * c * hw);
+        Checks.range("mean", mean, 0, c);
+        Checks.range("var", var, 0, c);
+        Checks.range("gamma", gamma, 0, c);
+        Checks.range("beta", beta, 0, c);
+        Parallel.forRanges(n * c, Math.max(1, 16384 / Math.max(1, hw)), (lo, hi) -> {
+            for (int nc = lo; nc < hi; nc++) {
+                int ch = nc % c;
+                float sc = (float) (gamma[ch] / Math.sqrt(var[ch] + eps));
+                float sh = beta[ch] - mean[ch] * sc;
+                FloatVector scv = FloatVector.broadcast(S, sc), shv = FloatVector.broadcast(S, sh);
+                int i = nc * hw, end = i + hw, vecEnd = i + S.loopBound(hw);
+                for (; i < vecEnd; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, i).fma(scv, shv);
+                    (relu ? v.max(0f) : v).intoArray(x, i);
+                }
+                for (; i < end; i++) {
+                    float v = x[i] * sc + sh;
+                    x[i] = relu && v < 0 ? 0 : v;
+                }
             }
         });
     }

@@ -29,8 +29,18 @@ final class Packing {
     /** B[p, j] = b[bOff + j·k + p] (B stored as its transpose, the nn.Linear weight layout). */
     static void packBnt(float[] b, int bOff, int n, int k, float[] dst, boolean parallel) {
         int np = panels(n, NR);
+        int[] rowStarts = new int[VL];
+        for (int l = 0; l < VL; l++) rowStarts[l] = l * k;
         Parallel.forEach(np, parallel ? grain(NR * k) : np, q -> {
             int base = q * NR * k, j0 = q * NR, cols = Math.min(NR, n - j0);
+            if (cols == NR) {
+                // One gather per VL columns reads the same k-offset of VL weight rows: a vectorised transpose.
+                for (int v = 0; v < NR; v += VL) {
+                    int src = bOff + (j0 + v) * k;
+                    for (int p = 0; p < k; p++) FloatVector.fromArray(S, b, src + p, rowStarts, 0).intoArray(dst, base + p * NR + v);
+                }
+                return;
+            }
             for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
                 int p1 = Math.min(k, p0 + P_BLOCK);
                 for (int jj = 0; jj < cols; jj++) {

@@ -7,10 +7,27 @@ import java.util.function.IntConsumer;
 
 /** Splits index ranges over the kernel thread pool (size: -Dclip.threads, default all cores). */
 public final class Parallel {
-    public static final int THREADS = Integer.getInteger("clip.threads", Runtime.getRuntime().availableProcessors());
-    private static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS);
+    public static final int THREADS = threads();
+    private static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS, pool -> {
+        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        t.setName("clip-kernel-" + t.getPoolIndex());
+        t.setDaemon(true);
+        return t;
+    }, null, false);
 
     private Parallel() {}
+
+    private static int threads() {
+        int n = Integer.getInteger("clip.threads", Runtime.getRuntime().availableProcessors());
+        if (n < 1) throw new IllegalArgumentException("-Dclip.threads must be >= 1, got " + n);
+        return n;
+    }
+
+    /** A contiguous slice [lo, hi) of an index range. */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int lo, int hi);
+    }
 
     /** Runs body(i) for i in [0, n), chunked so each task gets at least {@code grain} indices. */
     public static void forEach(int n, int grain, IntConsumer body) {
@@ -20,6 +37,24 @@ public final class Parallel {
             return;
         }
         POOL.invoke(new Chunk(0, n, Math.max(grain, 1), body));
+    }
+
+    /**
+     * Runs body over disjoint slices covering [0, n), each at least {@code minChunk} long (except a short
+     * tail) and about four per thread; a single slice runs on the calling thread. When {@code minChunk} is a
+     * multiple of 64, so are the slice bounds.
+     */
+    public static void forRanges(int n, int minChunk, RangeBody body) {
+        if (n <= 0) return;
+        int chunk = Math.max(Math.max(1, minChunk), (n + 4 * THREADS - 1) / (4 * THREADS));
+        // Element slices in multiples of 64 floats never share a cache line with a neighbour (no false sharing).
+        if (minChunk % 64 == 0) chunk = (chunk + 63) & ~63;
+        int chunks = (n + chunk - 1) / chunk, size = chunk;
+        if (chunks == 1) {
+            body.run(0, n);
+            return;
+        }
+        forEach(chunks, 1, ci -> body.run(ci * size, Math.min(n, (ci + 1) * size)));
     }
 
     private static final class Chunk extends RecursiveAction {
