@@ -120,4 +120,20 @@ class ModelConverterTest {
         assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(st, TestData.openAiVocab(), Progress.NONE))
                 .getMessage().contains("1000"));
     }
+
+    @Test
+    void brokenHfDirectoriesAreRefusedClearly() throws Exception {
+        Path hf = dir.resolve("hf");
+        ModelConverter.convert(TestData.tinyVit(), null, hf, ModelFormat.HF_DIRECTORY, null, Progress.NONE);
+        String cfg = Files.readString(hf.resolve("config.json"));
+        Files.writeString(hf.resolve("config.json"), cfg.replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 3"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("does not match"));
+        Files.writeString(hf.resolve("config.json"), cfg.replace("quick_gelu", "gelu"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("quick_gelu"));
+        Files.writeString(hf.resolve("config.json"), "{not json");
+        assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE));
+        Files.writeString(hf.resolve("config.json"), cfg);
+        Files.move(hf.resolve("model.safetensors"), hf.resolve("pytorch_model.bin"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("pickle"));
+    }
 }
