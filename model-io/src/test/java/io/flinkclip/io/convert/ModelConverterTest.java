@@ -59,6 +59,11 @@ class ModelConverterTest {
         assertEquals(rn, m.config());
         TestData.assertBitExact(sd, SafeTensors.read(back));
         assertArrayEquals(Files.readAllBytes(st), Files.readAllBytes(back));
+        // heads are not visible in shapes: a corrected count survives the native format
+        ModelConverter.save(m.withHeads(4, 2), nat, ModelFormat.NATIVE, null, Progress.NONE);
+        assertEquals(4, ModelConverter.load(nat, null, Progress.NONE).config().visionHeads());
+        assertEquals(2, ModelConverter.load(nat, null, Progress.NONE).config().textHeads());
+        assertThrows(IllegalArgumentException.class, () -> m.withHeads(3, 1));
         ClipFormatException e = assertThrows(ClipFormatException.class,
                 () -> ModelConverter.convert(nat, null, dir.resolve("hf"), ModelFormat.HF_DIRECTORY, null, Progress.NONE));
         assertTrue(e.getMessage().contains("ResNet"), e.getMessage());
