@@ -2,9 +2,13 @@ package io.flinkclip.model.image;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBufferByte;
@@ -31,7 +35,7 @@ final class RasterReader {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
-            BufferedImage image = reader.read(0);
+            BufferedImage image = reader.read(0, paramWithoutColourConversion(reader));
             if (!warnings.isEmpty()) {
                 throw new ImageDecodeException(format + " data is corrupt or truncated: " + warnings.get(0));
             }
@@ -45,6 +49,32 @@ final class RasterReader {
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * ImageIO's JPEG reader converts pixels from an embedded ICC profile to sRGB when it decodes into its default
+     * sRGB image; Pillow never does. Asking for the image type that carries the embedded profile itself keeps
+     * libjpeg's output untouched.
+     */
+    private static ImageReadParam paramWithoutColourConversion(ImageReader reader) throws IOException {
+        ImageReadParam param = reader.getDefaultReadParam();
+        for (Iterator<ImageTypeSpecifier> it = reader.getImageTypes(0); it.hasNext(); ) {
+            ImageTypeSpecifier type = it.next();
+            ColorSpace cs = type.getColorModel().getColorSpace();
+            if (cs instanceof ICC_ColorSpace && !isStandard(cs)
+                    && type.getNumBands() == cs.getNumComponents() + (type.getColorModel().hasAlpha() ? 1 : 0)) {
+                param.setDestinationType(type);
+                break;
+            }
+        }
+        return param;
+    }
+
+    private static boolean isStandard(ColorSpace cs) {
+        for (int id : new int[] {ColorSpace.CS_sRGB, ColorSpace.CS_GRAY, ColorSpace.CS_LINEAR_RGB}) {
+            if (cs == ColorSpace.getInstance(id)) return true;
+        }
+        return cs.isCS_sRGB();
     }
 
     private static String describe(Throwable e) {
