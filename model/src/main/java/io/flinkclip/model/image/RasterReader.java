@@ -78,11 +78,15 @@ final class RasterReader {
     }
 
     private static String describe(Throwable e) {
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        StringBuilder sb = new StringBuilder(message(e));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            sb.append(" (").append(c.getMessage()).append(')');
+            sb.append(" (").append(message(c)).append(')');
         }
         return sb.toString();
+    }
+
+    private static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /**
