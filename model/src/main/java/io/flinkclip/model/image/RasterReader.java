@@ -21,8 +21,9 @@ import java.util.List;
 
 /**
  * Decodes the first image of a file with javax.imageio and hands back its raw raster (sample values as stored
- * in the file: palette indices, unscaled low bit depths, 16-bit samples), never colour-managed RGB. Any reader
- * warning (e.g. a truncated JPEG, which ImageIO would otherwise fill with grey) is an error, as it is in Pillow.
+ * in the file: palette indices, unscaled low bit depths, 16-bit samples), never colour-managed RGB. A warning
+ * that the data ended early (a truncated JPEG, which ImageIO would otherwise pad with grey) is an error, as it
+ * is in Pillow; other warnings (e.g. libjpeg's "extraneous bytes", an invalid ICC profile) are not, as in Pillow.
  */
 final class RasterReader {
     private RasterReader() {}
@@ -36,8 +37,11 @@ final class RasterReader {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
             BufferedImage image = reader.read(0, paramWithoutColourConversion(reader));
-            if (!warnings.isEmpty()) {
-                throw new ImageDecodeException(format + " data is corrupt or truncated: " + warnings.get(0));
+            for (String w : warnings) {
+                String lower = String.valueOf(w).toLowerCase(java.util.Locale.ROOT);
+                if (lower.contains("truncated") || lower.contains("premature end") || lower.contains("missing eoi")) {
+                    throw new ImageDecodeException(format + " data is truncated: " + w);
+                }
             }
             return image.getRaster();
         } catch (ImageDecodeException e) {

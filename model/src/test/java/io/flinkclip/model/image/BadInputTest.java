@@ -60,6 +60,9 @@ class BadInputTest {
         bad[idat + 4] = 0x7F; // zlib header (CMF/FLG) that fails its check
         bad[idat + 5] = 0x7F;
         assertTrue(rejected(bad).contains("PNG"));
+        byte[] badCrc = png.clone();
+        badCrc[8 + 8 + 13] ^= 1; // IHDR checksum
+        assertTrue(rejected(badCrc).contains("bad checksum in its IHDR"));
         assertTrue(rejected(png(3, 3, 8, 7, new byte[0])).contains("colour type"));
         assertTrue(rejected(png(3, 3, 8, 3, new byte[12])).contains("PLTE"));
     }
