@@ -29,9 +29,7 @@ final class RasterReader {
     private RasterReader() {}
 
     static Raster read(String format, byte[] bytes) {
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-        if (!readers.hasNext()) throw new ImageDecodeException("no " + format + " decoder available");
-        ImageReader reader = readers.next();
+        ImageReader reader = jdkReader(format);
         List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
@@ -53,6 +51,25 @@ final class RasterReader {
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * The JDK's own reader for the format. Other ImageIO plugins on the classpath (a Flink job may bring some)
+     * can register readers for the same format that colour-manage or decode differently, so they are only used
+     * when the JDK has none.
+     */
+    private static ImageReader jdkReader(String format) {
+        ImageReader fallback = null;
+        for (Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format); it.hasNext(); ) {
+            ImageReader r = it.next();
+            if (r.getClass().getName().startsWith("com.sun.imageio.plugins.")) {
+                if (fallback != null) fallback.dispose();
+                return r;
+            }
+            if (fallback == null) fallback = r; else r.dispose();
+        }
+        if (fallback == null) throw new ImageDecodeException("no " + format + " decoder available");
+        return fallback;
     }
 
     /**

@@ -96,6 +96,23 @@ class FormatDecodingTest {
         assertEquals(cm.getGreen(77), d.palette()[3 * 77 + 1] & 255);
     }
 
+    @Test
+    void interlacedPngDecodesLikeAPlainOne() throws IOException {
+        BufferedImage im = new BufferedImage(23, 19, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 19; y++) for (int x = 0; x < 23; x++) im.setRGB(x, y, RND.nextInt() & 0xFFFFFF);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ImageWriter w = ImageIO.getImageWritersByFormatName("png").next();
+        javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+        p.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT); // Adam7
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            w.setOutput(out);
+            w.write(null, new IIOImage(im, null, null), p);
+        }
+        byte[] png = bytes.toByteArray();
+        assertEquals(1, png[8 + 8 + 12], "interlace flag in IHDR");
+        assertArrayEquals(new ImageDecoder().decode(encode(im, "png")).pixels(), new ImageDecoder().decode(png).pixels());
+    }
+
     private static byte[] encode(BufferedImage im, String format) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (!ImageIO.write(im, format, out)) throw new IOException("no " + format + " writer for this image");
