@@ -17,9 +17,12 @@ import java.util.List;
  *   float32, CHW.</li>
  * </ul>
  * Only the cropped window of the resized image is computed; each output pixel is independent, so the bytes are
- * those of resizing everything first. Stateless and thread-safe.
+ * those of resizing everything first. Stateless apart from the decoder's limit: thread-safe and serialisable
+ * (a Flink function may hold one).
  */
-public final class ImagePreprocessor implements ImagePreprocessing {
+public final class ImagePreprocessor implements ImagePreprocessing, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
     public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
 
@@ -47,6 +50,11 @@ public final class ImagePreprocessor implements ImagePreprocessing {
     public float[] preprocess(byte[] encoded, int resolution) {
         checkResolution(resolution);
         return normalize(resizeAndCropU8(decoder.decode(encoded), resolution), resolution);
+    }
+
+    /** The same for an image decoded already. */
+    public float[] preprocess(DecodedImage image, int resolution) {
+        return normalize(resizeAndCropU8(image, resolution), resolution);
     }
 
     /** Preprocesses a batch into one n×3×R×R array; a bad image fails the batch naming its index. */

@@ -88,6 +88,19 @@ class BadInputTest {
         ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> strict.preprocess(png, 32));
         assertTrue(e.getMessage().contains("4095"));
         assertEquals(3 * 32 * 32, new ImagePreprocessor(new ImageDecoder(4096)).preprocess(png, 32).length);
+
+        // Flink ships functions serialised: the limit must travel with the preprocessor.
+        java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(bos)) {
+            oos.writeObject(strict);
+        }
+        ImagePreprocessor copy;
+        try (java.io.ObjectInputStream ois = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bos.toByteArray()))) {
+            copy = (ImagePreprocessor) ois.readObject();
+        } catch (ClassNotFoundException cnf) {
+            throw new AssertionError(cnf);
+        }
+        assertEquals(4095, copy.decoder().maxPixels());
     }
 
     @Test
