@@ -23,8 +23,8 @@ import java.util.List;
 public final class ImagePreprocessor implements ImagePreprocessing, java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
-    public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+    private static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+    private static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
 
     /** (v/255 − mean)/std for every byte value and channel, computed once in float32 like torch. */
     private static final float[][] NORMALISED = new float[3][256];
@@ -39,6 +39,12 @@ public final class ImagePreprocessor implements ImagePreprocessing, java.io.Seri
     static final int MAX_RESIZED_SIDE = 1 << 20;
 
     private final ImageDecoder decoder;
+
+    /** OpenAI's per-channel mean (R, G, B), a copy. */
+    public static float[] mean() { return MEAN.clone(); }
+
+    /** OpenAI's per-channel standard deviation (R, G, B), a copy. */
+    public static float[] std() { return STD.clone(); }
 
     public ImagePreprocessor() { this(new ImageDecoder()); }
 

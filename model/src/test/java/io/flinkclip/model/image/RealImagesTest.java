@@ -31,9 +31,10 @@ class RealImagesTest {
                 byte[] bytes = Files.readAllBytes(f);
                 float[] px = pre.preprocess(bytes, r);
                 assertEquals(3 * n, px.length, f.toString());
+                float[] mean = ImagePreprocessor.mean(), std = ImagePreprocessor.std();
                 for (int c = 0; c < 3; c++) {
-                    float lo = (0f - ImagePreprocessor.MEAN[c]) / ImagePreprocessor.STD[c];
-                    float hi = (1f - ImagePreprocessor.MEAN[c]) / ImagePreprocessor.STD[c];
+                    float lo = (0f - mean[c]) / std[c];
+                    float hi = (1f - mean[c]) / std[c];
                     float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
                     for (int i = c * n; i < (c + 1) * n; i++) {
                         min = Math.min(min, px[i]);
