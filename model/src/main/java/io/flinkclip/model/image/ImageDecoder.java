@@ -8,9 +8,9 @@ import java.awt.image.Raster;
  * {@link #maxPixels()} pixels (Pillow's MAX_IMAGE_PIXELS by default) are refused, so a decompression bomb
  * costs nothing. Every failure is an {@link ImageDecodeException} naming the problem. Thread-safe.
  *
- * <p>Known differences from Pillow: WebP, TIFF and other formats Pillow also reads are refused; JPEGs whose
- * data ends without an EOI marker are refused even when complete (ImageIO cannot tell them from truncated
- * ones); arithmetic-coded JPEGs are not supported by ImageIO.
+ * <p>Known differences from Pillow: WebP, TIFF and other formats Pillow also reads are refused, and so are
+ * arithmetic-coded JPEGs (ImageIO's libjpeg lacks them). Like Pillow, a JPEG without its final EOI marker is
+ * treated as truncated.
  */
 public final class ImageDecoder implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
