@@ -41,10 +41,9 @@ final class BmpDecoding {
         }
         if (compression == 0 || compression == 3) { // uncompressed rows: the file must hold all of them
             long stride = ((w * bits + 31) >> 3) & ~3L;
-            long dataOffset = u32(b, 10);
-            if (dataOffset + stride * h > b.length) {
-                throw new ImageDecodeException("BMP is truncated: " + (dataOffset + stride * h) + " bytes needed, "
-                        + b.length + " present");
+            long needed = u32(b, 10) + stride * (h - 1) + (w * bits + 7) / 8; // the last row's padding may be absent
+            if (needed > b.length) {
+                throw new ImageDecodeException("BMP is truncated: " + needed + " bytes needed, " + b.length + " present");
             }
         }
         return switch (bits) {
