@@ -215,6 +215,43 @@ public final class CpuDevice implements Device {
     }
 
     @Override
+    public void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff) {
+        float[] C = f(conv), E = f(classEmbedding), O = f(out);
+        int tokens = 1 + patches;
+        for (int b = 0; b < n; b++) {
+            int base = outOff + b * tokens * width;
+            System.arraycopy(E, 0, O, base, width);
+            for (int s = 0; s < patches; s++) {
+                for (int c = 0; c < width; c++) O[base + (1 + s) * width + c] = C[convOff + (b * width + c) * patches + s];
+            }
+        }
+    }
+
+    @Override
+    public void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        float[] X = f(x), O = f(out);
+        int tokens = 1 + hw;
+        for (int b = 0; b < n; b++) {
+            int base = outOff + b * tokens * channels;
+            for (int c = 0; c < channels; c++) {
+                int plane = xOff + (b * channels + c) * hw;
+                float s = 0;
+                for (int i = 0; i < hw; i++) {
+                    s += X[plane + i];
+                    O[base + (1 + i) * channels + c] = X[plane + i];
+                }
+                O[base + c] = s / hw;
+            }
+        }
+    }
+
+    @Override
+    public void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride) {
+        float[] X = f(x), O = f(out);
+        for (int r = 0; r < rows; r++) System.arraycopy(X, xOff + r * xStride, O, outOff + r * outStride, width);
+    }
+
+    @Override
     public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
                       float weightDecay, int t) {
         float[] P = f(p), G = f(g), M = f(m), V = f(v);

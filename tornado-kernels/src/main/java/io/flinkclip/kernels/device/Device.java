@@ -83,6 +83,22 @@ public interface Device extends AutoCloseable {
     void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
                 DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
 
+    /**
+     * As {@link #conv2d(int, int, int, int, DeviceBuffer, int, int, int, int, int, DeviceBuffer, int, DeviceBuffer, int)} with
+     * caller-provided scratch of {@link #conv2dScratch} elements at {@code scratchOff}: no allocation and no
+     * synchronisation, so a model can keep every activation in one reused arena.
+     */
+    default void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                        DeviceBuffer x, int xOff, DeviceBuffer out, int outOff, DeviceBuffer scratch, int scratchOff) {
+        conv2d(n, c, h, w, weight, outC, kh, kw, stride, pad, x, xOff, out, outOff);
+    }
+
+    /** Scratch elements of the arena form of conv2d: the im2col matrix and the [outC, n·oh·ow] GEMM result. */
+    static long conv2dScratch(int n, int c, int h, int w, int outC, int kh, int kw, int stride, int pad) {
+        long spatial = (long) n * ((h + 2 * pad - kh) / stride + 1) * ((w + 2 * pad - kw) / stride + 1);
+        return ((long) c * kh * kw + outC) * spatial;
+    }
+
     void avgPool(int nc, int h, int w, int k, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
 
     /** Eval-mode BatchNorm in place (+ ReLU). */
@@ -94,6 +110,18 @@ public interface Device extends AutoCloseable {
 
     /** out[r, :] = x[rowIndex[r], :] */
     void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /**
+     * ViT token rows: {@code conv} is the patch convolution's channel-major output [n, width, patches]; {@code out}
+     * becomes [n, 1 + patches, width] with {@code classEmbedding} as each image's row 0.
+     */
+    void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff);
+
+    /** Attention-pool token rows: NCHW x [n, channels, hw] → out [n, 1 + hw, channels], row 0 the spatial mean. */
+    void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** out[outOff + r·outStride + i] = x[xOff + r·xStride + i] for r < rows, i < width. */
+    void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride);
 
     /** One AdamW step (decoupled weight decay) for {@code n} parameters at (1-based) step {@code t}. */
     void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,

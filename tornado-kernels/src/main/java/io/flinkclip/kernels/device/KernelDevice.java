@@ -78,12 +78,23 @@ abstract class KernelDevice implements Device {
                        DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
         int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
         int spatial = n * oh * ow, rows = c * kh * kw;
-        try (DeviceBuffer cols = allocate((long) rows * spatial); DeviceBuffer tmp = allocate((long) outC * spatial)) {
-            launch1("im2col", rows * spatial, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, cols, 0);
-            gemmNN(outC, spatial, rows, weight, 0, cols, 0, tmp, 0, false);
-            launch1("cnhw_to_nchw", outC * spatial, n, outC, oh * ow, tmp, 0, out, outOff);
+        try (DeviceBuffer scratch = allocate(((long) rows + outC) * spatial)) {
+            conv2d(n, c, h, w, weight, outC, kh, kw, stride, pad, x, xOff, out, outOff, scratch, 0);
             synchronize(); // scratch is freed on return
         }
+    }
+
+    @Override
+    public void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                       DeviceBuffer x, int xOff, DeviceBuffer out, int outOff, DeviceBuffer scratch, int scratchOff) {
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        int spatial = n * oh * ow, rows = c * kh * kw, tmp = scratchOff + rows * spatial;
+        if (scratchOff + Device.conv2dScratch(n, c, h, w, outC, kh, kw, stride, pad) > scratch.length()) {
+            throw new IllegalArgumentException("conv2d scratch of " + scratch.length() + " elements is too small at offset " + scratchOff);
+        }
+        launch1("im2col", rows * spatial, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, scratch, scratchOff);
+        gemmNN(outC, spatial, rows, weight, 0, scratch, scratchOff, scratch, tmp, false);
+        launch1("cnhw_to_nchw", outC * spatial, n, outC, oh * ow, scratch, tmp, out, outOff);
     }
 
     @Override
@@ -105,6 +116,21 @@ abstract class KernelDevice implements Device {
     @Override
     public void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
         launch1("gather_rows", rows * width, rows, width, rowIndex, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff) {
+        launch1("patch_tokens", n * (1 + patches) * width, n, width, patches, conv, convOff, classEmbedding, out, outOff);
+    }
+
+    @Override
+    public void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("mean_tokens", n * (1 + hw) * channels, n, channels, hw, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride) {
+        launch1("copy_rows", rows * width, rows, width, x, xOff, xStride, out, outOff, outStride);
     }
 
     @Override

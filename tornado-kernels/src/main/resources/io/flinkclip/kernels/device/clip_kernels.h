@@ -280,3 +280,42 @@ KERNEL void bf16_to_f32(int n, GLOBAL const USHORT* x, GLOBAL float* y) {
     if (i >= n) return;
     y[i] = AS_FLOAT(((UINT) x[i]) << 16);
 }
+
+/*
+ * ViT token rows from the patch convolution: conv is channel-major [n, width, patches] (NCHW of the conv
+ * output), out is token-major [n, 1 + patches, width] with the class embedding as row 0 of each image.
+ * The positional embedding is added afterwards by add_row_vector over rows of (1 + patches)·width.
+ */
+KERNEL void patch_tokens(int n, int width, int patches, GLOBAL const float* conv, int convOff,
+                         GLOBAL const float* cls, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    int perImage = (1 + patches) * width;
+    if (idx >= n * perImage) return;
+    int b = idx / perImage, t = (idx / width) % (1 + patches), c = idx % width;
+    out[outOff + idx] = t == 0 ? cls[c] : conv[convOff + (b * width + c) * patches + (t - 1)];
+}
+
+/*
+ * Attention-pool token rows from an NCHW map x [n, channels, hw]: out [n, 1 + hw, channels] holds the
+ * spatial mean as row 0 and the pixels (transposed to token-major) after it. One work-item per output value;
+ * the mean is recomputed by each of the channels' row-0 items only.
+ */
+KERNEL void mean_tokens(int n, int channels, int hw, GLOBAL const float* x, int xOff, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    int perImage = (1 + hw) * channels;
+    if (idx >= n * perImage) return;
+    int b = idx / perImage, t = (idx / channels) % (1 + hw), c = idx % channels;
+    GLOBAL const float* plane = x + xOff + (b * channels + c) * hw;
+    if (t > 0) { out[outOff + idx] = plane[t - 1]; return; }
+    float s = 0.0f;
+    for (int i = 0; i < hw; i++) s += plane[i];
+    out[outOff + idx] = s / (float) hw;
+}
+
+/* out[outOff + r·outStride + i] = x[xOff + r·xStride + i] for i < width (class token, pooled query rows). */
+KERNEL void copy_rows(int rows, int width, GLOBAL const float* x, int xOff, int xStride, GLOBAL float* out, int outOff, int outStride) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= rows * width) return;
+    int r = idx / width, i = idx % width;
+    out[outOff + r * outStride + i] = x[xOff + r * xStride + i];
+}

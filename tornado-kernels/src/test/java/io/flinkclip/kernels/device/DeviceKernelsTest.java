@@ -121,6 +121,48 @@ class DeviceKernelsTest {
     }
 
     @Test
+    void convolutionIntoCallerScratchMatchesAllocatingForm() {
+        int n = 2, c = 3, h = 10, w = 7, oc = 5, k = 3, stride = 1, pad = 1;
+        int outSize = n * oc * h * w;
+        int scratch = (int) Device.conv2dScratch(n, c, h, w, oc, k, k, stride, pad);
+        // input at an offset inside an "arena", scratch after the output, as DeviceClipModel lays them out
+        same(1e-5f, new float[][] {random(4 + n * c * h * w + outSize + 3 + scratch), random(oc * c * k * k), new float[outSize]}, (d, b) -> {
+            d.conv2d(n, c, h, w, b[1], oc, k, k, stride, pad, b[0], 4, b[0], 4 + n * c * h * w, b[0], 4 + n * c * h * w + outSize + 3);
+            d.conv2d(n, c, h, w, b[1], oc, k, k, stride, pad, b[0], 4, b[2], 0);
+            d.write(b[0], 4 + n * c * h * w + outSize + 3, new float[scratch], 0, scratch); // scratch contents are backend-specific
+        });
+    }
+
+    @Test
+    void tokenLayoutKernels() {
+        int n = 3, width = 6, patches = 5, channels = 4, hw = 9;
+        same(1e-6f, new float[][] {random(2 + n * width * patches), random(width), new float[1 + n * (1 + patches) * width]}, (d, b) ->
+                d.patchTokens(n, width, patches, b[0], 2, b[1], b[2], 1));
+        same(1e-6f, new float[][] {random(3 + n * channels * hw), new float[n * (1 + hw) * channels]}, (d, b) ->
+                d.meanTokens(n, channels, hw, b[0], 3, b[1], 0));
+        same(0f, new float[][] {random(50), random(40)}, (d, b) -> d.copyRows(3, 5, b[0], 2, 11, b[1], 1, 7));
+        // hand check of the layouts on the CPU device
+        float[] conv = new float[n * width * patches];
+        for (int i = 0; i < conv.length; i++) conv[i] = i;
+        try (DeviceBuffer x = cpu.upload(conv); DeviceBuffer cls = cpu.upload(new float[] {-1, -2, -3, -4, -5, -6});
+             DeviceBuffer out = cpu.allocate((long) n * (1 + patches) * width)) {
+            cpu.patchTokens(n, width, patches, x, 0, cls, out, 0);
+            float[] o = cpu.download(out);
+            assertEquals(-3, o[2]);
+            // image 1, token 1 + 4, channel 2 = conv[1, 2, 4]
+            assertEquals((1 * width + 2) * patches + 4, o[(1 * (1 + patches) + 5) * width + 2]);
+        }
+        float[] map = new float[channels * hw];
+        for (int i = 0; i < map.length; i++) map[i] = i;
+        try (DeviceBuffer x = cpu.upload(map); DeviceBuffer out = cpu.allocate((long) (1 + hw) * channels)) {
+            cpu.meanTokens(1, channels, hw, x, 0, out, 0);
+            float[] o = cpu.download(out);
+            assertEquals(hw + (hw - 1) / 2f, o[1], 1e-6); // mean of channel 1 = 9..17
+            assertEquals(2 * hw + 3, o[(1 + 3) * channels + 2]);
+        }
+    }
+
+    @Test
     void gathers() {
         int vocab = 50, width = 8;
         int[] tokens = {3, 49, 0, 7, 7};
