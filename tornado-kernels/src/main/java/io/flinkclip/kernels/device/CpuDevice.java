@@ -252,6 +252,92 @@ public final class CpuDevice implements Device {
     }
 
     @Override
+    public void fill(int n, float value, DeviceBuffer x, int off) { java.util.Arrays.fill(f(x), off, off + n, value); }
+
+    @Override
+    public void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff) {
+        float[] X = f(x), O = f(cols);
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1, spatial = n * oh * ow;
+        for (int row = 0; row < c * kh * kw; row++) {
+            int ci = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+            for (int col = 0; col < spatial; col++) {
+                int b = col / (oh * ow), oy = (col / ow) % oh, ox = col % ow;
+                int iy = oy * stride + ki - pad, ix = ox * stride + kj - pad;
+                O[colsOff + row * spatial + col] = iy >= 0 && iy < h && ix >= 0 && ix < w ? X[xOff + ((b * c + ci) * h + iy) * w + ix] : 0f;
+            }
+        }
+    }
+
+    @Override
+    public void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                                    DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff) {
+        float[] X = f(x), S = f(stats), DY = f(dy), DG = f(dg), DB = f(db);
+        for (int r = 0; r < rows; r++) {
+            float mean = S[statsOff + 2 * r], rstd = S[statsOff + 2 * r + 1];
+            for (int c = 0; c < dim; c++) {
+                float g = DY[dyOff + r * dim + c];
+                DG[dgOff + c] += g * (X[xOff + r * dim + c] - mean) * rstd;
+                DB[dbOff + c] += g;
+            }
+        }
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        float[] X = f(x), O = f(out);
+        for (int r = 0; r < rows; r++) {
+            int o = outOff + i(index, r) * width;
+            for (int k = 0; k < width; k++) O[o + k] += X[xOff + r * width + k];
+        }
+    }
+
+    @Override
+    public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
+                                  int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
+        float[] Q = f(qkv), DO = f(dOut), D = f(dqkv);
+        java.util.Arrays.fill(D, dqkvOff, dqkvOff + batch * seq * 3 * dim, 0f);
+        int hd = dim / heads, stride = 3 * dim;
+        double scale = 1.0 / Math.sqrt(hd);
+        Parallel.forEach(batch * heads, 1, bh -> {
+            int b = bh / heads, h = bh % heads;
+            double[] p = new double[seq], dp = new double[seq];
+            for (int t = 0; t < seq; t++) {
+                int q = qkvOff + (b * seq + t) * stride + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
+                int dq = dqkvOff + (b * seq + t) * stride + h * hd;
+                int len = causal ? t + 1 : seq;
+                double max = Double.NEGATIVE_INFINITY, sum = 0, dot = 0;
+                for (int s = 0; s < len; s++) {
+                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd;
+                    double a = 0;
+                    for (int i = 0; i < hd; i++) a += Q[q + i] * Q[k + i];
+                    p[s] = a * scale;
+                    max = Math.max(max, p[s]);
+                }
+                for (int s = 0; s < len; s++) { p[s] = Math.exp(p[s] - max); sum += p[s]; }
+                for (int s = 0; s < len; s++) {
+                    p[s] /= sum;
+                    int v = qkvOff + (b * seq + s) * stride + 2 * dim + h * hd, dv = dqkvOff + (b * seq + s) * stride + 2 * dim + h * hd;
+                    double a = 0;
+                    for (int i = 0; i < hd; i++) {
+                        a += DO[o + i] * Q[v + i];
+                        D[dv + i] += (float) (p[s] * DO[o + i]);
+                    }
+                    dp[s] = a;
+                    dot += p[s] * a;
+                }
+                for (int s = 0; s < len; s++) {
+                    double ds = p[s] * (dp[s] - dot) * scale;
+                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd, dk = dqkvOff + (b * seq + s) * stride + dim + h * hd;
+                    for (int i = 0; i < hd; i++) {
+                        D[dq + i] += (float) (ds * Q[k + i]);
+                        D[dk + i] += (float) (ds * Q[q + i]);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
     public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
                       float weightDecay, int t) {
         float[] P = f(p), G = f(g), M = f(m), V = f(v);

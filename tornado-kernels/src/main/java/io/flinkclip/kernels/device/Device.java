@@ -123,6 +123,29 @@ public interface Device extends AutoCloseable {
     /** out[outOff + r·outStride + i] = x[xOff + r·xStride + i] for r < rows, i < width. */
     void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride);
 
+    /** x[off + i] = value for i < n. */
+    void fill(int n, float value, DeviceBuffer x, int off);
+
+    /** The im2col matrix of a convolution's input: cols[(c·kh + i)·kw + j][n·oh·ow] (the B operand of its GEMM). */
+    void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff);
+
+    /** LayerNorm gain/bias gradients: dg[c] += Σ_r dy[r,c]·x̂[r,c], db[c] += Σ_r dy[r,c], x̂ from the saved stats. */
+    void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                             DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff);
+
+    /** out[outOff + index[r]·width + i] += x[xOff + r·width + i]; repeated indexes accumulate (embedding gradients). */
+    void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** Scratch elements of {@link #attentionBackward}: a (logsumexp, D) pair per batch·head·query. */
+    static long attentionBackwardScratch(int batch, int seq, int heads) { return 2L * batch * heads * seq; }
+
+    /**
+     * Backward of {@link #attention}: writes d[q|k|v] [batch·seq, 3·dim] from the forward's packed qkv and
+     * dOut [batch·seq, dim], using {@link #attentionBackwardScratch} elements of scratch.
+     */
+    void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut, int dOutOff,
+                           DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff);
+
     /** One AdamW step (decoupled weight decay) for {@code n} parameters at (1-based) step {@code t}. */
     void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
                float weightDecay, int t);

@@ -134,6 +134,35 @@ abstract class KernelDevice implements Device {
     }
 
     @Override
+    public void fill(int n, float value, DeviceBuffer x, int off) { launch1("fill", n, n, value, x, off); }
+
+    @Override
+    public void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff) {
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        launch1("im2col", c * kh * kw * n * oh * ow, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, cols, colsOff);
+    }
+
+    @Override
+    public void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                                    DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff) {
+        launch1("layer_norm_param_grads", dim, rows, dim, x, xOff, stats, statsOff, dy, dyOff, dg, dgOff, db, dbOff);
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("scatter_add_rows", width, rows, width, index, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
+                                  int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
+        int[] global = {seq, batch * heads}, local = {1, 1};
+        launch("attention_backward_stats", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff);
+        launch("attention_backward", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff,
+                dqkv, dqkvOff);
+    }
+
+    @Override
     public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
                       float weightDecay, int t) {
         float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));

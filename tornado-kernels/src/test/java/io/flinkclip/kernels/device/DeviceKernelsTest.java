@@ -163,6 +163,72 @@ class DeviceKernelsTest {
     }
 
     @Test
+    void trainingKernels() {
+        int rows = 7, dim = 24, width = 5;
+        same(1e-5f, new float[][] {random(rows * dim), random(dim), random(dim), new float[rows * dim], new float[2 * rows], random(rows * dim),
+                random(3 + dim), random(dim)}, (d, b) -> {
+            d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[4]);
+            d.layerNormParamGrads(rows, dim, b[0], 0, b[4], 0, b[5], 0, b[6], 3, b[7], 0);
+            d.fill(5, 2.5f, b[3], 4);
+        });
+        int n = 2, c = 3, h = 6, w = 5;
+        int cols = (int) (Device.conv2dScratch(n, c, h, w, 0, 3, 3, 2, 1));
+        same(0f, new float[][] {random(1 + n * c * h * w), new float[2 + cols]}, (d, b) -> d.im2col(n, c, h, w, 3, 3, 2, 1, b[0], 1, b[1], 2));
+        int[] index = {3, 0, 3, 3, 1};
+        for (Device d : new Device[] {gpu, cpu}) {
+            float[] x = new float[index.length * width];
+            for (int i = 0; i < x.length; i++) x[i] = i;
+            try (DeviceBuffer idx = d.uploadInts(index); DeviceBuffer in = d.upload(x); DeviceBuffer out = d.allocate(1 + 4 * width)) {
+                d.scatterAddRows(index.length, width, idx, in, 0, out, 1);
+                float[] o = d.download(out);
+                for (int k = 0; k < width; k++) {
+                    assertEquals(x[k] + x[2 * width + k] + x[3 * width + k], o[1 + 3 * width + k], d.describe());
+                    assertEquals(x[width + k], o[1 + k]);
+                    assertEquals(0, o[1 + 2 * width + k]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionBackwardMatchesCpuAndFiniteDifferences() {
+        int batch = 2, seq = 7, dim = 12, heads = 3;
+        int scratch = (int) Device.attentionBackwardScratch(batch, seq, heads);
+        for (boolean causal : new boolean[] {true, false}) {
+            float[] qkv = random(batch * seq * 3 * dim), dOut = random(batch * seq * dim);
+            same(1e-5f, new float[][] {qkv, dOut, new float[5 + batch * seq * 3 * dim], new float[scratch]}, (d, b) -> {
+                d.attentionBackward(batch, seq, dim, heads, causal, b[0], 0, b[1], 0, b[2], 5, b[3], 0);
+                d.fill(scratch, 0f, b[3], 0); // scratch contents are backend-specific
+            });
+            // d/dqkv of Σ dOut·attention(qkv), by central differences on the CPU device
+            float[] grad;
+            try (DeviceBuffer q = cpu.upload(qkv); DeviceBuffer g = cpu.upload(dOut); DeviceBuffer dq = cpu.allocate(qkv.length);
+                 DeviceBuffer sc = cpu.allocate(scratch)) {
+                cpu.attentionBackward(batch, seq, dim, heads, causal, q, 0, g, 0, dq, 0, sc, 0);
+                grad = cpu.download(dq);
+            }
+            for (int idx : new int[] {0, 5, dim + 3, 2 * dim + 1, 3 * dim * 4 + dim + 7, qkv.length - 1}) {
+                double eps = 1e-2;
+                float[] plus = qkv.clone(), minus = qkv.clone();
+                plus[idx] += (float) eps;
+                minus[idx] -= (float) eps;
+                double fd = (objective(plus, dOut, batch, seq, dim, heads, causal) - objective(minus, dOut, batch, seq, dim, heads, causal)) / (2 * eps);
+                assertEquals(fd, grad[idx], 2e-3 * (1 + Math.abs(fd)), "d/dqkv[" + idx + "] causal=" + causal);
+            }
+        }
+    }
+
+    private static double objective(float[] qkv, float[] dOut, int batch, int seq, int dim, int heads, boolean causal) {
+        try (DeviceBuffer q = cpu.upload(qkv); DeviceBuffer o = cpu.allocate((long) batch * seq * dim)) {
+            cpu.attention(batch, seq, dim, heads, causal, q, 0, o, 0);
+            float[] out = cpu.download(o);
+            double s = 0;
+            for (int i = 0; i < out.length; i++) s += (double) out[i] * dOut[i];
+            return s;
+        }
+    }
+
+    @Test
     void gathers() {
         int vocab = 50, width = 8;
         int[] tokens = {3, 49, 0, 7, 7};
