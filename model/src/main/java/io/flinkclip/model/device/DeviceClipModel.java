@@ -105,14 +105,8 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
     @Override
     public synchronized float[][] encodeImages(float[] pixels, int n) {
         checkOpen();
+        Inputs.checkPixels(config, pixels, n);
         int r = config.imageResolution(), per = 3 * r * r;
-        if (pixels == null || n < 0 || pixels.length != (long) n * per) {
-            throw new IllegalArgumentException("expected " + n + " images of 3×" + r + "×" + r + " = " + ((long) n * per)
-                    + " floats, got " + (pixels == null ? "null" : pixels.length));
-        }
-        for (int i = 0; i < pixels.length; i++) {
-            if (!Float.isFinite(pixels[i])) throw new IllegalArgumentException("pixel value " + pixels[i] + " at flat index " + i + " (image " + i / per + ")");
-        }
         float[][] out = new float[n][];
         for (int start = 0; start < n; start += maxBatch) {
             int m = Math.min(maxBatch, n - start);
@@ -126,55 +120,20 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
     @Override
     public synchronized float[][] encodeTexts(int[][] tokens) {
         checkOpen();
-        if (tokens == null) throw new IllegalArgumentException("tokens are null");
-        validate(tokens);
+        Inputs.checkTokens(config, tokens);
         int n = tokens.length;
         float[][] out = new float[n][];
         for (int start = 0; start < n; start += maxBatch) {
             int m = Math.min(maxBatch, n - start);
-            int[] pool = new int[m];
-            int seq = 1;
-            for (int i = 0; i < m; i++) {
-                pool[i] = poolPosition(tokens[start + i]);
-                seq = Math.max(seq, pool[i] + 1);
-            }
-            // ids and row indexes travel as int bit patterns in float arrays (Device.write is untyped 4-byte data)
-            float[] idBits = new float[m * seq], rowBits = new float[m];
-            for (int i = 0; i < m; i++) {
-                int[] row = tokens[start + i];
-                for (int t = 0; t < seq; t++) idBits[i * seq + t] = Float.intBitsToFloat(t < row.length ? row[t] : 0); // reference pads with 0
-                rowBits[i] = Float.intBitsToFloat(i * seq + pool[i]);
-            }
-            ids = grow(ids, idBits.length);
+            Inputs.TokenBatch batch = Inputs.TokenBatch.of(tokens, start, m);
+            ids = grow(ids, batch.ids().length);
             poolRows = grow(poolRows, m);
-            device.write(ids, 0, idBits, 0, idBits.length);
-            device.write(poolRows, 0, rowBits, 0, m);
-            DeviceBuffer a = arena.ensure(text.arenaSize(m, seq));
-            split(a, text.forward(a, m, seq, ids, poolRows), m, out, start);
+            device.write(ids, 0, batch.ids(), 0, batch.ids().length);
+            device.write(poolRows, 0, batch.poolRows(), 0, m);
+            DeviceBuffer a = arena.ensure(text.arenaSize(m, batch.seq()));
+            split(a, text.forward(a, m, batch.seq(), ids, poolRows), m, out, start);
         }
         return out;
-    }
-
-    /** OpenAI pools at tokens.argmax(-1): the first position of the row's largest id (the first EOT). */
-    static int poolPosition(int[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-        return best;
-    }
-
-    private void validate(int[][] tokens) {
-        int ctx = config.contextLength(), vocab = config.vocabSize();
-        for (int r = 0; r < tokens.length; r++) {
-            int[] row = tokens[r];
-            if (row == null || row.length == 0 || row.length > ctx) {
-                throw new IllegalArgumentException("token row " + r + " has " + (row == null ? "no" : row.length) + " ids, expected 1.." + ctx);
-            }
-            for (int i = 0; i < row.length; i++) {
-                if (row[i] < 0 || row[i] >= vocab) {
-                    throw new IllegalArgumentException("token row " + r + " holds id " + row[i] + " at " + i + ", outside the vocabulary [0, " + vocab + ")");
-                }
-            }
-        }
     }
 
     private DeviceBuffer grow(DeviceBuffer b, int elements) {

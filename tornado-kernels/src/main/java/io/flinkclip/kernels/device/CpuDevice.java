@@ -91,7 +91,7 @@ public final class CpuDevice implements Device {
 
     @Override
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                          float eps, DeviceBuffer stats) {
+                          float eps, DeviceBuffer stats, int statsOff) {
         float[] X = f(x);
         if (stats != null) {
             float[] S = f(stats);
@@ -100,19 +100,19 @@ public final class CpuDevice implements Device {
                 for (int i = 0; i < dim; i++) mean += X[xOff + r * dim + i];
                 mean /= dim;
                 for (int i = 0; i < dim; i++) { double d = X[xOff + r * dim + i] - mean; var += d * d; }
-                S[2 * r] = (float) mean;
-                S[2 * r + 1] = (float) (1 / Math.sqrt(var / dim + eps));
+                S[statsOff + 2 * r] = (float) mean;
+                S[statsOff + 2 * r + 1] = (float) (1 / Math.sqrt(var / dim + eps));
             }
         }
         Ops.layerNorm(X, xOff, f(gamma), f(beta), f(y), yOff, rows, dim, eps);
     }
 
     @Override
-    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy,
-                                  int dyOff, DeviceBuffer dx, int dxOff) {
+    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff,
+                                  DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
         float[] X = f(x), G = f(gamma), S = f(stats), DY = f(dy), DX = f(dx);
         Parallel.forEach(rows, 4, r -> {
-            float mean = S[2 * r], rstd = S[2 * r + 1];
+            float mean = S[statsOff + 2 * r], rstd = S[statsOff + 2 * r + 1];
             float sumDg = 0, sumDgX = 0;
             for (int i = 0; i < dim; i++) {
                 float xh = (X[xOff + r * dim + i] - mean) * rstd, dg = DY[dyOff + r * dim + i] * G[i];

@@ -52,12 +52,23 @@ public interface Device extends AutoCloseable {
     }
 
     /** LayerNorm of rows; when {@code stats} is non-null it receives (mean, 1/std) per row for the backward pass. */
-    void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                   float eps, DeviceBuffer stats);
+    default void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                           float eps, DeviceBuffer stats) {
+        layerNorm(rows, dim, x, xOff, gamma, beta, y, yOff, eps, stats, 0);
+    }
 
-    /** dx += LayerNorm backward (gain/bias gradients: {@link #columnSum} of dy·x̂ and dy). */
-    void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
-                           DeviceBuffer dx, int dxOff);
+    /** As above with the (mean, 1/std) pairs written from element {@code statsOff} of {@code stats}. */
+    void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                   float eps, DeviceBuffer stats, int statsOff);
+
+    /** dx += LayerNorm backward (gain/bias gradients: {@link #layerNormParamGrads}). */
+    default void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
+                                   DeviceBuffer dx, int dxOff) {
+        layerNormBackward(rows, dim, x, xOff, gamma, stats, 0, dy, dyOff, dx, dxOff);
+    }
+
+    void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff, DeviceBuffer dy,
+                           int dyOff, DeviceBuffer dx, int dxOff);
 
     /** out[c] += Σ_r in[r, c]. */
     void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff);

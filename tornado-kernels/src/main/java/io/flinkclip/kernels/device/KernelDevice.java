@@ -29,14 +29,14 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                          float eps, DeviceBuffer stats) {
-        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, 0, stats == null ? 0 : 1);
+                          float eps, DeviceBuffer stats, int statsOff) {
+        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, statsOff, stats == null ? 0 : 1);
     }
 
     @Override
-    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy,
-                                  int dyOff, DeviceBuffer dx, int dxOff) {
-        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, 0, dy, dyOff, dx, dxOff);
+    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff,
+                                  DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
+        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, statsOff, dy, dyOff, dx, dxOff);
     }
 
     @Override

@@ -166,9 +166,13 @@ class DeviceKernelsTest {
     void trainingKernels() {
         int rows = 7, dim = 24, width = 5;
         same(1e-5f, new float[][] {random(rows * dim), random(dim), random(dim), new float[rows * dim], new float[2 * rows], random(rows * dim),
-                random(3 + dim), random(dim)}, (d, b) -> {
+                random(3 + dim), random(dim), new float[1 + 2 * rows], new float[rows * dim]}, (d, b) -> {
             d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[4]);
             d.layerNormParamGrads(rows, dim, b[0], 0, b[4], 0, b[5], 0, b[6], 3, b[7], 0);
+            // the same statistics at an offset, backward included
+            d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[8], 1);
+            d.layerNormBackward(rows, dim, b[0], 0, b[1], b[8], 1, b[5], 0, b[9], 0);
+            d.layerNormBackward(rows, dim, b[0], 0, b[1], b[4], b[5], 0, b[9], 0);
             d.fill(5, 2.5f, b[3], 4);
         });
         int n = 2, c = 3, h = 6, w = 5;
