@@ -145,6 +145,12 @@ class DeviceClipModelParityTest {
         assertClose("factory auto", firstRow, auto.encodeImages(ref.pixels(0, 1), 1)[0], TOL);
         if (auto instanceof DeviceClipModel m) m.close();
 
+        // a whole Clip on the device (heads from the reference's hparams, no tokenizer needed for pixels)
+        Clip clip = ClipModels.clip(ref.weights, null, new ClipLoader.Overrides(ref.config.visionHeads(), ref.config.textHeads()), SPEC);
+        assertInstanceOf(DeviceClipModel.class, clip.encoder());
+        assertClose("factory clip", firstRow, clip.embedPixels(List.of(ref.pixels(0, 1)))[0], TOL);
+        ((DeviceClipModel) clip.encoder()).close();
+
         assertThrows(DeviceException.class, () -> ClipModels.onDevice(ref.weights, ref.config, "tpu"));
         assertThrows(DeviceException.class, () -> ClipModels.onDevice(ref.weights, ref.config, "opencl:99:0"));
     }

@@ -5,8 +5,12 @@ import io.flinkclip.io.StateDict;
 import io.flinkclip.kernels.device.CpuDevice;
 import io.flinkclip.kernels.device.Device;
 import io.flinkclip.kernels.device.Devices;
+import io.flinkclip.model.Clip;
 import io.flinkclip.model.ClipEncoder;
+import io.flinkclip.model.ClipLoader;
 import io.flinkclip.model.ClipModel;
+import io.flinkclip.model.image.ImagePreprocessor;
+import io.flinkclip.model.text.ClipTokenizer;
 
 import java.util.Locale;
 import java.util.logging.Logger;
@@ -22,6 +26,14 @@ public final class ClipModels {
     private static final Logger LOG = Logger.getLogger(ClipModels.class.getName());
 
     private ClipModels() {}
+
+    /**
+     * A complete {@link Clip} (as {@link ClipLoader#fromStateDict}) whose encoder runs where {@code deviceSpec} says;
+     * {@code tokenizer} may be null for image-only use. If {@code clip.encoder()} is a {@link DeviceClipModel}, close it when done.
+     */
+    public static Clip clip(StateDict sd, ClipTokenizer tokenizer, ClipLoader.Overrides overrides, String deviceSpec) {
+        return new Clip(onDevice(sd, ClipLoader.config(sd, overrides), deviceSpec), tokenizer, new ImagePreprocessor());
+    }
 
     public static ClipEncoder onDevice(StateDict sd, ClipConfig cfg, String deviceSpec) {
         return onDevice(sd, cfg, deviceSpec, ClipModel.DEFAULT_MAX_BATCH);
