@@ -13,7 +13,8 @@ final class DeviceTransformer {
     private final int width, heads;
     private final Block[] blocks;
 
-    private record Block(DeviceBuffer ln1W, DeviceBuffer ln1B, DeviceBuffer inW, DeviceBuffer inB, DeviceBuffer outW, DeviceBuffer outB,
+    /** One block's weights; {@code name} prefixes its parameter (and gradient) names. */
+    private record Block(String name, DeviceBuffer ln1W, DeviceBuffer ln1B, DeviceBuffer inW, DeviceBuffer inB, DeviceBuffer outW, DeviceBuffer outB,
                          DeviceBuffer ln2W, DeviceBuffer ln2B, DeviceBuffer fcW, DeviceBuffer fcB, DeviceBuffer projW, DeviceBuffer projB) {}
 
     /** Scratch regions of one block for a given row count: normed input, [q|k|v], attention output, MLP hidden. */
@@ -49,18 +50,14 @@ final class DeviceTransformer {
 
     BackScratch planBackward(Layout l, int batch, int seq) { return BackScratch.plan(l, batch, seq, width, heads); }
 
-    private final String[] names;
-
     DeviceTransformer(Device d, DeviceWeights w, String prefix, int width, int layers, int heads) {
         this.d = d;
-        names = new String[layers];
-        for (int i = 0; i < layers; i++) names[i] = prefix + ".resblocks." + i;
         this.width = width;
         this.heads = heads;
         blocks = new Block[layers];
         for (int i = 0; i < layers; i++) {
             String p = prefix + ".resblocks." + i;
-            blocks[i] = new Block(w.get(p + ".ln_1.weight"), w.get(p + ".ln_1.bias"), w.get(p + ".attn.in_proj_weight"),
+            blocks[i] = new Block(p, w.get(p + ".ln_1.weight"), w.get(p + ".ln_1.bias"), w.get(p + ".attn.in_proj_weight"),
                     w.get(p + ".attn.in_proj_bias"), w.get(p + ".attn.out_proj.weight"), w.get(p + ".attn.out_proj.bias"),
                     w.get(p + ".ln_2.weight"), w.get(p + ".ln_2.bias"), w.get(p + ".mlp.c_fc.weight"), w.get(p + ".mlp.c_fc.bias"),
                     w.get(p + ".mlp.c_proj.weight"), w.get(p + ".mlp.c_proj.bias"));
@@ -111,7 +108,7 @@ final class DeviceTransformer {
         for (int i = blocks.length - 1; i >= 0; i--) {
             Block b = blocks[i];
             Saved s = saved[i];
-            String p = names[i];
+            String p = b.name;
             // MLP: x += c_proj(QuickGELU(c_fc(ln_2 x)))
             d.gemmTN(dm, 4 * dm, rows, a, dx, a, s.h, gb, g.offset(p + ".mlp.c_proj.weight"), true);
             d.columnSum(rows, dm, a, dx, gb, g.offset(p + ".mlp.c_proj.bias"));
