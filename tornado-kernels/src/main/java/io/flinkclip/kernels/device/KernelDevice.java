@@ -67,7 +67,7 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
-        launch("attention", new int[] {seq, batch * heads}, new int[] {1, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
+        launch("attention", new int[] {seq, batch * heads}, attentionLocal(seq), batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
     }
 
     @Override
@@ -156,7 +156,7 @@ abstract class KernelDevice implements Device {
     @Override
     public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
                                   int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
-        int[] global = {seq, batch * heads}, local = {1, 1};
+        int[] global = {seq, batch * heads}, local = attentionLocal(seq);
         launch("attention_backward_stats", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff);
         launch("attention_backward", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff,
                 dqkv, dqkvOff);
@@ -186,6 +186,12 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void fromBf16(int n, DeviceBuffer in, DeviceBuffer y) { launch1("bf16_to_f32", n, n, in, y); }
+
+    /**
+     * Work-group of the attention kernels: up to 32 queries of one (batch, head) together (a full warp on NVIDIA;
+     * groups of one work-item would leave 31 of 32 lanes idle). The kernels guard t ≥ seq.
+     */
+    private static int[] attentionLocal(int seq) { return new int[] {Math.min(32, Math.max(1, seq)), 1}; }
 
     static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 }

@@ -98,10 +98,17 @@ class DeviceKernelsTest {
 
     @Test
     void attentionCausalAndFull() {
-        int batch = 2, seq = 9, dim = 16, heads = 2;
-        for (boolean causal : new boolean[] {true, false}) {
-            same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim]}, (d, b) ->
-                    d.attention(batch, seq, dim, heads, causal, b[0], 0, b[1], 0));
+        int batch = 2, dim = 16, heads = 2;
+        for (int seq : new int[] {9, 40}) { // 40: work-groups of 32 queries, the last one partly past the sequence
+            int scratch = (int) Device.attentionBackwardScratch(batch, seq, heads);
+            for (boolean causal : new boolean[] {true, false}) {
+                same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim], random(batch * seq * dim),
+                        new float[batch * seq * 3 * dim], new float[scratch]}, (d, b) -> {
+                    d.attention(batch, seq, dim, heads, causal, b[0], 0, b[1], 0);
+                    d.attentionBackward(batch, seq, dim, heads, causal, b[0], 0, b[2], 0, b[3], 0, b[4], 0);
+                    d.fill(scratch, 0f, b[4], 0); // scratch contents are backend-specific
+                });
+            }
         }
     }
 
