@@ -104,6 +104,40 @@ class DeviceClipTrainingParityTest {
     }
 
     @Test
+    void backwardFromGivenFeatureGradientsAccumulates() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        int n = 4;
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, gpu)) {
+            ClipBackward.Result once = training.contrastiveGradients(pixels, n, tokens);
+            // the same loss gradients from the CPU model's features, fed twice: every tower gradient doubles
+            ClipBackward.Pass pass = ref.model().trainingForward(pixels, n, tokens);
+            io.flinkclip.model.nn.ContrastiveLoss.Result loss = io.flinkclip.model.nn.ContrastiveLoss.compute(
+                    pass.imageFeatures(), pass.textFeatures(), n, ref.config.embedDim(), ref.model().logitScale());
+            Gradients acc = new Gradients();
+            training.backward(pixels, n, tokens, loss.dImage(), loss.dText(), acc);
+            training.backward(pixels, n, tokens, loss.dImage(), loss.dText(), acc);
+            // text tower alone (no images): text gradients as in the full step, visual ones zero
+            Gradients textOnly = new Gradients();
+            training.backward(null, 0, tokens, null, loss.dText(), textOnly);
+            for (String p : once.gradients().names()) {
+                if (p.equals("logit_scale")) continue;
+                float[] a = once.gradients().get(p), b = acc.get(p), t = textOnly.get(p);
+                float[] twice = new float[a.length];
+                for (int i = 0; i < a.length; i++) twice[i] = 2 * a[i];
+                assertClose("accumulated " + p, twice, b, 1e-4);
+                if (p.startsWith("visual.")) {
+                    for (float v : t) assertEquals(0f, v, p);
+                } else {
+                    assertClose("text only " + p, a, t, 1e-4);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> training.backward(pixels, n, tokens, loss.dImage(), null, new Gradients()));
+        }
+    }
+
+    @Test
     void resNetAndMismatchedBatchesAreRejected() {
         ReferenceCase rn = ReferenceCase.load("tiny-rn-perturbed");
         assertThrows(UnsupportedOperationException.class, () -> DeviceClipTraining.create(rn.weights, rn.config, gpu));

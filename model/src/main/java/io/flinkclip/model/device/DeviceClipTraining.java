@@ -18,8 +18,9 @@ import java.util.Set;
  * CLIP's contrastive training step (forward keeping activations, loss, backward) on a {@link Device} for the ViT
  * and text towers: the same results as {@link ClipModel#contrastiveGradients} with OpenAI's parameter names.
  * Activations and backward scratch are planned regions of one reused arena; parameter gradients are regions of
- * one gradient buffer. The only host round trip is at the loss: the [n, embedDim] features come down, the
- * double-precision {@link ContrastiveLoss} runs on the host, and their gradients go back up.
+ * one gradient buffer, downloaded once per step. The only host round trip inside a step is at the loss: the
+ * [n, embedDim] features come down, the double-precision {@link ContrastiveLoss} runs on the host, and their
+ * gradients go back up. {@link #backward} takes feature gradients from a custom loss instead.
  * The modified ResNet has no device backward (use the CPU model for it).
  */
 public final class DeviceClipTraining implements AutoCloseable {
@@ -32,6 +33,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     private final DeviceTextTransformer text;
     private final DeviceGradients grads;
     private final DeviceArena arena;
+    private DeviceBuffer ids, poolRows;
     private boolean closed;
 
     private DeviceClipTraining(Device device, ClipConfig config, float logitScale, StateDict sd) {
@@ -67,38 +69,80 @@ public final class DeviceClipTraining implements AutoCloseable {
 
     /** Loss, batch logits and d loss / d every parameter (including {@code logit_scale}) for image i paired with text i. */
     public synchronized ClipBackward.Result contrastiveGradients(float[] pixels, int n, int[][] tokens) {
-        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
         if (n < 1) throw new IllegalArgumentException("a training batch needs at least one image, got n=" + n);
-        Inputs.checkPixels(config, pixels, n);
+        if (tokens == null || tokens.length != n) {
+            throw new IllegalArgumentException(n + " images but " + (tokens == null ? "no" : tokens.length) + " texts: a contrastive batch pairs them one to one");
+        }
+        ContrastiveLoss.Result[] loss = new ContrastiveLoss.Result[1];
+        Gradients g = new Gradients();
+        run(pixels, n, tokens, (img, txt) -> {
+            loss[0] = ContrastiveLoss.compute(img, txt, n, config.embedDim(), logitScale);
+            return new float[][] {loss[0].dImage(), loss[0].dText()};
+        }, g);
+        g.add("logit_scale", new int[0], new float[] {loss[0].dLogitScale()});
+        return new ClipBackward.Result(loss[0].loss(), loss[0].logitsPerImage(), g);
+    }
+
+    /**
+     * Training forward of {@code n} images and the token rows, then backward from the given feature gradients
+     * dImage [n, embedDim] and dText [rows, embedDim], adding (+=) every tower parameter's gradient into {@code g}
+     * (logit_scale's belongs to the caller's loss). For custom losses and GradCache-style re-computation; either
+     * tower may be absent (n = 0 with null dImage, or no rows with null dText).
+     */
+    public synchronized void backward(float[] pixels, int n, int[][] tokens, float[] dImage, float[] dText, Gradients g) {
+        int e = config.embedDim(), m = tokens == null ? 0 : tokens.length;
+        if (g == null) throw new IllegalArgumentException("gradients accumulator is required");
+        if ((dImage == null ? 0 : dImage.length) != n * e || (dText == null ? 0 : dText.length) != m * e) {
+            throw new IllegalArgumentException("feature gradients must be [" + n + ", " + e + "] and [" + m + ", " + e + "]");
+        }
+        run(pixels, n, tokens == null ? new int[0][] : tokens, (img, txt) -> new float[][] {dImage, dText}, g);
+    }
+
+    /** Maps the forward's features (image, text) to their loss gradients (image, text). */
+    private interface FeatureLoss { float[][] gradients(float[] imageFeatures, float[] textFeatures); }
+
+    private void run(float[] pixels, int n, int[][] tokens, FeatureLoss loss, Gradients g) {
+        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        if (n < 0) throw new IllegalArgumentException("negative image count " + n);
+        Inputs.checkPixels(config, pixels == null && n == 0 ? new float[0] : pixels, n);
         Inputs.checkTokens(config, tokens);
-        if (tokens.length != n) throw new IllegalArgumentException(n + " images but " + tokens.length + " texts: a contrastive batch pairs them one to one");
-        Inputs.TokenBatch batch = Inputs.TokenBatch.of(tokens, 0, n);
-        int seq = batch.seq(), e = config.embedDim();
+        int m = tokens.length, e = config.embedDim();
+        if (n == 0 && m == 0) throw new IllegalArgumentException("a training batch needs at least one image or text");
+        Inputs.TokenBatch batch = m == 0 ? null : Inputs.TokenBatch.of(tokens, 0, m);
 
         Layout l = new Layout();
-        DeviceVisionTransformer.TrainPlan vp = vision.planTrain(l, n);
-        DeviceTextTransformer.TrainPlan tp = text.planTrain(l, n, seq);
+        DeviceVisionTransformer.TrainPlan vp = n == 0 ? null : vision.planTrain(l, n);
+        DeviceTextTransformer.TrainPlan tp = m == 0 ? null : text.planTrain(l, m, batch.seq());
         DeviceBuffer a = arena.ensure(l.size());
-        try (DeviceBuffer ids = device.allocate(batch.ids().length); DeviceBuffer rows = device.allocate(n)) {
+        float[] img = new float[n * e], txt = new float[m * e];
+        if (n > 0) {
             device.write(a, vp.pixels(), pixels, 0, pixels.length);
-            device.write(ids, 0, batch.ids(), 0, batch.ids().length);
-            device.write(rows, 0, batch.poolRows(), 0, n);
-
-            float[] img = new float[n * e], txt = new float[n * e];
             device.download(a, vision.forwardTrain(a, n, vp), img, 0, img.length);
-            device.download(a, text.forwardTrain(a, n, seq, ids, rows, tp), txt, 0, txt.length);
-            ContrastiveLoss.Result loss = ContrastiveLoss.compute(img, txt, n, e, logitScale);
-            device.write(a, vp.dOut(), loss.dImage(), 0, n * e);
-            device.write(a, tp.dOut(), loss.dText(), 0, n * e);
-
-            grads.zero();
-            text.backward(a, n, seq, ids, rows, tp, grads);
-            vision.backward(a, n, vp, grads);
-            Gradients g = new Gradients();
-            g.add("logit_scale", new int[0], new float[] {loss.dLogitScale()});
-            grads.addTo(g);
-            return new ClipBackward.Result(loss.loss(), loss.logitsPerImage(), g);
         }
+        if (m > 0) {
+            ids = grow(ids, batch.ids().length);
+            poolRows = grow(poolRows, m);
+            device.write(ids, 0, batch.ids(), 0, batch.ids().length);
+            device.write(poolRows, 0, batch.poolRows(), 0, m);
+            device.download(a, text.forwardTrain(a, m, batch.seq(), ids, poolRows, tp), txt, 0, txt.length);
+        }
+        float[][] d = loss.gradients(img, txt);
+        grads.zero();
+        if (m > 0 && d[1] != null) {
+            device.write(a, tp.dOut(), d[1], 0, m * e);
+            text.backward(a, m, batch.seq(), ids, poolRows, tp, grads);
+        }
+        if (n > 0 && d[0] != null) {
+            device.write(a, vp.dOut(), d[0], 0, n * e);
+            vision.backward(a, n, vp, grads);
+        }
+        grads.addTo(g);
+    }
+
+    private DeviceBuffer grow(DeviceBuffer b, int elements) {
+        if (b != null && b.length() >= elements) return b;
+        if (b != null) b.close();
+        return device.allocate(elements);
     }
 
     @Override
@@ -109,6 +153,8 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.synchronize();
         } finally {
             arena.close();
+            if (ids != null) ids.close();
+            if (poolRows != null) poolRows.close();
             grads.close();
             weights.close();
         }
