@@ -15,7 +15,8 @@ import java.util.Arrays;
  * Weights are uploaded once at construction; activations live in one device arena that is reused across calls
  * and grows only when a batch needs more; per call only the inputs (pixels, or token ids and pooled row
  * indexes) go up and the final features come down. Inputs are encoded in chunks of at most {@code maxBatch}
- * rows, which bounds the arena.
+ * rows, which bounds the arena. Unlike the CPU {@link ClipModel}, which shares the state dict's arrays, the
+ * device weights are a snapshot: changes to the state dict after construction are not seen.
  *
  * <p>Calls are serialised ({@code synchronized}): the device has one queue and the arena one owner. Close the
  * model to free its device memory (and the device, when the model opened it).
