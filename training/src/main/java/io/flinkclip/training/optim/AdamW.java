@@ -17,7 +17,7 @@ public final class AdamW {
     public static final String STEP = "adam.step", M = "adam.m.", V = "adam.v.";
 
     /** open_clip's defaults for ViT CLIP are β₁ 0.9, β₂ 0.98, ε 1e-6, weight decay 0.2. */
-    public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
+    public record Hyper(double beta1, double beta2, double eps, double weightDecay) implements java.io.Serializable {
         public static Hyper openClipVit() { return new Hyper(0.9, 0.98, 1e-6, 0.2); }
 
         public Hyper {

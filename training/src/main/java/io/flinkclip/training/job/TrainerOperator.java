@@ -1,0 +1,165 @@
+package io.flinkclip.training.job;
+
+import io.flinkclip.io.SafeTensors;
+import io.flinkclip.training.ClipTrainer;
+import io.flinkclip.training.data.TrainPair;
+import io.flinkclip.training.report.TrainingReport;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The trainer (parallelism 1): owns model and optimizer, assembles batches in index order and runs one
+ * {@link ClipTrainer} step per batch. Checkpointed state: the trainer snapshot (parameters, buffers, Adam moments,
+ * step) and the batch assembler (frontier, partial batch, early arrivals), plus the metric history. These are kept
+ * as byte[] entries of operator list state (so they live in the state backend, not as separate files).
+ */
+public final class TrainerOperator extends AbstractStreamOperator<StepReport>
+        implements OneInputStreamOperator<TrainPair, StepReport>, BoundedOneInput {
+    private final TrainingModelFactory factory;
+    private final TrainingConfig cfg;
+
+    private transient ClipTrainer trainer;
+    private transient BatchAssembler assembler;
+    private transient List<double[]> history;   // step, loss, lr, logit scale, grad norm
+    private transient ListState<byte[]> state;
+    private transient Map<Long, Long> stepAtCheckpoint;
+    private transient long checkpointedStep;
+    private transient volatile StepReport last;
+    private transient long lastStepNanos;
+
+    public TrainerOperator(TrainingModelFactory factory, TrainingConfig cfg) {
+        this.factory = factory;
+        this.cfg = cfg;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext ctx) throws Exception {
+        super.initializeState(ctx);
+        trainer = new ClipTrainer(factory.createModel(), cfg.trainer());
+        assembler = new BatchAssembler(cfg.batchSize());
+        history = new ArrayList<>();
+        stepAtCheckpoint = new TreeMap<>();
+        checkpointedStep = -1;
+        state = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("clip-trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        if (ctx.isRestored()) {
+            Iterator<byte[]> it = state.get().iterator();
+            if (it.hasNext()) {
+                trainer.restore(it.next());
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(it.next()));
+                assembler.read(in);
+                for (int i = 0, n = in.readInt(); i < n; i++) {
+                    double[] h = new double[5];
+                    for (int k = 0; k < 5; k++) h[k] = in.readDouble();
+                    history.add(h);
+                }
+                LOG.info("restored trainer at step {} (next pair index {})", trainer.step(), assembler.frontier());
+            }
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        var g = getMetricGroup();
+        g.gauge("step", () -> trainer.step());
+        g.gauge("loss", () -> last == null ? Double.NaN : last.loss);
+        g.gauge("lr", () -> last == null ? Double.NaN : last.lr);
+        g.gauge("logitScale", () -> last == null ? Double.NaN : last.logitScale);
+        g.gauge("pairsPerSecond", () -> last == null ? 0.0 : last.pairsPerSecond);
+        g.gauge("waitingPairs", () -> assembler.waiting());
+        lastStepNanos = System.nanoTime();
+    }
+
+    @Override
+    public void processElement(StreamRecord<TrainPair> element) throws Exception {
+        for (List<TrainPair> batch : assembler.add(element.getValue())) trainOn(batch);
+    }
+
+    private void trainOn(List<TrainPair> batch) throws Exception {
+        long total = cfg.trainer().schedule().totalSteps();
+        if (trainer.step() >= total) return;   // schedule exhausted (unbounded source): further pairs are ignored
+        int per = batch.get(0).pixels.length;
+        float[] pixels = new float[batch.size() * per];
+        int[][] tokens = new int[batch.size()][];
+        for (int i = 0; i < batch.size(); i++) {
+            System.arraycopy(batch.get(i).pixels, 0, pixels, i * per, per);
+            tokens[i] = batch.get(i).tokens;
+        }
+        ClipTrainer.StepStats s = trainer.train(pixels, tokens);
+        long now = System.nanoTime();
+        StepReport r = new StepReport();
+        r.step = s.step();
+        r.totalSteps = total;
+        r.loss = s.loss();
+        r.lr = s.lr();
+        r.logitScale = s.logitScale();
+        r.gradNorm = s.gradNorm();
+        r.pairsPerSecond = batch.size() / Math.max(1e-9, (now - lastStepNanos) / 1e9);
+        lastStepNanos = now;
+        last = r;
+        history.add(new double[]{s.step(), s.loss(), s.lr(), s.logitScale(), s.gradNorm()});
+        output.collect(new StreamRecord<>(r));
+        if (cfg.saveEverySteps() > 0 && s.step() % cfg.saveEverySteps() == 0) saveModel("model-step-" + s.step() + ".safetensors");
+        if (cfg.listener() != null) cfg.listener().afterStep(s.step(), checkpointedStep);
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext ctx) throws Exception {
+        super.snapshotState(ctx);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        assembler.write(out);
+        out.writeInt(history.size());
+        for (double[] h : history) for (double v : h) out.writeDouble(v);
+        out.flush();
+        state.update(List.of(trainer.snapshot(), bytes.toByteArray()));
+        stepAtCheckpoint.put(ctx.getCheckpointId(), trainer.step());
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        Long s = stepAtCheckpoint.remove(checkpointId);
+        if (s != null) checkpointedStep = Math.max(checkpointedStep, s);
+        stepAtCheckpoint.keySet().removeIf(id -> id < checkpointId);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        saveModel("model-final.safetensors");
+        Path dir = Path.of(cfg.outputDir());
+        TrainingReport.writeCsv(history, dir.resolve("metrics.csv"));
+        TrainingReport.writeLossPlot(history, dir.resolve("loss.png"));
+        LOG.info("training finished at step {}", trainer.step());
+    }
+
+    /** Writes atomically (temp file + rename), so a crash never leaves a truncated model file. */
+    private void saveModel(String name) throws IOException {
+        Path dir = Path.of(cfg.outputDir());
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(name + ".tmp");
+        SafeTensors.write(tmp, trainer.modelState());
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
