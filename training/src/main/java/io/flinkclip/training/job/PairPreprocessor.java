@@ -40,6 +40,11 @@ public final class PairPreprocessor extends RichMapFunction<RawPair, TrainPair> 
     }
 
     static TrainPair process(RawPair p, TextTokenizer tokenizer, TrainingConfig cfg, Counter skipped) {
+        return process(p, tokenizer, cfg, skipped, true);
+    }
+
+    /** With {@code augment} false the crop is the centred largest square (evaluation), else a RandomResizedCrop. */
+    static TrainPair process(RawPair p, TextTokenizer tokenizer, TrainingConfig cfg, Counter skipped, boolean augment) {
         try {
             int w, h;
             byte[] rgb;
@@ -49,8 +54,14 @@ public final class PairPreprocessor extends RichMapFunction<RawPair, TrainPair> 
                 ImageRaster r = ImageRaster.decode(p.encoded, p.origin);
                 w = r.width(); h = r.height(); rgb = r.rgb();
             }
-            SplittableRandom rnd = new SplittableRandom(cfg.seed() ^ (p.index * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL));
-            RandomResizedCrop.Box box = RandomResizedCrop.sample(w, h, cfg.cropScaleMin(), cfg.cropScaleMax(), rnd);
+            RandomResizedCrop.Box box;
+            if (augment) {
+                SplittableRandom rnd = new SplittableRandom(cfg.seed() ^ (p.index * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL));
+                box = RandomResizedCrop.sample(w, h, cfg.cropScaleMin(), cfg.cropScaleMax(), rnd);
+            } else {
+                int s = Math.min(w, h);
+                box = new RandomResizedCrop.Box((w - s) / 2, (h - s) / 2, s, s);
+            }
             float[] px = RandomResizedCrop.cropResizeNormalise(rgb, w, h, box, cfg.imageResolution());
             return new TrainPair(p.index, px, tokenizer.tokenize(p.caption == null ? "" : p.caption, cfg.contextLength()));
         } catch (ImageDecodeException | IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package io.flinkclip.training.job;
 
 import io.flinkclip.io.SafeTensors;
 import io.flinkclip.training.ClipTrainer;
+import io.flinkclip.training.HeldOutEvaluator;
 import io.flinkclip.training.data.TrainPair;
 import io.flinkclip.training.report.TrainingReport;
 import org.apache.flink.api.common.state.ListState;
@@ -42,6 +43,8 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
     private transient ClipTrainer trainer;
     private transient BatchAssembler assembler;
     private transient List<double[]> history;   // step, loss, lr, logit scale, grad norm
+    private transient List<double[]> accuracy;  // step, held-out accuracy
+    private transient HeldOutEvaluator evaluator;
     private transient ListState<byte[]> state;
     private transient Map<Long, Long> stepAtCheckpoint;
     private transient long checkpointedStep;
@@ -59,6 +62,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         trainer = new ClipTrainer(factory.createModel(), cfg.trainer());
         assembler = new BatchAssembler(cfg.batchSize());
         history = new ArrayList<>();
+        accuracy = new ArrayList<>();
         stepAtCheckpoint = new TreeMap<>();
         checkpointedStep = -1;
         state = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("clip-trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
@@ -73,6 +77,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
                     for (int k = 0; k < 5; k++) h[k] = in.readDouble();
                     history.add(h);
                 }
+                for (int i = 0, n = in.readInt(); i < n; i++) accuracy.add(new double[]{in.readDouble(), in.readDouble()});
                 LOG.info("restored trainer at step {} (next pair index {})", trainer.step(), assembler.frontier());
             }
         }
@@ -88,7 +93,36 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         g.gauge("logitScale", () -> last == null ? Double.NaN : last.logitScale);
         g.gauge("pairsPerSecond", () -> last == null ? 0.0 : last.pairsPerSecond);
         g.gauge("waitingPairs", () -> assembler.waiting());
+        if (cfg.heldOut() != null) evaluator = heldOutEvaluator();
         lastStepNanos = System.nanoTime();
+    }
+
+    /** Centre-cropped, tokenised held-out pairs (undecodable ones left out). */
+    private HeldOutEvaluator heldOutEvaluator() {
+        var tok = factory.createTokenizer();
+        long n = Math.min(cfg.heldOut().size(), cfg.heldOutLimit());
+        List<TrainPair> ok = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            TrainPair p = PairPreprocessor.process(cfg.heldOut().read(i), tok, cfg, null, false);
+            if (!p.isSkipped()) ok.add(p);
+        }
+        if (ok.isEmpty()) throw new IllegalArgumentException("no decodable pairs in the held-out set");
+        int per = ok.get(0).pixels.length;
+        float[] px = new float[ok.size() * per];
+        int[][] tokens = new int[ok.size()][];
+        for (int i = 0; i < ok.size(); i++) {
+            System.arraycopy(ok.get(i).pixels, 0, px, i * per, per);
+            tokens[i] = ok.get(i).tokens;
+        }
+        return new HeldOutEvaluator(px, tokens, cfg.trainer().chunkSize());
+    }
+
+    private void evaluate() {
+        if (evaluator == null) return;
+        if (!accuracy.isEmpty() && accuracy.get(accuracy.size() - 1)[0] == trainer.step()) return;
+        double acc = evaluator.accuracy(trainer.model());
+        accuracy.add(new double[]{trainer.step(), acc});
+        LOG.info("held-out accuracy at step {}: {}", trainer.step(), acc);
     }
 
     @Override
@@ -121,6 +155,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         history.add(new double[]{s.step(), s.loss(), s.lr(), s.logitScale(), s.gradNorm()});
         output.collect(new StreamRecord<>(r));
         if (cfg.saveEverySteps() > 0 && s.step() % cfg.saveEverySteps() == 0) saveModel("model-step-" + s.step() + ".safetensors");
+        if (cfg.evalEverySteps() > 0 && s.step() % cfg.evalEverySteps() == 0) evaluate();
         if (cfg.listener() != null) cfg.listener().afterStep(s.step(), checkpointedStep);
     }
 
@@ -132,6 +167,8 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         assembler.write(out);
         out.writeInt(history.size());
         for (double[] h : history) for (double v : h) out.writeDouble(v);
+        out.writeInt(accuracy.size());
+        for (double[] a : accuracy) { out.writeDouble(a[0]); out.writeDouble(a[1]); }
         out.flush();
         state.update(List.of(trainer.snapshot(), bytes.toByteArray()));
         stepAtCheckpoint.put(ctx.getCheckpointId(), trainer.step());
@@ -147,10 +184,15 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
 
     @Override
     public void endInput() throws Exception {
+        evaluate();
         saveModel("model-final.safetensors");
         Path dir = Path.of(cfg.outputDir());
         TrainingReport.writeCsv(history, dir.resolve("metrics.csv"));
         TrainingReport.writeLossPlot(history, dir.resolve("loss.png"));
+        if (!accuracy.isEmpty()) {
+            TrainingReport.writeAccuracyCsv(accuracy, dir.resolve("heldout.csv"));
+            TrainingReport.writeAccuracyPlot(accuracy, "image→text top-1", dir.resolve("heldout-accuracy.png"));
+        }
         LOG.info("training finished at step {}", trainer.step());
     }
 

@@ -26,6 +26,12 @@ public final class TrainingReport {
         Files.writeString(file, sb, StandardCharsets.UTF_8);
     }
 
+    public static void writeAccuracyCsv(List<double[]> accuracy, Path file) throws IOException {
+        StringBuilder sb = new StringBuilder("step,accuracy\n");
+        for (double[] a : accuracy) sb.append((long) a[0]).append(',').append(String.format(Locale.ROOT, "%.6f", a[1])).append('\n');
+        Files.writeString(file, sb, StandardCharsets.UTF_8);
+    }
+
     /** Loss per step plus its moving average over a 5% window (at least 1 step). */
     public static void writeLossPlot(List<double[]> history, Path file) throws IOException {
         double[][] raw = new double[history.size()][];

@@ -50,7 +50,9 @@ class ClipTrainingJobTest {
     static TrainingConfig config(Path out, boolean fail) {
         ClipTrainer.Options opt = new ClipTrainer.Options(3, 1.0, new CosineSchedule(5e-3, 5, STEPS),
                 AdamW.Hyper.openClipVit(), WeightDecayRule.openClip());
-        return new TrainingConfig(BATCH, EPOCHS, 42, true, 40, 2, 4, 6, 0.5, 1.0, opt, out.toString(), 10, new FailOnce(fail));
+        return TrainingConfig.builder(opt, out.toString(), 4, 6).batchSize(BATCH).epochs(EPOCHS).seed(42).splitSize(40)
+                .decodeParallelism(2).cropScale(0.5, 1.0).saveEverySteps(10).heldOut(new SyntheticPairs(24), 24, 10)
+                .listener(new FailOnce(fail)).build();
     }
 
     private static void run(Path out, boolean fail) throws Exception {
@@ -120,6 +122,10 @@ class ClipTrainingJobTest {
         assertEquals(Long.toString(STEPS), SafeTensors.read(a.resolve("model-final.safetensors")).metadata().get("flinkclip.step"));
         assertEquals(Files.readString(a.resolve("metrics.csv")), Files.readString(b.resolve("metrics.csv")));
         assertTrue(Files.exists(a.resolve("model-step-30.safetensors")) && Files.exists(a.resolve("loss.png")));
+        assertTrue(Files.exists(a.resolve("heldout-accuracy.png")));
+        assertEquals(Files.readString(a.resolve("heldout.csv")), Files.readString(b.resolve("heldout.csv")));
+        String[] acc = Files.readString(a.resolve("heldout.csv")).strip().split("\n");
+        assertEquals(5, acc.length, "evaluations at steps 10, 20, 30 and the final 35");
         // The job trains exactly what a plain loop over the documented order (seeded epoch permutations, skipped
         // pairs passed over, batches of 8 consecutive usable pairs) trains.
         assertArrayEquals(fa, plainLoop(dir.resolve("plain")), "the Flink job deviates from the documented batch order");
