@@ -5,9 +5,7 @@ import io.flinkclip.training.ClipTrainer;
 import io.flinkclip.training.HeldOutEvaluator;
 import io.flinkclip.training.data.TrainPair;
 import io.flinkclip.training.report.TrainingReport;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.runtime.state.OperatorStateCheckpointOutputStream;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -15,8 +13,6 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -24,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -32,11 +27,12 @@ import java.util.TreeMap;
 /**
  * The trainer (parallelism 1): owns model and optimizer, assembles batches in index order and runs one
  * {@link ClipTrainer} step per batch. Checkpointed state: the trainer snapshot (parameters, buffers, Adam moments,
- * step) and the batch assembler (frontier, partial batch, early arrivals), plus the metric history. These are kept
- * as byte[] entries of operator list state (so they live in the state backend, not as separate files).
+ * step) and the batch assembler (frontier, partial batch, early arrivals), plus the metric history, all written as
+ * one raw operator-state stream into checkpoint storage (see {@link #snapshotState}).
  */
 public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         implements OneInputStreamOperator<TrainPair, StepReport>, BoundedOneInput {
+    private static final int STATE_MAGIC = 0x434C5054;   // "CLPT"
     private final TrainingModelFactory factory;
     private final TrainingConfig cfg;
 
@@ -45,7 +41,6 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
     private transient List<double[]> history;   // step, loss, lr, logit scale, grad norm
     private transient List<double[]> accuracy;  // step, held-out accuracy
     private transient HeldOutEvaluator evaluator;
-    private transient ListState<byte[]> state;
     private transient Map<Long, Long> stepAtCheckpoint;
     private transient long checkpointedStep;
     private transient volatile StepReport last;
@@ -65,22 +60,31 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         accuracy = new ArrayList<>();
         stepAtCheckpoint = new TreeMap<>();
         checkpointedStep = -1;
-        state = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("clip-trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         if (ctx.isRestored()) {
-            Iterator<byte[]> it = state.get().iterator();
-            if (it.hasNext()) {
-                trainer.restore(it.next());
-                DataInputStream in = new DataInputStream(new ByteArrayInputStream(it.next()));
-                assembler.read(in);
-                for (int i = 0, n = in.readInt(); i < n; i++) {
-                    double[] h = new double[5];
-                    for (int k = 0; k < 5; k++) h[k] = in.readDouble();
-                    history.add(h);
+            int partitions = 0;
+            for (var provider : ctx.getRawOperatorStateInputs()) {
+                try (DataInputStream in = new DataInputStream(provider.getStream())) {
+                    readState(in);
                 }
-                for (int i = 0, n = in.readInt(); i < n; i++) accuracy.add(new double[]{in.readDouble(), in.readDouble()});
-                LOG.info("restored trainer at step {} (next pair index {})", trainer.step(), assembler.frontier());
+                partitions++;
             }
+            if (partitions > 1) throw new IllegalStateException("trainer state has " + partitions + " partitions; the trainer must run with parallelism 1");
+            if (partitions == 1) LOG.info("restored trainer at step {} (next pair index {})", trainer.step(), assembler.frontier());
         }
+    }
+
+    private void readState(DataInputStream in) throws IOException {
+        if (in.readInt() != STATE_MAGIC) throw new IOException("not a flink-clip trainer state (bad magic)");
+        byte[] blob = new byte[Math.toIntExact(in.readLong())];
+        in.readFully(blob);
+        trainer.restore(blob);
+        assembler.read(in);
+        for (int i = 0, n = in.readInt(); i < n; i++) {
+            double[] h = new double[5];
+            for (int k = 0; k < 5; k++) h[k] = in.readDouble();
+            history.add(h);
+        }
+        for (int i = 0, n = in.readInt(); i < n; i++) accuracy.add(new double[]{in.readDouble(), in.readDouble()});
     }
 
     @Override
@@ -159,18 +163,27 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         if (cfg.listener() != null) cfg.listener().afterStep(s.step(), checkpointedStep);
     }
 
+    /**
+     * The model and optimizer go to <b>raw operator state</b>: a stream written straight into the checkpoint storage
+     * (a file per checkpoint with filesystem storage, above the small-state threshold), whose lifetime Flink manages
+     * like any checkpoint data (subsumed checkpoints are deleted, savepoints are self-contained).
+     */
     @Override
     public void snapshotState(StateSnapshotContext ctx) throws Exception {
         super.snapshotState(ctx);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
+        OperatorStateCheckpointOutputStream raw = ctx.getRawOperatorStateOutput();
+        raw.startNewPartition();
+        DataOutputStream out = new DataOutputStream(raw);   // not closed: Flink owns the stream
+        byte[] blob = trainer.snapshot();
+        out.writeInt(STATE_MAGIC);
+        out.writeLong(blob.length);
+        out.write(blob);
         assembler.write(out);
         out.writeInt(history.size());
         for (double[] h : history) for (double v : h) out.writeDouble(v);
         out.writeInt(accuracy.size());
         for (double[] a : accuracy) { out.writeDouble(a[0]); out.writeDouble(a[1]); }
         out.flush();
-        state.update(List.of(trainer.snapshot(), bytes.toByteArray()));
         stepAtCheckpoint.put(ctx.getCheckpointId(), trainer.step());
     }
 

@@ -5,6 +5,7 @@ import io.flinkclip.training.ClipTrainer;
 import io.flinkclip.training.optim.AdamW;
 import io.flinkclip.training.optim.CosineSchedule;
 import io.flinkclip.training.optim.WeightDecayRule;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -33,7 +34,7 @@ class ClipTrainingJobTest {
     /** 95 usable pairs per epoch (one is broken), 285 in all → 35 full batches; the last 5 pairs are dropped. */
     static final long STEPS = (EPOCHS * (PAIRS - 1)) / BATCH;
     static final AtomicBoolean FAILED = new AtomicBoolean();
-    static final AtomicLong FIRST_STEP_AFTER_FAILURE = new AtomicLong(-1);
+    static final AtomicLong FIRST_STEP_AFTER_FAILURE = new AtomicLong(-1), FAILED_AT = new AtomicLong(-1);
 
     /** Slows steps until a checkpoint has completed, then (once per JVM) fails after step 15. */
     record FailOnce(boolean fail) implements StepListener {
@@ -42,6 +43,7 @@ class ClipTrainingJobTest {
             if (FAILED.get()) FIRST_STEP_AFTER_FAILURE.compareAndSet(-1, step);
             if (checkpointedStep < 1) Thread.sleep(25);
             if (fail && step >= 15 && checkpointedStep >= 1 && FAILED.compareAndSet(false, true)) {
+                FAILED_AT.set(step);
                 throw new IllegalStateException("injected failure after step " + step + " (checkpoint at step " + checkpointedStep + ")");
             }
         }
@@ -57,6 +59,9 @@ class ClipTrainingJobTest {
 
     private static void run(Path out, boolean fail) throws Exception {
         Configuration conf = new Configuration();
+        // Filesystem checkpoint storage: the trainer's model + optimizer stream lands in checkpoint files.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, out.resolve("checkpoints").toUri().toString());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
@@ -112,10 +117,12 @@ class ClipTrainingJobTest {
         assertTrue(!FAILED.get());
         t0 = System.nanoTime();
         run(b, true);
-        System.err.printf("run with failure: %.1f s, resumed at step %d%n", (System.nanoTime() - t0) / 1e9, FIRST_STEP_AFTER_FAILURE.get());
+        System.err.printf("run with failure: %.1f s, failed after step %d, resumed at step %d%n", (System.nanoTime() - t0) / 1e9,
+                FAILED_AT.get(), FIRST_STEP_AFTER_FAILURE.get());
         assertTrue(FAILED.get(), "the failure was never injected (no checkpoint completed before the end?)");
         long resumed = FIRST_STEP_AFTER_FAILURE.get();
-        assertTrue(resumed > 1 && resumed <= 16, "the restarted job should resume from its checkpoint, not step 1; first step was " + resumed);
+        assertTrue(resumed > 1 && resumed <= FAILED_AT.get(), "the restarted job should resume from a checkpoint taken before the "
+                + "failure at step " + FAILED_AT.get() + ", not from step 1; first step was " + resumed);
 
         byte[] fa = Files.readAllBytes(a.resolve("model-final.safetensors")), fb = Files.readAllBytes(b.resolve("model-final.safetensors"));
         assertArrayEquals(fa, fb, "final weights differ between the uninterrupted and the resumed run");
