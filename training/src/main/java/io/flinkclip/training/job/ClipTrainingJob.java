@@ -23,6 +23,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class ClipTrainingJob {
     private ClipTrainingJob() {}
 
+    /** Command-line entry point; see {@link TrainingCli}. */
+    public static void main(String[] args) throws Exception {
+        TrainingCli.main(args);
+    }
+
     /** Adds the pipeline to {@code env} and returns the per-step reports (already wired to a {@link ProgressSink}). */
     public static DataStream<StepReport> build(StreamExecutionEnvironment env, PairDataset data, TrainingModelFactory factory,
                                                TrainingConfig cfg, boolean printProgress) {

@@ -10,6 +10,8 @@ public final class ToyFactory implements TrainingModelFactory {
 
     public ToyFactory(long seed) { this.seed = seed; }
 
+    public ToyFactory() { this(7); }
+
     @Override
     public TrainableClip createModel() { return ToyClip.small(seed); }
 
