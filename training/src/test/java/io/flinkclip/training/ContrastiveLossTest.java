@@ -33,6 +33,10 @@ class ContrastiveLossTest {
             diff = Math.max(diff, Math.abs(refLogits[i][j] - r.logitsPerImage()[i][j]));
         }
         assertTrue(diff <= 1e-4 * max, "logits differ by " + diff + " (max " + max + ")");
+        // The loss is the only user of logit_scale, so autograd's grad.logit_scale is exactly our dLogitScale.
+        double g = ContrastiveLoss.compute(img, txt, logitScale, true).dLogitScale();
+        double ref64 = expected.get("grad_f64.logit_scale").scalar();
+        assertEquals(ref64, g, 1e-5 * Math.abs(ref64) + 1e-7, "d loss / d logit_scale");
     }
 
     @Test

@@ -118,6 +118,11 @@ class DataTest {
         assertEquals(0x56, r.rgb()[o + 2] & 0xff);
         assertThrows(ImageDecodeException.class, () -> ImageRaster.decode(new byte[]{1, 2, 3}, "junk"));
         assertThrows(ImageDecodeException.class, () -> ImageRaster.decode(new byte[0], "empty"));
+        // A PNG header claiming 100000×100000 pixels is refused from its header, before any allocation.
+        byte[] png = out.toByteArray().clone();
+        java.nio.ByteBuffer.wrap(png, 16, 8).putInt(100000).putInt(100000);
+        ImageDecodeException bomb = assertThrows(ImageDecodeException.class, () -> ImageRaster.decode(png, "bomb"));
+        assertTrue(bomb.getMessage().contains("too large") || bomb.getMessage().contains("cannot decode"), bomb.getMessage());
     }
 
     @Test
