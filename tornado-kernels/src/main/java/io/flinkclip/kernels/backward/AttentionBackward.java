@@ -29,6 +29,9 @@ public final class AttentionBackward {
     public static void forward(View q, View k, View v, float[] out, int outOff, float[] probs,
                                int batch, int lq, int lk, int dim, int heads, boolean causal) {
         check(lq, lk, dim, heads, causal);
+        checkViews(batch, lq, lk, dim, q, k, v);
+        Spans.check(out, outOff, (long) batch * lq * dim, "attention output");
+        if (probs != null) Spans.check(probs, 0, (long) batch * heads * lq * lk, "probabilities");
         int hd = dim / heads;
         double scale = 1.0 / Math.sqrt(hd);
         Parallel.forEach(batch * heads, 1, bh -> {
@@ -57,6 +60,10 @@ public final class AttentionBackward {
     public static void backward(View q, View k, View v, float[] dOut, int dOutOff, float[] probs,
                                 View dq, View dk, View dv, int batch, int lq, int lk, int dim, int heads, boolean causal) {
         check(lq, lk, dim, heads, causal);
+        checkViews(batch, lq, lk, dim, q, k, v);
+        checkViews(batch, lq, lk, dim, dq, dk, dv);
+        Spans.check(dOut, dOutOff, (long) batch * lq * dim, "dOut");
+        if (probs != null) Spans.check(probs, 0, (long) batch * heads * lq * lk, "probabilities");
         int hd = dim / heads;
         double scale = 1.0 / Math.sqrt(hd);
         // Heads write disjoint columns of dk/dv; batches disjoint rows: (b, h) tasks never race.
@@ -116,7 +123,19 @@ public final class AttentionBackward {
         return len;
     }
 
+    private static void checkViews(int batch, int lq, int lk, int dim, View q, View k, View v) {
+        span(q, batch, lq, dim, "q");
+        span(k, batch, lk, dim, "k");
+        span(v, batch, lk, dim, "v");
+    }
+
+    private static void span(View x, int batch, int len, int dim, String what) {
+        if (x.stride() < dim) throw new IllegalArgumentException(what + ": row stride " + x.stride() + " is smaller than dim " + dim);
+        Spans.check(x.buf(), x.off(), (long) (batch * len - 1) * x.stride() + dim, what);
+    }
+
     private static void check(int lq, int lk, int dim, int heads, boolean causal) {
+        Spans.positive("attention", lq, lk, dim);
         if (heads <= 0 || dim % heads != 0) throw new IllegalArgumentException("dim " + dim + " not divisible by heads " + heads);
         if (causal && lq != lk) throw new IllegalArgumentException("causal attention needs lq == lk, got " + lq + " vs " + lk);
     }

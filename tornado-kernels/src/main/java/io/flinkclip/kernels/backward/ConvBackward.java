@@ -16,8 +16,16 @@ public final class ConvBackward {
      */
     public static void conv2d(float[] x, int n, int c, int h, int w, float[] weight, int outC, int kh, int kw, int stride, int pad,
                               float[] dOut, float[] dx, float[] dWeight, float[] dBias) {
+        Spans.positive("conv2d backward", n, c, h, w, outC, kh, kw, stride);
+        if (pad < 0 || h + 2 * pad < kh || w + 2 * pad < kw) throw new IllegalArgumentException("conv2d backward: kernel larger than padded input");
         int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
         int ckk = c * kh * kw, ohw = oh * ow;
+        Spans.check(x, 0, (long) n * c * h * w, "x");
+        Spans.check(weight, 0, (long) outC * ckk, "weight");
+        Spans.check(dWeight, 0, (long) outC * ckk, "dWeight");
+        Spans.check(dOut, 0, (long) n * outC * ohw, "dOut");
+        if (dx != null) Spans.check(dx, 0, (long) n * c * h * w, "dx");
+        if (dBias != null) Spans.check(dBias, 0, outC, "dBias");
         float[] col = new float[ckk * ohw];
         float[] dcol = dx == null ? null : new float[ckk * ohw];
         for (int b = 0; b < n; b++) {
@@ -73,7 +81,10 @@ public final class ConvBackward {
 
     /** AvgPool2d(k, stride k): each input of a window receives dOut/k² (inputs beyond the last full window get 0). */
     public static void avgPool(float[] dOut, int n, int c, int h, int w, int k, float[] dx) {
+        Spans.positive("avgPool backward", n, c, h, w, k);
         int oh = h / k, ow = w / k;
+        Spans.check(dOut, 0, (long) n * c * oh * ow, "dOut");
+        Spans.check(dx, 0, (long) n * c * h * w, "dx");
         float inv = 1f / (k * k);
         Parallel.forEach(n * c, 4, nc -> {
             for (int y = 0; y < oh; y++) for (int xx = 0; xx < ow; xx++) {

@@ -12,6 +12,13 @@ public final class LayerNormTrain {
     /** As {@code Ops.layerNorm}, additionally writing mean[r] and rstd[r] = 1/sqrt(var + eps) (rows starting at statOff). */
     public static void forward(float[] x, int xOff, float[] gamma, float[] beta, float[] y, int yOff,
                                float[] mean, float[] rstd, int statOff, int rows, int dim, float eps) {
+        Spans.positive("layer norm", rows, dim);
+        Spans.check(x, xOff, (long) rows * dim, "x");
+        Spans.check(y, yOff, (long) rows * dim, "y");
+        Spans.check(gamma, 0, dim, "gamma");
+        Spans.check(beta, 0, dim, "beta");
+        Spans.check(mean, statOff, rows, "mean");
+        Spans.check(rstd, statOff, rows, "rstd");
         Parallel.forEach(rows, 8, r -> {
             int xo = xOff + r * dim, yo = yOff + r * dim;
             double m = 0;
@@ -34,6 +41,15 @@ public final class LayerNormTrain {
      */
     public static void backward(float[] dy, int dyOff, float[] x, int xOff, float[] mean, float[] rstd, int statOff,
                                 float[] gamma, float[] dx, int dxOff, float[] dgamma, float[] dbeta, int rows, int dim) {
+        Spans.positive("layer norm backward", rows, dim);
+        Spans.check(dy, dyOff, (long) rows * dim, "dy");
+        Spans.check(x, xOff, (long) rows * dim, "x");
+        Spans.check(dx, dxOff, (long) rows * dim, "dx");
+        Spans.check(mean, statOff, rows, "mean");
+        Spans.check(rstd, statOff, rows, "rstd");
+        Spans.check(gamma, 0, dim, "gamma");
+        Spans.check(dgamma, 0, dim, "dGamma");
+        Spans.check(dbeta, 0, dim, "dBeta");
         Parallel.forEach(rows, 8, r -> {
             int xo = xOff + r * dim, go = dyOff + r * dim, dxo = dxOff + r * dim;
             float mu = mean[statOff + r], rs = rstd[statOff + r];

@@ -17,6 +17,13 @@ public final class LinearBackward {
     public static void linear(float[] dy, int dyOff, float[] x, int xOff, float[] w, int wOff,
                               float[] dx, int dxOff, float[] dw, int dwOff, float[] db, int dbOff,
                               int rows, int in, int out) {
+        Spans.positive("linear backward", rows, in, out);
+        Spans.check(dy, dyOff, (long) rows * out, "dy");
+        Spans.check(x, xOff, (long) rows * in, "x");
+        Spans.check(w, wOff, (long) out * in, "weight");
+        Spans.check(dw, dwOff, (long) out * in, "dWeight");
+        if (dx != null) Spans.check(dx, dxOff, (long) rows * in, "dx");
+        if (db != null) Spans.check(db, dbOff, out, "dBias");
         if (dx != null) Gemm.nn(dy, dyOff, w, wOff, dx, dxOff, rows, in, out, true);   // dx += dy·W
         Gemm.tn(dy, dyOff, x, xOff, dw, dwOff, out, in, rows, true);                   // dW += dyᵀ·x
         if (db != null) biasGrad(dy, dyOff, db, dbOff, rows, out);
@@ -25,6 +32,12 @@ public final class LinearBackward {
     /** y[M,out] = x[M,in]·P[in,out]: dx += dy·Pᵀ, dP += xᵀ·dy. */
     public static void projection(float[] dy, int dyOff, float[] x, int xOff, float[] p, int pOff,
                                   float[] dx, int dxOff, float[] dp, int dpOff, int rows, int in, int out) {
+        Spans.positive("projection backward", rows, in, out);
+        Spans.check(dy, dyOff, (long) rows * out, "dy");
+        Spans.check(x, xOff, (long) rows * in, "x");
+        Spans.check(p, pOff, (long) in * out, "projection");
+        Spans.check(dp, dpOff, (long) in * out, "dProjection");
+        if (dx != null) Spans.check(dx, dxOff, (long) rows * in, "dx");
         if (dx != null) Gemm.nt(dy, dyOff, p, pOff, null, dx, dxOff, rows, in, out, true);
         Gemm.tn(x, xOff, dy, dyOff, dp, dpOff, in, out, rows, true);
     }

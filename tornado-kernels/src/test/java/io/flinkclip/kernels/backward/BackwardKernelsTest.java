@@ -14,6 +14,7 @@ import static io.flinkclip.kernels.backward.GradCheck.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BackwardKernelsTest {
     private static final double EPS = 1e-2, TOL = 2e-3;
@@ -140,6 +141,18 @@ class BackwardKernelsTest {
         var vw = new AttentionBackward.View(new float[48], 0, 8);
         assertThrows(IllegalArgumentException.class, () -> AttentionBackward.forward(vw, vw, vw, new float[8], 0, null, 1, 1, 6, 8, 3, false));
         assertThrows(IllegalArgumentException.class, () -> AttentionBackward.forward(vw, vw, vw, new float[8], 0, null, 1, 1, 6, 8, 2, true));
+        assertThrows(IllegalArgumentException.class, () -> AttentionBackward.forward(vw, vw, vw, new float[8], 0, null, 1, 1, 7, 8, 2, false));
+    }
+
+    @Test
+    void wrongBufferSizesFailClearly() {
+        var e = assertThrows(IllegalArgumentException.class, () -> LinearBackward.linear(new float[5], 0, new float[6], 0, new float[9], 0,
+                null, 0, new float[9], 0, null, 0, 2, 3, 3));
+        assertTrue(e.getMessage().contains("dy"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ConvBackward.conv2d(new float[10], 1, 1, 3, 3, new float[4], 1, 2, 2, 1, 0,
+                new float[4], null, new float[4], null));
+        assertThrows(IllegalArgumentException.class, () -> LayerNormTrain.forward(new float[4], 0, new float[2], new float[2], new float[4], 0,
+                new float[1], new float[1], 0, 2, 2, 1e-5f));
     }
 
     @Test
