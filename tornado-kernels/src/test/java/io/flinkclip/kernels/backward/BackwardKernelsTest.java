@@ -149,7 +149,7 @@ class BackwardKernelsTest {
         var e = assertThrows(IllegalArgumentException.class, () -> LinearBackward.linear(new float[5], 0, new float[6], 0, new float[9], 0,
                 null, 0, new float[9], 0, null, 0, 2, 3, 3));
         assertTrue(e.getMessage().contains("dy"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ConvBackward.conv2d(new float[10], 1, 1, 3, 3, new float[4], 1, 2, 2, 1, 0,
+        assertThrows(IllegalArgumentException.class, () -> ConvBackward.conv2d(new float[8], 1, 1, 3, 3, new float[4], 1, 2, 2, 1, 0,
                 new float[4], null, new float[4], null));
         assertThrows(IllegalArgumentException.class, () -> LayerNormTrain.forward(new float[4], 0, new float[2], new float[2], new float[4], 0,
                 new float[1], new float[1], 0, 2, 2, 1e-5f));
