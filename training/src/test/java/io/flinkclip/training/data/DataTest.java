@@ -52,6 +52,11 @@ class DataTest {
             while (it.hasNext()) assertTrue(seen.add(it.next().index));
         }
         assertEquals(20, seen.size());
+        assertEquals(org.apache.flink.api.connector.source.Boundedness.BOUNDED, src.getBoundedness());
+        PairSource endless = new PairSource(data, 1, true, 0, 4);
+        assertEquals(org.apache.flink.api.connector.source.Boundedness.CONTINUOUS_UNBOUNDED, endless.getBoundedness());
+        assertEquals(Long.MAX_VALUE, endless.totalSplits());
+        assertEquals(7, endless.split(7 * 3).epoch, "split numbers map to epochs lazily, forever");
         assertTrue(seen.stream().allMatch(i -> i >= 0 && i < 20));
         // A split checkpointed mid-way resumes exactly where it stopped, after a serialisation round trip.
         PairSplit s = src.split(4);
