@@ -11,6 +11,7 @@ import io.flinkclip.training.optim.WeightDecayRule;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -68,24 +69,50 @@ public final class ClipTrainer {
         return sd;
     }
 
-    /** Everything needed to continue bit-identically, as one safetensors blob. */
+    /** Everything needed to continue bit-identically, as one safetensors blob (small models; see {@link #writeSnapshot}). */
     public byte[] snapshot() {
-        StateDict sd = new StateDict();
-        for (Tensor t : model.parameters().tensors()) sd.put(rename(t, MODEL + t.name()));
-        for (Tensor t : model.buffers().tensors()) sd.put(rename(t, BUFFER + t.name()));
-        for (Tensor t : optimizer.state(model.parameters()).tensors()) sd.put(t);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            SafeTensors.write(out, sd);
+            writeSnapshot(out);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise trainer state", e);
         }
         return out.toByteArray();
     }
 
+    /**
+     * Streams the snapshot (safetensors: {@code model.*}, {@code buffer.*}, {@code adam.*}) tensor by tensor, so
+     * models whose state exceeds a Java array (2 GiB) can be checkpointed. Does not close {@code out}.
+     */
+    public void writeSnapshot(OutputStream out) throws IOException {
+        SafeTensors.write(out, snapshotDict());
+    }
+
+    /** The exact byte length {@link #writeSnapshot} will produce (a counting pass; nothing is kept). */
+    public long snapshotSize() throws IOException {
+        long[] n = {0};
+        SafeTensors.write(new OutputStream() {
+            @Override public void write(int b) { n[0]++; }
+            @Override public void write(byte[] b, int off, int len) { n[0] += len; }
+        }, snapshotDict());
+        return n[0];
+    }
+
+    private StateDict snapshotDict() {
+        StateDict sd = new StateDict();
+        for (Tensor t : model.parameters().tensors()) sd.put(rename(t, MODEL + t.name()));
+        for (Tensor t : model.buffers().tensors()) sd.put(rename(t, BUFFER + t.name()));
+        for (Tensor t : optimizer.state(model.parameters()).tensors()) sd.put(t);
+        return sd;
+    }
+
     /** Overwrites the live model tensors and the optimizer with a {@link #snapshot()}. */
     public void restore(byte[] blob) {
-        StateDict sd = SafeTensors.read(blob, "trainer snapshot");
+        restore(SafeTensors.read(blob, "trainer snapshot"));
+    }
+
+    /** Restores from a parsed snapshot (e.g. one read off-heap with {@code SafeTensors.read(MemorySegment, …)}). */
+    public void restore(StateDict sd) {
         copyInto(sd, MODEL, model.parameters());
         copyInto(sd, BUFFER, model.buffers());
         optimizer.load(sd, model.parameters());

@@ -16,6 +16,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -75,9 +77,20 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
 
     private void readState(DataInputStream in) throws IOException {
         if (in.readInt() != STATE_MAGIC) throw new IOException("not a flink-clip trainer state (bad magic)");
-        byte[] blob = new byte[Math.toIntExact(in.readLong())];
-        in.readFully(blob);
-        trainer.restore(blob);
+        long len = in.readLong();
+        if (len < 8) throw new IOException("trainer state: bad snapshot length " + len);
+        // Off-heap, so states larger than a Java array (2 GiB) restore too; tensors are copied out before closing.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(len);
+            byte[] chunk = new byte[1 << 20];
+            for (long at = 0; at < len; ) {
+                int n = (int) Math.min(chunk.length, len - at);
+                in.readFully(chunk, 0, n);
+                MemorySegment.copy(MemorySegment.ofArray(chunk), 0, seg, at, n);
+                at += n;
+            }
+            trainer.restore(SafeTensors.read(seg, len, "trainer state"));
+        }
         assembler.read(in);
         for (int i = 0, n = in.readInt(); i < n; i++) {
             double[] h = new double[5];
@@ -173,11 +186,10 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         super.snapshotState(ctx);
         OperatorStateCheckpointOutputStream raw = ctx.getRawOperatorStateOutput();
         raw.startNewPartition();
-        DataOutputStream out = new DataOutputStream(raw);   // not closed: Flink owns the stream
-        byte[] blob = trainer.snapshot();
+        DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(raw, 1 << 16));   // not closed: Flink owns the stream
         out.writeInt(STATE_MAGIC);
-        out.writeLong(blob.length);
-        out.write(blob);
+        out.writeLong(trainer.snapshotSize());
+        trainer.writeSnapshot(out);   // streamed tensor by tensor: no whole-state byte[]
         assembler.write(out);
         out.writeInt(history.size());
         for (double[] h : history) for (double v : h) out.writeDouble(v);

@@ -75,15 +75,19 @@ public final class AdamW {
         }
     }
 
-    /** Optimizer state as tensors {@code adam.m.<param>}, {@code adam.v.<param>} and {@code adam.step} (I64 scalar). */
+    /**
+     * Optimizer state as tensors {@code adam.m.<param>}, {@code adam.v.<param>} and {@code adam.step} (I64 scalar).
+     * The moment tensors are live views (no copy, the state can be as large as the model twice): serialise them
+     * before the next {@link #step}.
+     */
     public StateDict state(StateDict params) {
         StateDict sd = new StateDict();
         sd.put(new Tensor(STEP, DType.I64, new int[0], null, new long[]{step}));
         for (Tensor p : params.tensors()) {
             float[] mm = m.get(p.name());
             if (mm == null) continue;
-            sd.put(Tensor.of(M + p.name(), p.shape().clone(), mm.clone()));
-            sd.put(Tensor.of(V + p.name(), p.shape().clone(), v.get(p.name()).clone()));
+            sd.put(Tensor.of(M + p.name(), p.shape().clone(), mm));
+            sd.put(Tensor.of(V + p.name(), p.shape().clone(), v.get(p.name())));
         }
         return sd;
     }
