@@ -5,7 +5,12 @@ import io.flinkclip.training.ClipTrainer;
 import io.flinkclip.training.optim.AdamW;
 import io.flinkclip.training.optim.CosineSchedule;
 import io.flinkclip.training.optim.WeightDecayRule;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -19,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import io.flinkclip.training.data.EpochOrder;
 import io.flinkclip.training.data.RawPair;
 import io.flinkclip.training.data.TrainPair;
@@ -57,8 +63,9 @@ class ClipTrainingJobTest {
                 .listener(new FailOnce(fail)).build();
     }
 
-    private static void run(Path out, boolean fail) throws Exception {
+    private static JobExecutionResult run(Path out, boolean fail, InMemoryReporter reporter) throws Exception {
         Configuration conf = new Configuration();
+        if (reporter != null) reporter.addToConfiguration(conf);
         // Filesystem checkpoint storage: the trainer's model + optimizer stream lands in checkpoint files.
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, out.resolve("checkpoints").toUri().toString());
@@ -69,7 +76,13 @@ class ClipTrainingJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
         env.enableCheckpointing(40);
         ClipTrainingJob.build(env, new SyntheticPairs(PAIRS), new ToyFactory(7), config(out, fail), false);
-        env.execute("toy clip training");
+        return env.execute("toy clip training");
+    }
+
+    private static Object gauge(Map<String, Metric> metrics, String name) {
+        Metric m = metrics.get(name);
+        if (m == null) throw new AssertionError("no metric " + name + " in " + metrics.keySet());
+        return ((Gauge<?>) m).getValue();
     }
 
     private static byte[] plainLoop(Path out) throws Exception {
@@ -112,11 +125,23 @@ class ClipTrainingJobTest {
         FIRST_STEP_AFTER_FAILURE.set(-1);
         Path a = dir.resolve("a"), b = dir.resolve("b");
         long t0 = System.nanoTime();
-        run(a, false);
+        InMemoryReporter reporter = InMemoryReporter.createWithRetainedMetrics();
+        JobExecutionResult ra = run(a, false, reporter);
         System.err.printf("uninterrupted run: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         assertTrue(!FAILED.get());
+        var trainerGroups = reporter.findOperatorMetricGroups(ra.getJobID(), "clip-trainer");
+        assertEquals(1, trainerGroups.size());
+        Map<String, Metric> metrics = reporter.getMetricsByGroup(trainerGroups.get(0));
+        assertEquals(STEPS, ((Number) gauge(metrics, "step")).longValue());
+        for (String m : new String[]{"loss", "lr", "logitScale", "pairsPerSecond"}) {
+            double v = ((Number) gauge(metrics, m)).doubleValue();
+            assertTrue(Double.isFinite(v), m + " = " + v);
+        }
+        long skipped = reporter.findOperatorMetricGroups(ra.getJobID(), "decode-augment-tokenise").stream()
+                .map(reporter::getMetricsByGroup).mapToLong(g -> ((Counter) g.get("skippedImages")).getCount()).sum();
+        assertEquals(EPOCHS, skipped, "the broken pair is skipped once per epoch");
         t0 = System.nanoTime();
-        run(b, true);
+        run(b, true, null);
         System.err.printf("run with failure: %.1f s, failed after step %d, resumed at step %d%n", (System.nanoTime() - t0) / 1e9,
                 FAILED_AT.get(), FIRST_STEP_AFTER_FAILURE.get());
         assertTrue(FAILED.get(), "the failure was never injected (no checkpoint completed before the end?)");
