@@ -35,8 +35,8 @@ public final class GradCache {
         float[][] img = new float[n][], txt = new float[n][];
         for (int lo = 0; lo < n; lo += chunk) {
             int hi = Math.min(n, lo + chunk);
-            copyRows(model.embedImages(slice(pixels, lo, hi, per), hi - lo, single), img, lo);
-            copyRows(model.embedTexts(java.util.Arrays.copyOfRange(tokens, lo, hi), single), txt, lo);
+            copyRows(model.embedImages(slice(pixels, lo, hi, per), hi - lo, single), img, lo, hi, "image");
+            copyRows(model.embedTexts(java.util.Arrays.copyOfRange(tokens, lo, hi), single), txt, lo, hi, "text");
         }
         ContrastiveLoss.Result loss = ContrastiveLoss.compute(img, txt, s, true);
         model.gradients().get(TrainableClip.LOGIT_SCALE).data()[0] += (float) loss.dLogitScale();
@@ -59,7 +59,11 @@ public final class GradCache {
         return java.util.Arrays.copyOfRange(pixels, lo * per, hi * per);
     }
 
-    private static void copyRows(float[][] src, float[][] dst, int at) {
-        System.arraycopy(src, 0, dst, at, src.length);
+    private static void copyRows(float[][] src, float[][] dst, int lo, int hi, String tower) {
+        if (src == null || src.length != hi - lo) {
+            throw new IllegalStateException("the " + tower + " tower returned " + (src == null ? "null" : src.length + " embeddings")
+                    + " for " + (hi - lo) + " inputs");
+        }
+        System.arraycopy(src, 0, dst, lo, src.length);
     }
 }

@@ -42,13 +42,13 @@ public final class RandomResizedCrop {
         if (rgb.length != width * height * 3) throw new IllegalArgumentException("raster has " + rgb.length + " bytes, expected " + width + "×" + height + "×3");
         float[] out = new float[3 * res * res];
         double sx = (double) box.w() / res, sy = (double) box.h() / res;
-        int rx = Math.max(1, (int) Math.floor(sx / 2)), ry = Math.max(1, (int) Math.floor(sy / 2));   // pre-average window when shrinking
+        boolean average = sx > 2 || sy > 2;   // bilinear would alias: average the source footprint instead
         for (int y = 0; y < res; y++) {
             double fy = box.y() + (y + 0.5) * sy - 0.5;
             for (int x = 0; x < res; x++) {
                 double fx = box.x() + (x + 0.5) * sx - 0.5;
                 for (int c = 0; c < 3; c++) {
-                    double v = rx == 1 && ry == 1 ? bilinear(rgb, width, height, box, fx, fy, c) : boxAverage(rgb, width, height, box, fx, fy, sx, sy, c);
+                    double v = !average ? bilinear(rgb, width, height, box, fx, fy, c) : boxAverage(rgb, width, height, box, fx, fy, sx, sy, c);
                     out[(c * res + y) * res + x] = (float) ((v / 255.0 - MEAN[c]) / STD[c]);
                 }
             }

@@ -105,6 +105,11 @@ class DataTest {
             double v = (ramp[(y * 3 + x) * 3 + c] & 0xff) / 255.0;
             assertEquals((v - RandomResizedCrop.MEAN[c]) / RandomResizedCrop.STD[c], id[(c * 3 + y) * 3 + x], 1e-5);
         }
+        // 4× shrink of a 2-pixel checkerboard averages to mid-grey (bilinear sampling would alias to black or white)
+        byte[] checker = new byte[8 * 8 * 3];
+        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) for (int c = 0; c < 3; c++) checker[(y * 8 + x) * 3 + c] = (byte) (((x + y) & 1) * 255);
+        float[] grey = RandomResizedCrop.cropResizeNormalise(checker, 8, 8, new RandomResizedCrop.Box(0, 0, 8, 8), 2);
+        assertEquals((0.5 - RandomResizedCrop.MEAN[0]) / RandomResizedCrop.STD[0], grey[0], 1e-5);
         assertThrows(IllegalArgumentException.class, () -> RandomResizedCrop.cropResizeNormalise(new byte[5], 2, 2, new RandomResizedCrop.Box(0, 0, 2, 2), 2));
     }
 
