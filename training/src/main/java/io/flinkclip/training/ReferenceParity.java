@@ -61,6 +61,10 @@ public final class ReferenceParity {
             double tol = 1e-3 * maxRef + 1e-4 * g;
             if (!(maxDiff <= tol)) failures.add(t.name() + ": max|Δ| " + maxDiff + " > " + tol + " (max|ref| " + maxRef + ")");
         }
+        for (String name : expected.names()) {   // every reference gradient must have a model counterpart
+            String param = name.startsWith("grad.") ? name.substring(5) : name.startsWith("grad_sparse_rows.") ? name.substring(17) : null;
+            if (param != null && !grads.has(param)) failures.add(param + ": the model has no such parameter gradient");
+        }
         double rel = Math.sqrt(diff2 / Math.max(ref2, 1e-300));
         if (!(rel <= 1e-3)) failures.add("all gradients: relative L2 " + rel + " > 1e-3");
         return new Report(r.loss(), refLoss, rel, failures);

@@ -55,5 +55,7 @@ class ReferenceParityTest {
         ref.remove("grad.text_projection");
         assertTrue(ReferenceParity.check(ToyClip.small(3), ref, 6, 6).failures().stream().anyMatch(f -> f.contains("text_projection: no reference")));
         assertEquals(ok.referenceLoss(), ok.loss(), 1e-6);
+        ref.put(Tensor.of("grad.visual.extra", new int[]{1}, new float[1]));
+        assertTrue(ReferenceParity.check(ToyClip.small(3), ref, 6, 6).failures().stream().anyMatch(f -> f.startsWith("visual.extra: the model has no")));
     }
 }

@@ -11,16 +11,18 @@ import io.flinkclip.kernels.backward.LinearBackward;
 import io.flinkclip.training.TrainableClip;
 
 /**
- * OpenAI's ViT CLIP as a {@link TrainableClip}, assembled from the layer backward kernels — a test reference that
- * proves kernels + loss + GradCache reproduce PyTorch autograd's gradients (the product network lives in module
- * model). Config: width/heads/layers per tower, patch size, resolution; text pools at the first EOT (49407).
+ * OpenAI's CLIP (ViT or modified-ResNet image tower, eval-mode BatchNorm) as a {@link TrainableClip}, assembled from
+ * the layer backward kernels — a test reference proving kernels + loss + GradCache reproduce PyTorch autograd's
+ * gradients (the product networks live in module model). Text pools at the first EOT (49407).
  */
-public final class TinyVitClip implements TrainableClip {
+public final class KernelClip implements TrainableClip {
     private static final float EPS = 1e-5f;
     private static final int EOT = 49407;
-    private final StateDict p = new StateDict(), g = new StateDict();
+    private final StateDict p = new StateDict(), g = new StateDict(), buffers = new StateDict();
+    private final StateDict trainable = new StateDict();
     private final int res, patch, vw, tw, embed, ctx, vocab;
     private final Blocks visual, text;
+    private final ResNetTower resnet;
     // kept activations
     private float[] kPix, kVisIn, kVisLnPre, kVisMean, kVisRstd, kCls, kPost, kPostMean, kPostRstd;
     private int kN;
@@ -28,21 +30,38 @@ public final class TinyVitClip implements TrainableClip {
     private int[] kEot;
     private float[] kTxtOut, kFinal, kFinalMean, kFinalRstd;
 
-    public TinyVitClip(StateDict weights, int visionHeads, int textHeads) {
+    public KernelClip(StateDict weights, int visionHeads, int textHeads) {
         for (Tensor t : weights.tensors()) {
+            // BatchNorm running statistics are buffers (eval mode: read, never trained); counters are not floats.
             if (t.data() == null) continue;
+            if (t.name().endsWith(".running_mean") || t.name().endsWith(".running_var")) {
+                buffers.put(Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
+                p.put(buffers.get(t.name()));   // lookup convenience; excluded from parameters() below
+                continue;
+            }
             p.put(Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
             g.put(Tensor.of(t.name(), t.shape().clone(), new float[t.data().length]));
         }
-        vw = p.get("visual.conv1.weight").dim(0);
-        patch = p.get("visual.conv1.weight").dim(3);
-        res = patch * (int) Math.round(Math.sqrt(p.get("visual.positional_embedding").dim(0) - 1));
         tw = p.get("ln_final.weight").dim(0);
         embed = p.get("text_projection").dim(1);
         ctx = p.get("positional_embedding").dim(0);
         vocab = p.get("token_embedding.weight").dim(0);
-        visual = new Blocks(p, g, "visual.transformer.", count("visual.transformer.resblocks."), vw, visionHeads, false);
         text = new Blocks(p, g, "transformer.", count("transformer.resblocks."), tw, textHeads, true);
+        if (p.has("visual.proj")) {
+            vw = p.get("visual.conv1.weight").dim(0);
+            patch = p.get("visual.conv1.weight").dim(3);
+            res = patch * (int) Math.round(Math.sqrt(p.get("visual.positional_embedding").dim(0) - 1));
+            visual = new Blocks(p, g, "visual.transformer.", count("visual.transformer.resblocks."), vw, visionHeads, false);
+            resnet = null;
+        } else {
+            vw = p.get("visual.layer1.0.conv1.weight").dim(0);
+            patch = 0;
+            res = 32 * (int) Math.round(Math.sqrt(p.get("visual.attnpool.positional_embedding").dim(0) - 1));
+            int[] layers = new int[4];
+            for (int s = 0; s < 4; s++) while (p.has("visual.layer" + (s + 1) + "." + layers[s] + ".conv1.weight")) layers[s]++;
+            visual = null;
+            resnet = new ResNetTower(p, g, layers, vw, embed);
+        }
     }
 
     private int count(String prefix) {
@@ -57,6 +76,11 @@ public final class TinyVitClip implements TrainableClip {
 
     @Override
     public float[][] embedImages(float[] pixels, int n, boolean keep) {
+        if (resnet != null) {
+            float[][] out = rows(resnet.forward(pixels, n, res, keep), n, embed);
+            if (keep) kN = n;
+            return out;
+        }
         int grid = res / patch, hw = grid * grid, len = hw + 1;
         float[] conv = new float[n * vw * hw];
         Conv.conv2d(pixels, n, 3, res, res, w("visual.conv1.weight"), null, vw, patch, patch, patch, 0, conv);
@@ -86,6 +110,10 @@ public final class TinyVitClip implements TrainableClip {
 
     @Override
     public void backwardImages(float[][] dEmb) {
+        if (resnet != null) {
+            resnet.backward(flat(dEmb));
+            return;
+        }
         int n = kN, grid = res / patch, hw = grid * grid, len = hw + 1;
         float[] dPost = new float[n * vw], dCls = new float[n * vw];
         LinearBackward.projection(flat(dEmb), 0, kPost, 0, w("visual.proj"), 0, dPost, 0, dw("visual.proj"), 0, n, vw, embed);
@@ -152,7 +180,13 @@ public final class TinyVitClip implements TrainableClip {
         kTok = null;
     }
 
-    @Override public StateDict parameters() { return p; }
+    @Override
+    public StateDict parameters() {
+        if (trainable.size() == 0) for (Tensor t : p.tensors()) if (!buffers.has(t.name())) trainable.put(t);
+        return trainable;
+    }
+
+    @Override public StateDict buffers() { return buffers; }
 
     @Override public StateDict gradients() { return g; }
 
