@@ -1,10 +1,12 @@
 package io.flinkclip.training;
 
+import io.flinkclip.kernels.Parallel;
+
 /**
  * CLIP's symmetric InfoNCE loss. Embeddings are L2-normalised, logits = exp(s)·Î·T̂ᵀ, and the loss is the mean of the
  * cross-entropy over rows (image → text) and over columns (text → image) with the diagonal as labels. Gradients are
  * taken w.r.t. the <b>unnormalised</b> embeddings (what the encoders output) and w.r.t. s = logit_scale. Everything
- * past the inputs is computed in double; the batch is at most a few thousand pairs, so the N² logits are cheap.
+ * past the inputs is computed in double; the only N² buffer is the logits (8·N² bytes).
  */
 public final class ContrastiveLoss {
     private ContrastiveLoss() {}
@@ -30,49 +32,56 @@ public final class ContrastiveLoss {
         }
         double scale = Math.exp(logitScale);
         double[][] logits = new double[n][n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) logits[i][j] = scale * dot(in[i], tn[j]);
-
-        // Row softmax (image → text) and column softmax (text → image), each with its log-sum-exp.
-        double[][] pr = new double[n][n], pc = new double[n][n];
-        double loss = 0;
+        Parallel.forEach(n, 16, i -> {
+            for (int j = 0; j < n; j++) logits[i][j] = scale * dot(in[i], tn[j]);
+        });
+        // Log-sum-exp per row (image → text) and per column (text → image); probabilities are recomputed from them
+        // on the fly, so the only N² buffer is the logits.
+        double[] rowLse = new double[n], colLse = new double[n];
         for (int i = 0; i < n; i++) {
-            double max = Double.NEGATIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
             for (int j = 0; j < n; j++) max = Math.max(max, logits[i][j]);
-            double sum = 0;
             for (int j = 0; j < n; j++) sum += Math.exp(logits[i][j] - max);
-            for (int j = 0; j < n; j++) pr[i][j] = Math.exp(logits[i][j] - max) / sum;
-            loss += (max + Math.log(sum) - logits[i][i]) / (2.0 * n);
+            rowLse[i] = max + Math.log(sum);
         }
         for (int j = 0; j < n; j++) {
-            double max = Double.NEGATIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
             for (int i = 0; i < n; i++) max = Math.max(max, logits[i][j]);
-            double sum = 0;
             for (int i = 0; i < n; i++) sum += Math.exp(logits[i][j] - max);
-            for (int i = 0; i < n; i++) pc[i][j] = Math.exp(logits[i][j] - max) / sum;
-            loss += (max + Math.log(sum) - logits[j][j]) / (2.0 * n);
+            colLse[j] = max + Math.log(sum);
         }
+        double loss = 0;
+        for (int i = 0; i < n; i++) loss += (rowLse[i] + colLse[i] - 2 * logits[i][i]) / (2.0 * n);
         float[][] lf = new float[n][n];
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) lf[i][j] = (float) logits[i][j];
         if (!gradients) return new Result(loss, lf, null, null, 0);
 
-        // dL/dlogits = (P_row − I + P_col − I) / 2N.
-        double[][] g = new double[n][n];
+        // dL/dlogits_ij = (P_row,ij + P_col,ij − 2δ_ij) / 2N; logits are linear in exp(s), so dL/ds = Σ g·logits.
         double dScale = 0;
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) {
-            g[i][j] = (pr[i][j] + pc[i][j] - (i == j ? 2 : 0)) / (2.0 * n);
-            dScale += g[i][j] * logits[i][j];   // logits are linear in exp(s): d/ds = logits
-        }
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) dScale += grad(logits, rowLse, colLse, i, j, n) * logits[i][j];
         float[][] dImg = new float[n][], dTxt = new float[n][];
-        for (int i = 0; i < n; i++) {
-            double[] dIn = new double[d], dTn = new double[d];
+        Parallel.forEach(n, 4, i -> {
+            double[] dIn = new double[d];
             for (int j = 0; j < n; j++) {
-                double gij = scale * g[i][j], gji = scale * g[j][i];
-                for (int k = 0; k < d; k++) { dIn[k] += gij * tn[j][k]; dTn[k] += gji * in[j][k]; }
+                double gij = scale * grad(logits, rowLse, colLse, i, j, n);
+                for (int k = 0; k < d; k++) dIn[k] += gij * tn[j][k];
             }
             dImg[i] = normaliseBackward(in[i], iNorm[i], dIn);
-            dTxt[i] = normaliseBackward(tn[i], tNorm[i], dTn);
-        }
+        });
+        Parallel.forEach(n, 4, j -> {
+            double[] dTn = new double[d];
+            for (int i = 0; i < n; i++) {
+                double gij = scale * grad(logits, rowLse, colLse, i, j, n);
+                for (int k = 0; k < d; k++) dTn[k] += gij * in[i][k];
+            }
+            dTxt[j] = normaliseBackward(tn[j], tNorm[j], dTn);
+        });
         return new Result(loss, lf, dImg, dTxt, dScale);
+    }
+
+    private static double grad(double[][] logits, double[] rowLse, double[] colLse, int i, int j, int n) {
+        double l = logits[i][j];
+        return (Math.exp(l - rowLse[i]) + Math.exp(l - colLse[j]) - (i == j ? 2 : 0)) / (2.0 * n);
     }
 
     private static double[] normalise(float[] v, int d, String what, int i, double[] norms, int at) {
