@@ -1,12 +1,12 @@
 package io.flinkclip.training;
 
-import io.flinkclip.kernels.Parallel;
+import io.flinkclip.kernels.Gemm;
 
 /**
  * CLIP's symmetric InfoNCE loss. Embeddings are L2-normalised, logits = exp(s)·Î·T̂ᵀ, and the loss is the mean of the
  * cross-entropy over rows (image → text) and over columns (text → image) with the diagonal as labels. Gradients are
- * taken w.r.t. the <b>unnormalised</b> embeddings (what the encoders output) and w.r.t. s = logit_scale. Everything
- * past the inputs is computed in double; the only N² buffer is the logits (8·N² bytes).
+ * taken w.r.t. the <b>unnormalised</b> embeddings (what the encoders output) and w.r.t. s = logit_scale. The two
+ * N×N×D matrix products run through {@link Gemm} in float; normalisation, log-sum-exp and the loss are in double.
  */
 public final class ContrastiveLoss {
     private ContrastiveLoss() {}
@@ -31,10 +31,11 @@ public final class ContrastiveLoss {
             tn[i] = normalise(texts[i], d, "text", i, tNorm, i);
         }
         double scale = Math.exp(logitScale);
+        // The N²·D products go through Gemm (float, ~1e-7 relative); normalisation, softmax and loss stay in double.
+        float[] inF = flat(in, d), tnF = flat(tn, d), cos = new float[n * n];
+        Gemm.nt(inF, 0, tnF, 0, null, cos, 0, n, n, d, false);
         double[][] logits = new double[n][n];
-        Parallel.forEach(n, 16, i -> {
-            for (int j = 0; j < n; j++) logits[i][j] = scale * dot(in[i], tn[j]);
-        });
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) logits[i][j] = scale * cos[i * n + j];
         // Log-sum-exp per row (image → text) and per column (text → image); probabilities are recomputed from them
         // on the fly, so the only N² buffer is the logits.
         double[] rowLse = new double[n], colLse = new double[n];
@@ -59,23 +60,16 @@ public final class ContrastiveLoss {
         // dL/dlogits_ij = (P_row,ij + P_col,ij − 2δ_ij) / 2N; logits are linear in exp(s), so dL/ds = Σ g·logits.
         double dScale = 0;
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) dScale += grad(logits, rowLse, colLse, i, j, n) * logits[i][j];
+        float[] g = new float[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) g[i * n + j] = (float) (scale * grad(logits, rowLse, colLse, i, j, n));
+        float[] dIn = new float[n * d], dTn = new float[n * d];
+        Gemm.nn(g, 0, tnF, 0, dIn, 0, n, d, n, false);   // dÎ = s·G·T̂
+        Gemm.tn(g, 0, inF, 0, dTn, 0, n, d, n, false);   // dT̂ = s·Gᵀ·Î
         float[][] dImg = new float[n][], dTxt = new float[n][];
-        Parallel.forEach(n, 4, i -> {
-            double[] dIn = new double[d];
-            for (int j = 0; j < n; j++) {
-                double gij = scale * grad(logits, rowLse, colLse, i, j, n);
-                for (int k = 0; k < d; k++) dIn[k] += gij * tn[j][k];
-            }
-            dImg[i] = normaliseBackward(in[i], iNorm[i], dIn);
-        });
-        Parallel.forEach(n, 4, j -> {
-            double[] dTn = new double[d];
-            for (int i = 0; i < n; i++) {
-                double gij = scale * grad(logits, rowLse, colLse, i, j, n);
-                for (int k = 0; k < d; k++) dTn[k] += gij * in[i][k];
-            }
-            dTxt[j] = normaliseBackward(tn[j], tNorm[j], dTn);
-        });
+        for (int i = 0; i < n; i++) {
+            dImg[i] = normaliseBackward(in[i], iNorm[i], dIn, i * d);
+            dTxt[i] = normaliseBackward(tn[i], tNorm[i], dTn, i * d);
+        }
         return new Result(loss, lf, dImg, dTxt, dScale);
     }
 
@@ -98,17 +92,19 @@ public final class ContrastiveLoss {
         return out;
     }
 
-    /** x̂ = x/‖x‖ ⇒ dx = (dx̂ − x̂·⟨x̂, dx̂⟩)/‖x‖. */
-    private static float[] normaliseBackward(double[] xhat, double norm, double[] dxhat) {
-        double p = dot(xhat, dxhat);
+    /** x̂ = x/‖x‖ ⇒ dx = (dx̂ − x̂·⟨x̂, dx̂⟩)/‖x‖, with dx̂ at dxhat[off …]. */
+    private static float[] normaliseBackward(double[] xhat, double norm, float[] dxhat, int off) {
+        double p = 0;
+        for (int k = 0; k < xhat.length; k++) p += xhat[k] * dxhat[off + k];
         float[] dx = new float[xhat.length];
-        for (int k = 0; k < xhat.length; k++) dx[k] = (float) ((dxhat[k] - xhat[k] * p) / norm);
+        for (int k = 0; k < xhat.length; k++) dx[k] = (float) ((dxhat[off + k] - xhat[k] * p) / norm);
         return dx;
     }
 
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int k = 0; k < a.length; k++) s += a[k] * b[k];
-        return s;
+    private static float[] flat(double[][] rows, int d) {
+        float[] f = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) for (int k = 0; k < d; k++) f[i * d + k] = (float) rows[i][k];
+        return f;
     }
+
 }
