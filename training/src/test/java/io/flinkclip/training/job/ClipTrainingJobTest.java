@@ -14,7 +14,10 @@ import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import io.flinkclip.training.data.EpochOrder;
+import io.flinkclip.training.data.PairDataset;
 import io.flinkclip.training.data.RawPair;
 import io.flinkclip.training.data.TrainPair;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,6 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClipTrainingJobTest {
@@ -55,17 +60,60 @@ class ClipTrainingJobTest {
         }
     }
 
+    static final AtomicLong LAST_STEP = new AtomicLong(), FIRST_STEP = new AtomicLong(-1);
+
+    /** Records progress; sleeps per step so a savepoint can be taken mid-training. */
+    record Observe(long sleepMs) implements StepListener {
+        @Override
+        public void afterStep(long step, long checkpointedStep) throws Exception {
+            FIRST_STEP.compareAndSet(-1, step);
+            LAST_STEP.set(step);
+            if (sleepMs > 0) Thread.sleep(sleepMs);
+        }
+    }
+
+    /** Delays every read, throttling the source. */
+    record SlowPairs(PairDataset data, long millis) implements PairDataset {
+        @Override public long size() { return data.size(); }
+
+        @Override
+        public RawPair read(long i) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return data.read(i);
+        }
+    }
+
     static TrainingConfig config(Path out, boolean fail) {
+        return config(out, new FailOnce(fail));
+    }
+
+    static TrainingConfig config(Path out, StepListener listener) {
+        return config(out, listener, EPOCHS);
+    }
+
+    static TrainingConfig config(Path out, StepListener listener, long epochs) {
         ClipTrainer.Options opt = new ClipTrainer.Options(3, 1.0, new CosineSchedule(5e-3, 5, STEPS),
                 AdamW.Hyper.openClipVit(), WeightDecayRule.openClip());
-        return TrainingConfig.builder(opt, out.toString(), 4, 6).batchSize(BATCH).epochs(EPOCHS).seed(42).splitSize(40)
+        return TrainingConfig.builder(opt, out.toString(), 4, 6).batchSize(BATCH).epochs(epochs).seed(42).splitSize(40)
                 .decodeParallelism(2).cropScale(0.5, 1.0).saveEverySteps(10).heldOut(new SyntheticPairs(24), 24, 10)
-                .listener(new FailOnce(fail)).build();
+                .listener(listener).build();
     }
 
     private static JobExecutionResult run(Path out, boolean fail, InMemoryReporter reporter) throws Exception {
-        Configuration conf = new Configuration();
+        Configuration conf = conf(out);
         if (reporter != null) reporter.addToConfiguration(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
+        env.enableCheckpointing(40);
+        ClipTrainingJob.build(env, new SyntheticPairs(PAIRS), new ToyFactory(7), config(out, fail), false);
+        return env.execute("toy clip training");
+    }
+
+    private static Configuration conf(Path out) {
+        Configuration conf = new Configuration();
         // Filesystem checkpoint storage: the trainer's model + optimizer stream lands in checkpoint files.
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, out.resolve("checkpoints").toUri().toString());
@@ -73,10 +121,40 @@ class ClipTrainingJobTest {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
         conf.set(TaskManagerOptions.MEMORY_SEGMENT_SIZE, MemorySize.parse("4kb"));   // little in-flight data: barriers arrive early
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
+        return conf;
+    }
+
+    @Test
+    void stopWithSavepointAndResumeEndsBitIdentical(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        LAST_STEP.set(0);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf(out));
         env.enableCheckpointing(40);
-        ClipTrainingJob.build(env, new SyntheticPairs(PAIRS), new ToyFactory(7), config(out, fail), false);
-        return env.execute("toy clip training");
+        // Part 1 reads slowly (the source, not the trainer, is the bottleneck, so little data is in flight and the
+        // aligned savepoint barrier reaches the trainer promptly); part 2 resumes from the savepoint at full speed.
+        ClipTrainingJob.build(env, new SlowPairs(new SyntheticPairs(PAIRS), 4), new ToyFactory(7), config(out, new Observe(0)), false);
+        JobClient job = env.executeAsync("toy clip training, part 1");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (LAST_STEP.get() < 3) {
+            assertTrue(System.nanoTime() < deadline, "training did not reach step 3");
+            Thread.sleep(10);
+        }
+        String savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get();
+        job.getJobExecutionResult().get();
+        long stoppedAt = LAST_STEP.get();
+        System.err.println("stopped with a savepoint after step " + stoppedAt);
+        assertTrue(stoppedAt < STEPS, "stopped too late to test anything (step " + stoppedAt + ")");
+        assertFalse(Files.exists(out.resolve("model-final.safetensors")), "a stopped job must not write the final model");
+
+        FIRST_STEP.set(-1);
+        Configuration resume = conf(out);
+        resume.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        StreamExecutionEnvironment env2 = StreamExecutionEnvironment.createLocalEnvironment(2, resume);
+        env2.enableCheckpointing(40);
+        ClipTrainingJob.build(env2, new SyntheticPairs(PAIRS), new ToyFactory(7), config(out, new Observe(0)), false);
+        env2.execute("toy clip training, part 2");
+        assertEquals(stoppedAt + 1, FIRST_STEP.get(), "the resumed job continues right after the savepoint's step");
+        assertArrayEquals(plainLoop(dir.resolve("plain")), Files.readAllBytes(out.resolve("model-final.safetensors")));
     }
 
     private static Object gauge(Map<String, Metric> metrics, String name) {
