@@ -65,7 +65,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         if (ctx.isRestored()) {
             int partitions = 0;
             for (var provider : ctx.getRawOperatorStateInputs()) {
-                try (DataInputStream in = new DataInputStream(provider.getStream())) {
+                try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(provider.getStream(), 1 << 16))) {
                     readState(in);
                 }
                 partitions++;
