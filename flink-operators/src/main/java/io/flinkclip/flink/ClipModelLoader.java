@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Iterator;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /** Resolves a model location to a {@link Clip} through the {@link ClipModelProvider}s on the class path. */
@@ -34,7 +36,17 @@ public final class ClipModelLoader {
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         if (context != null) loaders.add(context);
         for (ClassLoader cl : loaders) {
-            for (ClipModelProvider p : ServiceLoader.load(ClipModelProvider.class, cl)) found.putIfAbsent(p.getClass().getName(), p);
+            Iterator<ClipModelProvider> it = ServiceLoader.load(ClipModelProvider.class, cl).iterator();
+            while (true) {
+                try {
+                    if (!it.hasNext()) break;
+                    ClipModelProvider p = it.next();
+                    found.putIfAbsent(p.getClass().getName(), p);
+                } catch (ServiceConfigurationError e) {
+                    // A provider registered through another class loader (e.g. the job's, seen from a plugin jar
+                    // loaded child-first) implements a different copy of the interface: not usable from here.
+                }
+            }
         }
         return new ArrayList<>(found.values());
     }
