@@ -28,6 +28,8 @@ public final class FakeClip {
     public static final int CONTEXT = 16;
     static final int SOT = 49406, EOT = 49407;
     private static final String[] COLOURS = {"red", "green", "blue"};
+    /** Names of the threads that ran the image encoder (lets tests see which code path ran inference). */
+    public static final java.util.Set<String> IMAGE_THREADS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FakeClip() {}
 
@@ -81,6 +83,7 @@ public final class FakeClip {
     private record Encoder(ClipConfig config, boolean swapped) implements ClipEncoder {
         @Override
         public float[][] encodeImages(float[] pixels, int n) {
+            IMAGE_THREADS.add(Thread.currentThread().getName());
             int plane = RESOLUTION * RESOLUTION;
             float[][] out = new float[n][3];
             for (int b = 0; b < n; b++) {
