@@ -32,7 +32,16 @@ final class Attention {
                              float scale, boolean causal) {
         int stride = 3 * dim, base = qkvOff + b * seq * stride;
         int seqPad = (seq + VL - 1) / VL * VL;
-        float[] buf = Scratch.get(Scratch.ATTN, hd * seqPad + seqPad);
+        float[] buf = Scratch.acquire(Scratch.ATTN, hd * seqPad + seqPad);
+        try {
+            head(qkv, out, outOff, b, h, seq, dim, hd, scale, causal, stride, base, seqPad, buf);
+        } finally {
+            Scratch.release(Scratch.ATTN, buf);
+        }
+    }
+
+    private static void head(float[] qkv, float[] out, int outOff, int b, int h, int seq, int dim, int hd, float scale,
+                             boolean causal, int stride, int base, int seqPad, float[] buf) {
         int scores = hd * seqPad;
         // kt[i, s] = K[s, i]; padding columns are zero so the last score vector reads defined values.
         for (int s = 0; s < seq; s++) {

@@ -33,13 +33,17 @@ public final class Conv {
 
         boolean pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
         boolean big = 2L * outC * kdim * pix >= (1L << 22);
-        float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
-        for (int b = 0; b < n; b++) {
-            int xo = b * c * h * w, oo = b * outC * pix;
-            if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
-            else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
-            Sgemm.run(weight, 0, false, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
-            if (bias != null) addRowBias(out, oo, outC, pix, bias);
+        float[] cols = Scratch.acquire(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
+        try {
+            for (int b = 0; b < n; b++) {
+                int xo = b * c * h * w, oo = b * outC * pix;
+                if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
+                else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
+                Sgemm.run(weight, 0, false, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
+                if (bias != null) addRowBias(out, oo, outC, pix, bias);
+            }
+        } finally {
+            Scratch.release(Scratch.IM2COL, cols);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.flinkclip.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Element-wise activation fused into the store of a GEMM tile, so the output is written once. */
 public enum Epilogue {
@@ -13,13 +12,13 @@ public enum Epilogue {
     float apply(float v) {
         return switch (this) {
             case NONE -> v;
-            case QUICK_GELU -> (float) (v / (1.0 + Math.exp(-1.702 * v)));
+            case QUICK_GELU -> v / (VectorMath.exp(v * -1.702f) + 1f);
             case RELU -> v < 0 ? 0 : v;
         };
     }
 
-    /** Uses the Vector API's EXP (an accurate intrinsic, ~1 ulp), not a polynomial shortcut. */
+    /** Lane for lane identical to {@link #apply} (see {@link VectorMath} for why not {@code lanewise(EXP)}). */
     static FloatVector quickGelu(FloatVector v) {
-        return v.div(v.mul(-1.702f).lanewise(VectorOperators.EXP).add(1f));
+        return v.div(VectorMath.exp(v.mul(-1.702f)).add(1f));
     }
 }

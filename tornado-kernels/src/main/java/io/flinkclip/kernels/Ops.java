@@ -120,13 +120,13 @@ public final class Ops {
         FloatVector sv = FloatVector.broadcast(S, scale), shift = FloatVector.broadcast(S, -scale * max);
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < vec; i += VL) {
-            FloatVector e = FloatVector.fromArray(S, x, o + i).fma(sv, shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, o + i).fma(sv, shift));
             e.intoArray(x, o + i);
             acc = acc.add(e);
         }
         double sum = laneSum(acc);
         for (; i < len; i++) {
-            float e = (float) Math.exp(x[o + i] * scale - scale * max);
+            float e = VectorMath.exp(Math.fma(x[o + i], scale, -scale * max));
             x[o + i] = e;
             sum += e;
         }

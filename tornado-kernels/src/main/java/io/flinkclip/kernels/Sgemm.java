@@ -28,20 +28,24 @@ final class Sgemm {
         boolean parallel = flops >= PARALLEL_FLOPS && Parallel.THREADS > 1;
         long apSize = (long) Packing.panels(m, MR) * MR * k;
         if (apSize > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
-        float[] ap = Scratch.get(Scratch.PACK_A, (int) apSize);
-        Packing.packA(a, aOff, aTransposed, m, k, ap, parallel);
+        float[] ap = Scratch.acquire(Scratch.PACK_A, (int) apSize);
+        try {
+            Packing.packA(a, aOff, aTransposed, m, k, ap, parallel);
 
-        int mc = MC, nc = NC;
-        int want = parallel ? 4 * Parallel.THREADS : 1;
-        while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
-            if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
-            else mc = Math.max(MR, mc / 2 / MR * MR);
+            int mc = MC, nc = NC;
+            int want = parallel ? 4 * Parallel.THREADS : 1;
+            while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
+                if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
+                else mc = Math.max(MR, mc / 2 / MR * MR);
+            }
+            int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
+            Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
+                int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
+                tile(ap, bp, bias, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), accumulate, act);
+            });
+        } finally {
+            Scratch.release(Scratch.PACK_A, ap);
         }
-        int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
-        Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
-            int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
-            tile(ap, bp, bias, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), accumulate, act);
-        });
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
