@@ -18,6 +18,19 @@ public enum Epilogue {
         };
     }
 
+    /** Applies this activation in place to a rows×cols block at c[off] with row stride ld. */
+    void applyRows(float[] c, int off, int ld, int rows, int cols) {
+        if (this == NONE) return;
+        for (int r = 0; r < rows; r++) {
+            int o = off + r * ld, j = 0, vec = MicroKernel.S.loopBound(cols);
+            for (; j < vec; j += MicroKernel.VL) {
+                FloatVector v = FloatVector.fromArray(MicroKernel.S, c, o + j);
+                (this == RELU ? v.max(0f) : quickGelu(v)).intoArray(c, o + j);
+            }
+            for (; j < cols; j++) c[o + j] = apply(c[o + j]);
+        }
+    }
+
     /** Uses the Vector API's EXP (an accurate intrinsic, ~1 ulp), not a polynomial shortcut. */
     static FloatVector quickGelu(FloatVector v) {
         return v.div(v.mul(-1.702f).lanewise(VectorOperators.EXP).add(1f));

@@ -9,7 +9,6 @@ import static io.flinkclip.kernels.MicroKernel.NR;
  * rows stay in L2 while C is touched once per slice.
  */
 final class Sgemm {
-    static final int KC = 256;
     private static final int MC = 16 * MR, NC = 4 * NR;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
     private static final long PARALLEL_FLOPS = 1L << 22;
@@ -40,39 +39,14 @@ final class Sgemm {
         int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
         Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
             int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
-            tile(ap, bp, bias, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), accumulate, act);
+            MicroKernel.block(ap, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
         });
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
-    private static void tile(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
-                             int i0, int i1, int j0, int j1, boolean accumulate, Epilogue act) {
-        float[] edge = null;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            boolean first = pc == 0, last = pc + kc == k;
-            float[] tileBias = first ? bias : null;
-            boolean addC = !first || accumulate;
-            Epilogue tileAct = last ? act : Epilogue.NONE;
-            for (int j = j0; j < j1; j += NR) {
-                int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
-                for (int i = i0; i < i1; i += MR) {
-                    int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
-                    if (mr == MR && nr == NR) {
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, c, co, n, tileBias, j, addC, tileAct);
-                    } else {
-                        if (edge == null) edge = new float[MR * NR];
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, edge, 0, NR, null, 0, false, Epilogue.NONE);
-                        finishEdge(edge, c, co, n, mr, nr, tileBias, j, addC, tileAct);
-                    }
-                }
-            }
-        }
-    }
-
     /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */
-    private static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
+    static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
                                    boolean addC, Epilogue act) {
         for (int r = 0; r < mr; r++) {
             for (int jj = 0; jj < nr; jj++) {

@@ -13,7 +13,7 @@ class GemmTest {
     /** Shapes around the tile sizes (MR, NR, KC) plus tiny and CLIP-like ones. */
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {MR, NR, 16}, {MR + 1, NR + 1, 17}, {MR - 1, NR - 1, 1},
-            {13, 2 * NR + 5, Sgemm.KC + 3}, {2 * MR, 33, 2 * Sgemm.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
+            {13, 2 * NR + 5, MicroKernel.KC + 3}, {2 * MR, 33, 2 * MicroKernel.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
             {3, 100, 0}, {0, 5, 5}, {4, 0, 5},
     };
 
