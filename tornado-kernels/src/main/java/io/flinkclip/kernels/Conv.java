@@ -32,46 +32,65 @@ public final class Conv {
         if (n == 0 || outC == 0 || pix == 0) return;
 
         boolean pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
-        boolean big = 2L * outC * kdim * pix >= (1L << 22);
+        boolean big = Sgemm.isParallel(outC, pix, kdim);
+        // The weight is the GEMM's A operand: pack it once for the whole batch.
+        float[] wp = Scratch.get(Scratch.PACK_A, Sgemm.packedASize(outC, kdim));
+        Packing.packA(weight, 0, false, outC, kdim, wp, big);
         float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
         for (int b = 0; b < n; b++) {
             int xo = b * c * h * w, oo = b * outC * pix;
             if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
             else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
-            Sgemm.run(weight, 0, false, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
+            Sgemm.runPacked(wp, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
             if (bias != null) addRowBias(out, oo, outC, pix, bias);
         }
     }
 
     /**
      * im2col into packed-B panels: B[p, j] with p = (ci·kh + i)·kw + jj and j = output pixel (oy·ow + ox)
-     * is x[ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding.
+     * is x[ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding. A panel's NR pixels fall into a few
+     * runs along output rows; each run is a (strided) row copy with the padded ends zeroed.
      */
     private static void packColumns(float[] x, int xo, int c, int h, int w, int kh, int kw, int stride, int pad,
                                     int oh, int ow, float[] dst, boolean parallel) {
         int pix = oh * ow, kdim = c * kh * kw, panels = Packing.panels(pix, NR);
         Parallel.forEach(panels, parallel ? 1 : panels, q -> {
             int j0 = q * NR, cols = Math.min(NR, pix - j0), base = q * NR * kdim;
-            int[] iy0 = new int[NR], ix0 = new int[NR];
-            for (int l = 0; l < cols; l++) {
-                iy0[l] = ((j0 + l) / ow) * stride - pad;
-                ix0[l] = ((j0 + l) % ow) * stride - pad;
-            }
             int p = 0;
             for (int ci = 0; ci < c; ci++) {
                 int plane = xo + ci * h * w;
                 for (int i = 0; i < kh; i++) {
                     for (int jj = 0; jj < kw; jj++, p++) {
                         int d = base + p * NR;
-                        for (int l = 0; l < cols; l++) {
-                            int iy = iy0[l] + i, ix = ix0[l] + jj;
-                            dst[d + l] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
+                        for (int l = 0; l < cols; ) {
+                            int oy = (j0 + l) / ow, ox0 = (j0 + l) % ow, run = Math.min(cols - l, ow - ox0);
+                            int iy = oy * stride + i - pad;
+                            if (iy < 0 || iy >= h) {
+                                java.util.Arrays.fill(dst, d + l, d + l + run, 0f);
+                            } else {
+                                copyRun(x, plane + iy * w, w, ox0 * stride + jj - pad, stride, dst, d + l, run);
+                            }
+                            l += run;
                         }
-                        for (int l = cols; l < NR; l++) dst[d + l] = 0f;
+                        if (cols < NR) java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
                     }
                 }
             }
         });
+    }
+
+    /** dst[d..d+run) = row[ix0 + t·stride] for t < run, zero where the column index leaves [0, w). */
+    private static void copyRun(float[] x, int row, int w, int ix0, int stride, float[] dst, int d, int run) {
+        // First and one-past-last t whose column lies inside the row.
+        int tLo = ix0 >= 0 ? 0 : Math.min(run, (-ix0 + stride - 1) / stride);
+        int tHi = ix0 >= w ? tLo : Math.max(tLo, Math.min(run, (w - 1 - ix0) / stride + 1));
+        java.util.Arrays.fill(dst, d, d + tLo, 0f);
+        if (stride == 1) {
+            System.arraycopy(x, row + ix0 + tLo, dst, d + tLo, tHi - tLo);
+        } else {
+            for (int t = tLo, ix = row + ix0 + tLo * stride; t < tHi; t++, ix += stride) dst[d + t] = x[ix];
+        }
+        java.util.Arrays.fill(dst, d + tHi, d + run, 0f);
     }
 
     private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias) {

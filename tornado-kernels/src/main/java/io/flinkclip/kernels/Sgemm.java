@@ -23,13 +23,27 @@ final class Sgemm {
             emptyProduct(bias, c, cOff, m, n, accumulate, act);
             return;
         }
-        long flops = 2L * m * n * k;
-        boolean parallel = flops >= PARALLEL_FLOPS && Parallel.THREADS > 1;
-        long apSize = (long) Packing.panels(m, MR) * MR * k;
-        if (apSize > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
-        float[] ap = Scratch.get(Scratch.PACK_A, (int) apSize);
-        Packing.packA(a, aOff, aTransposed, m, k, ap, parallel);
+        float[] ap = Scratch.get(Scratch.PACK_A, packedASize(m, k));
+        Packing.packA(a, aOff, aTransposed, m, k, ap, isParallel(m, n, k));
+        runPacked(ap, bp, bias, c, cOff, m, n, k, accumulate, act);
+    }
 
+    /** Floats needed for A[m,k] packed into MR-row panels. */
+    static int packedASize(int m, int k) {
+        long size = (long) Packing.panels(m, MR) * MR * k;
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
+        return (int) size;
+    }
+
+    static boolean isParallel(int m, int n, int k) {
+        return 2L * m * n * k >= PARALLEL_FLOPS && Parallel.THREADS > 1;
+    }
+
+    /** As {@link #run} with A already packed (k > 0). */
+    static void runPacked(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
+                          boolean accumulate, Epilogue act) {
+        if (m == 0 || n == 0) return;
+        boolean parallel = isParallel(m, n, k);
         int mc = MC, nc = NC;
         int want = parallel ? 4 * Parallel.THREADS : 1;
         while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
