@@ -35,7 +35,7 @@ public final class Conv {
         boolean big = Sgemm.isParallel(outC, pix, kdim);
         // The weight is the GEMM's A operand: pack it once for the whole batch.
         float[] wp = Scratch.get(Scratch.PACK_A, Sgemm.packedASize(outC, kdim));
-        Packing.packA(weight, 0, false, outC, kdim, wp, big);
+        Packing.packA(weight, 0, false, kdim, outC, kdim, wp, big);
         float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
         for (int b = 0; b < n; b++) {
             int xo = b * c * h * w, oo = b * outC * pix;

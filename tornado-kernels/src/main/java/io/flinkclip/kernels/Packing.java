@@ -74,14 +74,17 @@ final class Packing {
         });
     }
 
-    /** A[i, p] = a[aOff + i·k + p] (row-major) or, with {@code transposed}, a[aOff + p·m + i]. */
-    static void packA(float[] a, int aOff, boolean transposed, int m, int k, float[] dst, boolean parallel) {
+    /**
+     * A[i, p] = a[aOff + i·k + p] (row-major) or, with {@code transposed}, a[aOff + p·lda + i] (A stored
+     * as [k, lda], of which the m columns from aOff are packed).
+     */
+    static void packA(float[] a, int aOff, boolean transposed, int lda, int m, int k, float[] dst, boolean parallel) {
         int np = panels(m, MR);
         Parallel.forEach(np, parallel ? grain(MR * k) : np, q -> {
             int base = q * MR * k, i0 = q * MR, rows = Math.min(MR, m - i0);
             if (transposed) {
                 for (int p = 0; p < k; p++) {
-                    int s = aOff + p * m + i0, d = base + p * MR;
+                    int s = aOff + p * lda + i0, d = base + p * MR;
                     for (int r = 0; r < rows; r++) dst[d + r] = a[s + r];
                     for (int r = rows; r < MR; r++) dst[d + r] = 0;
                 }

@@ -7,7 +7,7 @@ package io.flinkclip.kernels;
 final class Scratch {
     static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, SLOTS = 4;
     /** Buffers above this size are not kept after the call (avoids pinning huge arrays to a thread). */
-    private static final int KEEP_LIMIT = 32 << 20;
+    private static final int KEEP_LIMIT = 8 << 20;
     private static final ThreadLocal<float[][]> BUFS = ThreadLocal.withInitial(() -> new float[SLOTS][]);
 
     private Scratch() {}

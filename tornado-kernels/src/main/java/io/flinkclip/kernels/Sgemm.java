@@ -10,6 +10,8 @@ import static io.flinkclip.kernels.MicroKernel.NR;
  */
 final class Sgemm {
     private static final int MC = 16 * MR, NC = 4 * NR;
+    /** Rows of A packed per pass (a multiple of MC). */
+    static final int M_CHUNK = 8 * MC;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
     private static final long PARALLEL_FLOPS = 1L << 22;
 
@@ -23,9 +25,15 @@ final class Sgemm {
             emptyProduct(bias, c, cOff, m, n, accumulate, act);
             return;
         }
-        float[] ap = Scratch.get(Scratch.PACK_A, packedASize(m, k));
-        Packing.packA(a, aOff, aTransposed, m, k, ap, isParallel(m, n, k));
-        runPacked(ap, bp, bias, c, cOff, m, n, k, accumulate, act);
+        // Tall A is packed and multiplied in row chunks so the scratch stays bounded (≤ M_CHUNK·k floats).
+        int chunks = (m + M_CHUNK - 1) / M_CHUNK, chunk = ((m + chunks - 1) / chunks + MR - 1) / MR * MR;
+        for (int i0 = 0; i0 < m; i0 += chunk) {
+            int rows = Math.min(chunk, m - i0);
+            float[] ap = Scratch.get(Scratch.PACK_A, packedASize(rows, k));
+            if (aTransposed) Packing.packA(a, aOff + i0, true, m, rows, k, ap, isParallel(rows, n, k));
+            else Packing.packA(a, aOff + i0 * k, false, k, rows, k, ap, isParallel(rows, n, k));
+            runPacked(ap, bp, bias, c, cOff + i0 * n, rows, n, k, accumulate, act);
+        }
     }
 
     /** Floats needed for A[m,k] packed into MR-row panels. */

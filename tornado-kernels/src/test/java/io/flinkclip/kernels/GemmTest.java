@@ -98,6 +98,20 @@ class GemmTest {
     }
 
     @Test
+    void tallProductsArePackedInRowChunks() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int m = Sgemm.M_CHUNK + 2 * MR + 5, n = 20, k = 9;
+        float[] a = Reference.random(rnd, m * k), b = Reference.random(rnd, n * k);
+        float[] c = Reference.random(rnd, m * n), before = c.clone();
+        Gemm.tn(a, 0, b, 0, c, 0, m, n, k, true);
+        double[] want = Reference.gemm(a, 0, true, b, 0, false, m, n, k);
+        for (int i = 0; i < m * n; i++) want[i] += before[i];
+        Reference.assertClose("tall tn", want, c, 0, 3, 1e-5);
+        Gemm.nt(a, 0, b, 0, null, c, 0, m, n, k, false);
+        Reference.assertClose("tall nt", Reference.gemm(a, 0, false, b, 0, true, m, n, k), c, 0, 3, 1e-5);
+    }
+
+    @Test
     void badShapesFailClearly() {
         float[] a = new float[6], b = new float[6], c = new float[4];
         assertThrows(IllegalArgumentException.class, () -> Gemm.nt(a, 0, b, 0, null, c, 0, 2, 2, 4, false));
