@@ -12,6 +12,9 @@ import jdk.incubator.vector.FloatVector;
  * GEMM's packed-B layout (no separate im2col matrix, no second copy).
  */
 public final class Conv {
+    /** Output pixels per GEMM below which images of a batch are multiplied together. */
+    private static final int GROUP_PIXELS = 256;
+
     private Conv() {}
 
     /** out[n,o,oh,ow] = Σ w[o,c,i,j] · x[n,c,oh·s+i−pad, ow·s+j−pad] (+ bias[o]); zero padding. */
@@ -32,42 +35,57 @@ public final class Conv {
         if (n == 0 || outC == 0 || pix == 0) return;
 
         boolean pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
-        boolean big = Sgemm.isParallel(outC, pix, kdim);
+        // Small feature maps (ResNet's last stage, ViT patches) batch several images into one GEMM so the
+        // N dimension fills whole NR-wide panels instead of mostly padded ones.
+        int group = Math.min(n, Math.max(1, GROUP_PIXELS / pix));
+        int gpix = group * pix;
+        boolean big = Sgemm.isParallel(outC, gpix, kdim);
         // The weight is the GEMM's A operand: pack it once for the whole batch.
         float[] wp = Scratch.get(Scratch.PACK_A, Sgemm.packedASize(outC, kdim));
         Packing.packA(weight, 0, false, kdim, outC, kdim, wp, big);
-        float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
-        for (int b = 0; b < n; b++) {
-            int xo = b * c * h * w, oo = b * outC * pix;
-            if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
-            else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
-            Sgemm.runPacked(wp, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
-            if (bias != null) addRowBias(out, oo, outC, pix, bias);
+        float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(gpix, kdim));
+        for (int b0 = 0; b0 < n; b0 += group) {
+            int images = Math.min(group, n - b0), xo = b0 * c * h * w;
+            if (pointwise && images == 1) Packing.packBnn(x, xo, pix, c, cols, big);
+            else packColumns(x, xo, images, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
+            if (images == 1) {
+                Sgemm.runPacked(wp, cols, null, out, b0 * outC * pix, outC, pix, kdim, false, Epilogue.NONE);
+            } else {
+                // Result is [outC, images·pix]; NCHW wants [images, outC, pix]: scatter whole pixel rows.
+                int np = images * pix;
+                float[] tmp = Scratch.get(Scratch.CONV_OUT, outC * np);
+                Sgemm.runPacked(wp, cols, null, tmp, 0, outC, np, kdim, false, Epilogue.NONE);
+                for (int o = 0; o < outC; o++)
+                    for (int i = 0; i < images; i++) System.arraycopy(tmp, o * np + i * pix, out, ((b0 + i) * outC + o) * pix, pix);
+            }
         }
+        if (bias != null) addRowBias(out, 0, n * outC, pix, bias, outC);
     }
 
     /**
-     * im2col into packed-B panels: B[p, j] with p = (ci·kh + i)·kw + jj and j = output pixel (oy·ow + ox)
-     * is x[ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding. A panel's NR pixels fall into a few
+     * im2col into packed-B panels for {@code images} consecutive images: B[p, j] with p = (ci·kh + i)·kw + jj
+     * and j = img·oh·ow + oy·ow + ox is x[img, ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding. A panel's NR pixels fall into a few
      * runs along output rows; each run is a (strided) row copy with the padded ends zeroed.
      */
-    private static void packColumns(float[] x, int xo, int c, int h, int w, int kh, int kw, int stride, int pad,
+    private static void packColumns(float[] x, int xo, int images, int c, int h, int w, int kh, int kw, int stride, int pad,
                                     int oh, int ow, float[] dst, boolean parallel) {
-        int pix = oh * ow, kdim = c * kh * kw, panels = Packing.panels(pix, NR);
+        int pix = oh * ow, allPix = images * pix, kdim = c * kh * kw, panels = Packing.panels(allPix, NR);
         Parallel.forEach(panels, parallel ? 1 : panels, q -> {
-            int j0 = q * NR, cols = Math.min(NR, pix - j0), base = q * NR * kdim;
+            int j0 = q * NR, cols = Math.min(NR, allPix - j0), base = q * NR * kdim;
             int p = 0;
             for (int ci = 0; ci < c; ci++) {
-                int plane = xo + ci * h * w;
                 for (int i = 0; i < kh; i++) {
                     for (int jj = 0; jj < kw; jj++, p++) {
                         int d = base + p * NR;
                         for (int l = 0; l < cols; ) {
-                            int oy = (j0 + l) / ow, ox0 = (j0 + l) % ow, run = Math.min(cols - l, ow - ox0);
+                            // Column j of the batched B is pixel (j mod pix) of image (j / pix).
+                            int img = (j0 + l) / pix, jl = (j0 + l) % pix;
+                            int oy = jl / ow, ox0 = jl % ow, run = Math.min(cols - l, ow - ox0);
                             int iy = oy * stride + i - pad;
                             if (iy < 0 || iy >= h) {
                                 java.util.Arrays.fill(dst, d + l, d + l + run, 0f);
                             } else {
+                                int plane = xo + (img * c + ci) * h * w;
                                 copyRun(x, plane + iy * w, w, ox0 * stride + jj - pad, stride, dst, d + l, run);
                             }
                             l += run;
@@ -93,13 +111,15 @@ public final class Conv {
         java.util.Arrays.fill(dst, d + tHi, d + run, 0f);
     }
 
-    private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias) {
+    /** out[r, :] += bias[r mod channels] for {@code rows} rows of {@code cols} (rows = images × channels). */
+    private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias, int channels) {
         Parallel.forRanges(rows, Math.max(1, 16384 / cols), (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int o = off + r * cols, vec = S.loopBound(cols), i = 0;
-                FloatVector bv = FloatVector.broadcast(S, bias[r]);
+                float bv0 = bias[r % channels];
+                FloatVector bv = FloatVector.broadcast(S, bv0);
                 for (; i < vec; i += VL) FloatVector.fromArray(S, out, o + i).add(bv).intoArray(out, o + i);
-                for (; i < cols; i++) out[o + i] += bias[r];
+                for (; i < cols; i++) out[o + i] += bv0;
             }
         });
     }
