@@ -1,6 +1,7 @@
 package io.flinkclip.kernels;
 
 import static io.flinkclip.kernels.MicroKernel.MR;
+import static io.flinkclip.kernels.MicroKernel.KC;
 import static io.flinkclip.kernels.MicroKernel.NR;
 
 /**
@@ -10,6 +11,8 @@ import static io.flinkclip.kernels.MicroKernel.NR;
  */
 final class Sgemm {
     private static final int MC = 16 * MR, NC = 4 * NR;
+    /** Row stride of the per-thread partial-sum block: NC plus a cache line, so rows spread over L1 sets. */
+    private static final int LDP = NC + 16;
     /** Rows of A packed per pass (a multiple of MC). */
     static final int M_CHUNK = 8 * MC;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
@@ -61,14 +64,57 @@ final class Sgemm {
         int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
         Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
             int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
-            MicroKernel.block(ap, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
+            block(ap, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
         });
+    }
+
+    /**
+     * C[i0..i1, j0..j1] (row stride n, from cOff) = A·B over all k (+ bias[j]) (+ old C when accumulate),
+     * then act. i0, j0 are multiples of MR and NR. K is walked in KC slices; per slice the B micro-panel
+     * stays in L1 while the block's A panels stream from L2. Partial sums between slices live in a dense
+     * per-thread block buffer, not in C: CLIP's row strides (768..3072 floats) are multiples of 1-4 KiB, so
+     * a tile's rows in C collide in the same L1 sets. Edge tiles run through a dense scratch tile.
+     */
+    private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
+                              int j1, float[] bias, boolean accumulate, Epilogue act) {
+        float[] edge = null;
+        boolean sliced = k > KC;
+        float[] part = sliced ? Scratch.get(Scratch.C_BLOCK, MC * LDP) : null;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean first = pc == 0, last = pc + kc == k;
+            float[] tb = first ? bias : null;
+            boolean addC = !first || accumulate;
+            Epilogue ta = last ? act : Epilogue.NONE;
+            for (int j = j0; j < j1; j += NR) {
+                int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
+                for (int i = i0; i < i1; i += MR) {
+                    int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
+                    if (mr == MR && nr == NR) {
+                        if (!sliced) {
+                            MicroKernel.tile(ap, apo, bp, bpo, kc, accumulate ? c : null, co, n, c, co, n, tb, j);
+                        } else {
+                            int po = (i - i0) * LDP + (j - j0);
+                            float[] src = first ? (accumulate ? c : null) : part;
+                            int so = first ? co : po, lds = first ? n : LDP;
+                            if (last) MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, c, co, n, tb, j);
+                            else MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, part, po, LDP, tb, j);
+                        }
+                        ta.applyRows(c, co, n, MR, NR);
+                    } else {
+                        if (edge == null) edge = new float[MR * NR];
+                        MicroKernel.tile(ap, apo, bp, bpo, kc, null, 0, 0, edge, 0, NR, null, 0);
+                        finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
+                    }
+                }
+            }
+        }
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
     /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */
-    static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
+    private static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
                                    boolean addC, Epilogue act) {
         for (int r = 0; r < mr; r++) {
             for (int jj = 0; jj < nr; jj++) {
