@@ -18,16 +18,33 @@ public enum Epilogue {
         };
     }
 
-    /** Applies this activation in place to a rows×cols block at c[off] with row stride ld. */
+    /**
+     * Applies this activation in place to a rows×cols block at c[off] with row stride ld. One method per
+     * activation keeps each vector loop free of branches (see {@link MicroKernel#tile} on deoptimisation).
+     */
     void applyRows(float[] c, int off, int ld, int rows, int cols) {
-        if (this == NONE) return;
+        switch (this) {
+            case NONE -> { }
+            case QUICK_GELU -> quickGeluRows(c, off, ld, rows, cols);
+            case RELU -> reluRows(c, off, ld, rows, cols);
+        }
+    }
+
+    private static void quickGeluRows(float[] c, int off, int ld, int rows, int cols) {
+        int vec = MicroKernel.S.loopBound(cols);
         for (int r = 0; r < rows; r++) {
-            int o = off + r * ld, j = 0, vec = MicroKernel.S.loopBound(cols);
-            for (; j < vec; j += MicroKernel.VL) {
-                FloatVector v = FloatVector.fromArray(MicroKernel.S, c, o + j);
-                (this == RELU ? v.max(0f) : quickGelu(v)).intoArray(c, o + j);
-            }
-            for (; j < cols; j++) c[o + j] = apply(c[o + j]);
+            int o = off + r * ld, j = 0;
+            for (; j < vec; j += MicroKernel.VL) quickGelu(FloatVector.fromArray(MicroKernel.S, c, o + j)).intoArray(c, o + j);
+            for (; j < cols; j++) c[o + j] = QUICK_GELU.apply(c[o + j]);
+        }
+    }
+
+    private static void reluRows(float[] c, int off, int ld, int rows, int cols) {
+        int vec = MicroKernel.S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int o = off + r * ld, j = 0;
+            for (; j < vec; j += MicroKernel.VL) FloatVector.fromArray(MicroKernel.S, c, o + j).max(0f).intoArray(c, o + j);
+            for (; j < cols; j++) c[o + j] = Math.max(c[o + j], 0f);
         }
     }
 

@@ -21,10 +21,15 @@ final class MicroKernel {
 
     private MicroKernel() {}
 
+    /** Stand-in for "no bias" / "nothing to add": read with offset 0 and row stride 0. */
+    static final float[] ZEROS = new float[NR];
+
     /**
-     * Full tile: dst[dOff + r·ldd + j] = Σ_p Ap·Bp over kc steps (ap from apo, bp from bpo), plus
-     * bias[biasOff + j] when {@code bias} is non-null, plus src[sOff + r·lds + j] when {@code src} is
-     * non-null (src may be dst).
+     * Full tile: dst[dOff + r·ldd + j] = Σ_p Ap·Bp over kc steps (ap from apo, bp from bpo)
+     * + bias[biasOff + j] + src[sOff + r·lds + j] (src may be dst). Callers pass {@link #ZEROS} (with
+     * lds = 0) instead of null: the method has no data-dependent branch, because C2 compiles a branch
+     * never seen so far into a trap, and after such a deoptimisation this vector code runs ~100× slower in
+     * the interpreter/C1 until it is recompiled seconds later.
      */
     static void tile(float[] ap, int apo, float[] bp, int bpo, int kc, float[] src, int sOff, int lds,
                      float[] dst, int dOff, int ldd, float[] bias, int biasOff) {
@@ -70,7 +75,7 @@ final class MicroKernel {
             FloatVector a11 = FloatVector.broadcast(S, ap[ao + 11]);
             c11_0 = a11.fma(b0, c11_0); c11_1 = a11.fma(b1, c11_1);
         }
-        if (bias != null) {
+        {
             FloatVector d0 = FloatVector.fromArray(S, bias, biasOff);
             FloatVector d1 = FloatVector.fromArray(S, bias, biasOff + VL);
             c0_0 = c0_0.add(d0); c0_1 = c0_1.add(d1);
@@ -86,7 +91,7 @@ final class MicroKernel {
             c10_0 = c10_0.add(d0); c10_1 = c10_1.add(d1);
             c11_0 = c11_0.add(d0); c11_1 = c11_1.add(d1);
         }
-        if (src != null) {
+        {
             c0_0 = c0_0.add(FloatVector.fromArray(S, src, sOff + 0 * lds));
             c0_1 = c0_1.add(FloatVector.fromArray(S, src, sOff + 0 * lds + VL));
             c1_0 = c1_0.add(FloatVector.fromArray(S, src, sOff + 1 * lds));

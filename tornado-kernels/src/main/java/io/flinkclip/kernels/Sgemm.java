@@ -77,7 +77,7 @@ final class Sgemm {
      */
     private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act) {
-        float[] edge = null;
+        float[] edge = null, zeros = MicroKernel.ZEROS;
         boolean sliced = k > KC;
         float[] part = sliced ? Scratch.get(Scratch.C_BLOCK, MC * LDP) : null;
         for (int pc = 0; pc < k; pc += KC) {
@@ -88,22 +88,26 @@ final class Sgemm {
             Epilogue ta = last ? act : Epilogue.NONE;
             for (int j = j0; j < j1; j += NR) {
                 int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
+                float[] biasArr = tb != null ? tb : zeros;
+                int biasOff = tb != null ? j : 0;
                 for (int i = i0; i < i1; i += MR) {
                     int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
                     if (mr == MR && nr == NR) {
-                        if (!sliced) {
-                            MicroKernel.tile(ap, apo, bp, bpo, kc, accumulate ? c : null, co, n, c, co, n, tb, j);
-                        } else {
-                            int po = (i - i0) * LDP + (j - j0);
-                            float[] src = first ? (accumulate ? c : null) : part;
-                            int so = first ? co : po, lds = first ? n : LDP;
-                            if (last) MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, c, co, n, tb, j);
-                            else MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, part, po, LDP, tb, j);
+                        // Partial sums: C itself (unsliced), else the dense block buffer until the last slice.
+                        float[] src = zeros;
+                        int so = 0, lds = 0;
+                        if (addC) {
+                            boolean fromC = !sliced || first;
+                            src = fromC ? c : part;
+                            so = fromC ? co : (i - i0) * LDP + (j - j0);
+                            lds = fromC ? n : LDP;
                         }
+                        if (!sliced || last) MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, c, co, n, biasArr, biasOff);
+                        else MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, part, (i - i0) * LDP + (j - j0), LDP, biasArr, biasOff);
                         ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, null, 0, 0, edge, 0, NR, null, 0);
+                        MicroKernel.tile(ap, apo, bp, bpo, kc, zeros, 0, 0, edge, 0, NR, zeros, 0);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }
