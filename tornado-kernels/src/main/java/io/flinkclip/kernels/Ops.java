@@ -4,7 +4,6 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**

@@ -5,9 +5,9 @@ import static io.flinkclip.kernels.MicroKernel.KC;
 import static io.flinkclip.kernels.MicroKernel.NR;
 
 /**
- * Blocked SGEMM driver: A is packed once per call, B arrives packed; C is cut into MC×NC tiles that run in
- * parallel, and each tile walks K in KC slices so the B micro-panel (KC×NR) stays in L1 and the tile's A
- * rows stay in L2 while C is touched once per slice.
+ * Blocked SGEMM driver: A is packed per call (in row chunks), B arrives packed; C is cut into MC×NC blocks
+ * that run as parallel tasks, and each block walks K in KC slices so the B micro-panel (KC×NR) stays in L1
+ * and the block's A panels stay in L2.
  */
 final class Sgemm {
     private static final int MC = 16 * MR, NC = 4 * NR;
