@@ -83,14 +83,14 @@ public final class Conv {
                             int oy = jl / ow, ox0 = jl % ow, run = Math.min(cols - l, ow - ox0);
                             int iy = oy * stride + i - pad;
                             if (iy < 0 || iy >= h) {
-                                java.util.Arrays.fill(dst, d + l, d + l + run, 0f);
+                                for (int t = d + l; t < d + l + run; t++) dst[t] = 0f;
                             } else {
                                 int plane = xo + (img * c + ci) * h * w;
                                 copyRun(x, plane + iy * w, w, ox0 * stride + jj - pad, stride, dst, d + l, run);
                             }
                             l += run;
                         }
-                        if (cols < NR) java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
+                        for (int t = d + cols; t < d + NR; t++) dst[t] = 0f;
                     }
                 }
             }
@@ -102,13 +102,14 @@ public final class Conv {
         // First and one-past-last t whose column lies inside the row.
         int tLo = ix0 >= 0 ? 0 : Math.min(run, (-ix0 + stride - 1) / stride);
         int tHi = ix0 >= w ? tLo : Math.max(tLo, Math.min(run, (w - 1 - ix0) / stride + 1));
-        java.util.Arrays.fill(dst, d, d + tLo, 0f);
+        // The padded ends are 0–2 elements: plain loops beat Arrays.fill's range checks here.
+        for (int t = 0; t < tLo; t++) dst[d + t] = 0f;
         if (stride == 1) {
             System.arraycopy(x, row + ix0 + tLo, dst, d + tLo, tHi - tLo);
         } else {
             for (int t = tLo, ix = row + ix0 + tLo * stride; t < tHi; t++, ix += stride) dst[d + t] = x[ix];
         }
-        java.util.Arrays.fill(dst, d + tHi, d + run, 0f);
+        for (int t = tHi; t < run; t++) dst[d + t] = 0f;
     }
 
     /** out[r, :] += bias[r mod channels] for {@code rows} rows of {@code cols} (rows = images × channels). */
