@@ -47,6 +47,7 @@ public final class Conv {
         for (int b0 = 0; b0 < n; b0 += group) {
             int images = Math.min(group, n - b0), xo = b0 * c * h * w;
             if (pointwise && images == 1) Packing.packBnn(x, xo, pix, c, cols, big);
+            else if (stride == 1) packColumnsStride1(x, xo, images, c, h, w, kh, kw, pad, oh, ow, cols, big);
             else packColumns(x, xo, images, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
             if (images == 1) {
                 Sgemm.runPacked(wp, cols, null, out, b0 * outC * pix, outC, pix, kdim, false, Epilogue.NONE);
@@ -95,6 +96,51 @@ public final class Conv {
                 }
             }
         });
+    }
+
+    /**
+     * im2col for stride 1 (ResNet's 3×3 convs): the input is first copied into a zero-padded buffer, so
+     * every column run is a plain copy of a padded input row, with no bounds logic; a panel whose NR
+     * pixels lie in one output row becomes NV vector copies per kernel position.
+     */
+    private static void packColumnsStride1(float[] x, int xo, int images, int c, int h, int w, int kh, int kw, int pad,
+                                           int oh, int ow, float[] dst, boolean parallel) {
+        int hp = h + 2 * pad, wp = w + 2 * pad, plane = hp * wp, imageSize = c * plane;
+        float[] xp = Scratch.get(Scratch.CONV_PAD, images * imageSize + NR);
+        Parallel.forEach(images * c, parallel ? 4 : images * c, ic -> {
+            int src = xo + ic * h * w, d = ic * plane;
+            for (int t = d; t < d + plane; t++) xp[t] = 0f;
+            for (int y = 0; y < h; y++) System.arraycopy(x, src + y * w, xp, d + (y + pad) * wp + pad, w);
+        });
+        int kdim = c * kh * kw, pix = oh * ow, allPix = images * pix, panels = Packing.panels(allPix, NR);
+        int[] off = new int[kdim];
+        for (int ci = 0, p = 0; ci < c; ci++) for (int i = 0; i < kh; i++) for (int jj = 0; jj < kw; jj++) off[p++] = ci * plane + i * wp + jj;
+        Parallel.forEach(panels, parallel ? 1 : panels, q -> {
+            int j0 = q * NR, cols = Math.min(NR, allPix - j0), base = q * NR * kdim;
+            int img = j0 / pix, jl = j0 % pix, oy = jl / ow, ox0 = jl % ow;
+            if (cols == NR && ox0 + NR <= ow) {
+                vectorRun(xp, img * imageSize + oy * wp + ox0, off, dst, base, kdim);
+                return;
+            }
+            for (int l = 0; l < cols; ) {
+                img = (j0 + l) / pix;
+                jl = (j0 + l) % pix;
+                oy = jl / ow;
+                ox0 = jl % ow;
+                int run = Math.min(cols - l, ow - ox0), src = img * imageSize + oy * wp + ox0;
+                for (int p = 0; p < kdim; p++) System.arraycopy(xp, src + off[p], dst, base + p * NR + l, run);
+                l += run;
+            }
+            for (int p = 0; p < kdim; p++) for (int t = cols; t < NR; t++) dst[base + p * NR + t] = 0f;
+        });
+    }
+
+    /** dst panel row p = xp[src + off[p] .. + NR) for every kernel position p. */
+    private static void vectorRun(float[] xp, int src, int[] off, float[] dst, int base, int kdim) {
+        for (int p = 0; p < kdim; p++) {
+            int s = src + off[p], d = base + p * NR;
+            for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, xp, s + v).intoArray(dst, d + v);
+        }
     }
 
     /** dst[d..d+run) = row[ix0 + t·stride] for t < run, zero where the column index leaves [0, w). */
