@@ -4,13 +4,12 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * Element-wise and row-wise layers of CLIP over flat buffers (forward). Shapes are passed explicitly;
  * offsets let callers address slices of a shared activation arena without copies. Vectorised with the
- * Vector API; exp uses its EXP operator (an accurate ~1 ulp intrinsic), never a polynomial shortcut.
+ * Vector API; exp is {@link VectorMath#exp} (~1 ulp, bit-identical whether interpreted or compiled).
  */
 public final class Ops {
     /** Elements per parallel slice for the streaming element-wise ops (memory bound, so coarse). */

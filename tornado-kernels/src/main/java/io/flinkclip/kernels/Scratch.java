@@ -3,16 +3,14 @@ package io.flinkclip.kernels;
 /**
  * Grow-only per-thread float buffers, so hot kernels do not allocate per call. Each slot is owned by one
  * kernel (packed A, packed B, im2col, ...). A buffer is checked out with {@link #acquire} and handed back
- * with {@link #release}: while it is out, another acquire of the same slot on the same thread gets a fresh
- * array. That matters because a thread waiting on a parallel kernel (a Flink task thread in
- * {@code ForkJoinPool.invoke}) can run other kernels' tasks meanwhile; without the check-out, those could
- * overwrite packed panels that the pool's workers are still reading.
+ * with {@link #release}; while it is out, another acquire of the slot on the same thread gets a fresh array.
+ * That matters because a thread waiting in {@code ForkJoinPool.invoke} (a Flink task thread) may run other
+ * queued kernel tasks meanwhile, which must not overwrite panels the pool's workers are still reading.
  */
 final class Scratch {
-    static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, SLOTS = 4;
+    static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, CONV_OUT = 4, C_BLOCK = 5, CONV_PAD = 6, SLOTS = 7;
     /** Buffers above this size are not kept after the call (avoids pinning huge arrays to a thread). */
-    private static final int KEEP_LIMIT = 32 << 20;
-
+    private static final int KEEP_LIMIT = 8 << 20;
     private static final class Slots {
         final float[][] bufs = new float[SLOTS][];
         final boolean[] out = new boolean[SLOTS];
@@ -22,7 +20,7 @@ final class Scratch {
 
     private Scratch() {}
 
-    /** A buffer of at least {@code size} floats with unspecified contents; pair with {@link #release}. */
+    /** A buffer of at least {@code size} floats with unspecified contents; pair every call with {@link #release}. */
     static float[] acquire(int slot, int size) {
         Slots s = SLOTS_OF_THREAD.get();
         if (s.out[slot]) return new float[size];
@@ -36,8 +34,9 @@ final class Scratch {
         return cur;
     }
 
-    /** Hands back a buffer from {@link #acquire} on the same thread (fresh or oversized arrays are just dropped). */
+    /** Hands back a buffer from {@link #acquire} (a fresh or oversized one is simply dropped); null is ignored. */
     static void release(int slot, float[] buf) {
+        if (buf == null) return;
         Slots s = SLOTS_OF_THREAD.get();
         if (s.bufs[slot] == buf) s.out[slot] = false;
     }
