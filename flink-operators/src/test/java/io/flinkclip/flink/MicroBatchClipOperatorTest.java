@@ -133,9 +133,12 @@ class MicroBatchClipOperatorTest {
             assertEquals(plain0 + 1, SharedClipModels.references(plain));
             assertEquals(swapped0 + 1, SharedClipModels.references(swapped));
             h1.processElement1(new ImageRecord("r", Images.red()), 2);
-            h2.processElement1(new ImageRecord("r", Images.red()), 2);
+            h2.processElement2(ControlMessages.model(1, "fake:does-not-exist"), 2);
+            assertTrue(h2.getSideOutput(ClipStreams.BAD_RECORDS).peek().getValue().reason().startsWith("cannot load model 'fake:does-not-exist'"));
             assertEquals("blue", h1.extractOutputValues().get(0).label(), "swapped model sees red as blue");
-            assertEquals("red", h2.extractOutputValues().get(0).label());
+            h2.processElement1(new ImageRecord("r", Images.red()), 3);
+            assertEquals("red", h2.extractOutputValues().get(0).label(), "h2 kept its model");
+            assertEquals(0, h2.extractOutputValues().get(0).controlVersion(), "the rejected message did not apply");
         }
         assertEquals(plain0, SharedClipModels.references(plain), "released on close");
         assertEquals(swapped0, SharedClipModels.references(swapped));
