@@ -109,6 +109,10 @@ public final class ClipDemoJob {
                 Row r = it.next();
                 if (first == 0) first = System.nanoTime();
                 String name = (String) r.getField("name");
+                if (r.getField("label") == null) {
+                    System.out.printf("  %-32s NULL (bad image)%n", name);
+                    continue;
+                }
                 out.put(name, (String) r.getField("label"));
                 if (out.size() <= 5) System.out.printf("  %-32s %-10s %.3f%n", name, r.getField("label"), r.getField("score"));
             }
