@@ -4,6 +4,9 @@ import io.flinkclip.flink.testing.FakeClip;
 import io.flinkclip.flink.testing.FakeClipModelProvider;
 import io.flinkclip.flink.testing.Images;
 import io.flinkclip.model.Clip;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.DataTypes;
@@ -40,8 +43,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the README's SQL (src/test/resources/sql/clip-functions.sql) on a MiniCluster with the fake model. */
 class ClipSqlTest {
+    static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
     static final java.util.regex.Pattern SET = java.util.regex.Pattern.compile("SET '([^']+)' = '([^']*)'");
@@ -93,9 +99,13 @@ class ClipSqlTest {
         return out;
     }
 
+    static final List<String> JOBS = new ArrayList<>();
+
     static Map<String, Row> byFirstField(Table t) throws Exception {
         Map<String, Row> rows = new TreeMap<>();
-        try (CloseableIterator<Row> it = t.execute().collect()) {
+        org.apache.flink.table.api.TableResult result = t.execute();
+        JOBS.add(result.getJobClient().orElseThrow().getJobID().toString());
+        try (CloseableIterator<Row> it = result.collect()) {
             while (it.hasNext()) {
                 Row r = it.next();
                 rows.put((String) r.getField(0), r);
@@ -136,6 +146,7 @@ class ClipSqlTest {
             assertEquals(1f, sum, 1e-4);
         }
         assertNull(classified.get("corrupt").getField("label"), "bad image gives NULL");
+        assertEquals(1, badInputs(JOBS.get(0)), "the corrupt image is counted");
 
         Map<String, Row> embedded = results.get(1);
         for (String colour : List.of("red", "green", "blue")) {
@@ -160,6 +171,14 @@ class ClipSqlTest {
         assertTrue((Float) sims.get("blue").getField("similarity") < 0.5f);
         assertNull(sims.get("corrupt").getField("similarity"));
         assertNotNull(sims.get("green").getField("similarity"));
+    }
+
+    /** Sum of the clip.badInputs counters of one job. */
+    static long badInputs(String job) {
+        return METRICS.getMetricsByGroup().entrySet().stream()
+                .filter(e -> job.equals(e.getKey().getAllVariables().get("<job_id>")))
+                .map(e -> e.getValue().get("badInputs")).filter(m -> m instanceof Counter)
+                .mapToLong(m -> ((Counter) m).getCount()).sum();
     }
 
     static float[] unbox(Float[] v) {

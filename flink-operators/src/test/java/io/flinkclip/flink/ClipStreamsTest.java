@@ -9,6 +9,13 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -30,8 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClipStreamsTest {
     static final int PARALLELISM = 2;
 
+    static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(PARALLELISM).build());
 
     // Hand-over between the sources and the sinks of labelSetChangesMidStream (same JVM as the MiniCluster).
@@ -115,7 +125,7 @@ class ClipStreamsTest {
         var alerts = ClipStreams.matchQueries(images).model(FakeClipModelProvider.PLAIN)
                 .query("q-red", "something red", 0.95f).query("q-green", "green", 0.95f).apply();
         alerts.output().sinkTo(new CollectingSink<>("alerts"));
-        env.execute("bad records");
+        JobID job = env.execute("bad records").getJobID();
 
         List<Classification> ok = CollectingSink.results("classified");
         assertEquals(Map.of("red", "red", "blue", "blue", "green", "green"),
@@ -130,9 +140,30 @@ class ClipStreamsTest {
         for (Embedding e : emb) assertEquals(1.0, norm(e.vector()), 1e-5);
         assertEquals(List.of(new BadRecord("t2", "empty text")), CollectingSink.results("bad-texts"));
 
+        // metrics of the classify operator, summed over its subtasks
+        assertEquals(3, sum(metrics(job, "clip-classify", "badRecords"), m -> ((Counter) m).getCount()));
+        assertEquals(6, sum(metrics(job, "clip-classify", "records"), m -> ((Counter) m).getCount()));
+        assertEquals(1, sum(metrics(job, "clip-embed-texts", "badRecords"), m -> ((Counter) m).getCount()));
+        assertTrue(sum(metrics(job, "clip-classify", "batchSize"), m -> ((Histogram) m).getCount()) >= 1);
+        assertTrue(sum(metrics(job, "clip-classify", "inferenceLatencyMs"), m -> ((Histogram) m).getCount()) >= 1);
+        assertEquals(PARALLELISM, metrics(job, "clip-classify", "recordsPerSecond").stream().filter(m -> m instanceof Meter).count());
+
         List<QueryMatch> matches = CollectingSink.results("alerts");
         assertEquals(List.of("green:q-green", "red:q-red"),
                 matches.stream().map(m -> m.key() + ":" + m.queryId()).sorted().toList());
+    }
+
+    static List<Metric> metrics(JobID job, String operator, String name) {
+        return METRICS.getMetricsByGroup().entrySet().stream()
+                .filter(e -> job.toString().equals(e.getKey().getAllVariables().get("<job_id>")))
+                .filter(e -> operator.equals(e.getKey().getAllVariables().get("<operator_name>")))
+                .filter(e -> e.getKey().getMetricIdentifier(name).endsWith("clip." + name))
+                .map(e -> e.getValue().get(name)).filter(java.util.Objects::nonNull).toList();
+    }
+
+    static long sum(List<Metric> metrics, java.util.function.ToLongFunction<Metric> value) {
+        if (metrics.isEmpty()) throw new AssertionError("metric not registered");
+        return metrics.stream().mapToLong(value).sum();
     }
 
     static double norm(float[] v) {

@@ -114,9 +114,17 @@ public class MicroBatchClipOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         }
         flush();
         if (!next.modelLocation().equals(control.modelLocation())) {
-            SharedClipModels.Lease previous = model;
-            model = SharedClipModels.acquire(next.modelLocation());
-            previous.close();
+            SharedClipModels.Lease loaded;
+            try {
+                loaded = SharedClipModels.acquire(next.modelLocation());
+            } catch (RuntimeException e) {
+                // a bad model location must not take the job down: keep serving with the current model
+                reportBad("control", "cannot load model '" + next.modelLocation() + "' (control version " + next.version()
+                        + "), keeping '" + control.modelLocation() + "': " + e.getMessage(), element);
+                return;
+            }
+            model.close();
+            model = loaded;
         }
         control = next;
         controlState.put(CONTROL_KEY, next.toBytes());

@@ -42,7 +42,16 @@ public class ClipClassifyFunction extends ClipScalarFunction {
         if (ts == null) return bad();
         float[] img = imageEmbedding(image);
         if (img == null) return null;
-        float[][] cls = classes.computeIfAbsent(List.of(ls, ts), k -> ClipScoring.classEmbeddings(clip(), ls, ts));
+        List<List<String>> key = List.of(ls, ts);
+        float[][] cls = classes.get(key);
+        if (cls == null) {
+            try {
+                cls = ClipScoring.classEmbeddings(clip(), ls, ts);
+            } catch (RuntimeException e) {
+                return bad(); // labels the tokenizer/encoder rejects
+            }
+            classes.put(key, cls);
+        }
         LabelScore[] top = ClipScoring.top(ls, ClipScoring.probabilities(img, cls, clip().temperature()), TOP_K);
         Row[] rows = Arrays.stream(top).map(t -> Row.of(t.label(), t.score())).toArray(Row[]::new);
         return Row.of(top[0].label(), top[0].score(), rows);

@@ -33,6 +33,8 @@ public abstract class ClipScalarFunction extends ScalarFunction implements Speci
     private transient SharedClipModels.Lease model;
     private transient Counter badInputs;
     private transient Map<String, float[]> texts;
+    private transient byte[] lastImage;
+    private transient float[] lastEmbedding;
 
     @Override
     public UserDefinedFunction specialize(SpecializedContext context) {
@@ -73,8 +75,20 @@ public abstract class ClipScalarFunction extends ScalarFunction implements Speci
         return null;
     }
 
-    /** Normalised image embedding, or null (counted) if the image cannot be decoded. */
+    /**
+     * Normalised image embedding, or null (counted once) if the image cannot be decoded. The last image is
+     * remembered: the planner may inline a call once per field it reads ({@code t.c.label, t.c.score} after
+     * {@code CLIP_CLASSIFY(...) AS c} makes two calls for the same row), and those must not re-encode it.
+     */
     protected final float[] imageEmbedding(byte[] image) {
+        if (lastImage != null && java.util.Arrays.equals(lastImage, image)) return lastEmbedding;
+        float[] e = encodeImage(image);
+        lastImage = image.clone();
+        lastEmbedding = e;
+        return e;
+    }
+
+    private float[] encodeImage(byte[] image) {
         if (image.length == 0) return bad();
         float[] pixels;
         try {
