@@ -78,6 +78,8 @@ class ResidualBlockBackwardTest {
         LinearBackward.linear(dqkv, 0, h, 0, p[3], 0, dh, 0, g[3], 0, g[4], 0, R, D, 3 * D);
         LayerNormTrain.backward(dh, 0, p[0], 0, m1, s1, 0, p[1], dx, 0, g[1], g[2], R, D);
 
-        check("residual block", p, g, q -> dot(dy, forward(q)), 1e-2, 2e-3);
+        // A larger step than the single-kernel tests: the whole block runs in float, so rounding noise in the
+        // loss (~1e-7 relative per element) divided by ε dominates at ε = 1e-2; Richardson keeps truncation O(ε⁴).
+        check("residual block", p, g, q -> dot(dy, forward(q)), 2e-2, 2e-3);
     }
 }
