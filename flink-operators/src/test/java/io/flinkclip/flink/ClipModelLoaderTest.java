@@ -31,12 +31,15 @@ class ClipModelLoaderTest {
 
     @Test
     void unknownLocationsFailWithAClearMessage() {
-        var e = assertThrows(IllegalArgumentException.class, () -> ClipModelLoader.load("s3://nowhere/model"));
-        assertTrue(e.getMessage().contains("no ClipModelProvider supports model location 's3://nowhere/model'"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> ClipModelLoader.load("nosuch:model"));
+        assertTrue(e.getMessage().contains("no ClipModelProvider supports model location 'nosuch:model'"), e.getMessage());
         assertTrue(e.getMessage().contains(FakeClipModelProvider.class.getName()), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ClipModelLoader.load("supplier:java.lang.String"));
         assertTrue(e.getMessage().contains("does not implement java.util.function.Supplier"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ClipModelLoader.load(" "));
+        // a file location is the FileModelProvider's: a missing file is one clear format error
+        var missing = assertThrows(io.flinkclip.io.ClipFormatException.class, () -> ClipModelLoader.load("/nonexistent/model.fclip"));
+        assertTrue(missing.getMessage().contains("/nonexistent/model.fclip"), missing.getMessage());
     }
 
     @Test
