@@ -7,6 +7,7 @@ import io.flinkclip.model.nn.Arena;
 import io.flinkclip.model.nn.ClipBackward;
 import io.flinkclip.model.nn.ModifiedResNet;
 import io.flinkclip.model.nn.Params;
+import io.flinkclip.model.nn.TextBatches;
 import io.flinkclip.model.nn.TextTransformer;
 import io.flinkclip.model.nn.Trace;
 import io.flinkclip.model.nn.VisionTower;
@@ -119,6 +120,16 @@ public final class ClipModel implements ClipEncoder {
         if (tokens == null) throw new IllegalArgumentException("tokens are null");
         int n = tokens.length;
         float[][] out = new float[n][];
+        if (trace == null && skipPadding) { // rows of similar length run together, each group up to its own longest
+            int d = config.embedDim();
+            for (int[] g : TextBatches.plan(text.runLengths(tokens), maxBatch)) {
+                int[][] part = new int[g.length][];
+                for (int k = 0; k < g.length; k++) part[k] = tokens[g[k]];
+                float[] flat = text.forward(part, new Arena(), null, true);
+                for (int k = 0; k < g.length; k++) out[g[k]] = java.util.Arrays.copyOfRange(flat, k * d, (k + 1) * d);
+            }
+            return out;
+        }
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);

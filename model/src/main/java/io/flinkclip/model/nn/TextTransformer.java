@@ -77,6 +77,14 @@ public final class TextTransformer {
         }
     }
 
+    /** Validates the rows and returns how many positions each must run (its pooled position + 1). */
+    public int[] runLengths(int[][] tokens) {
+        validate(tokens);
+        int[] len = new int[tokens.length];
+        for (int r = 0; r < tokens.length; r++) len[r] = poolPosition(tokens[r]) + 1;
+        return len;
+    }
+
     /**
      * @param skipPadding run only up to the batch's last pooled position (exact, see class doc); when false
      *                    (or when tracing) every row runs at the full context length as the reference does
