@@ -102,26 +102,30 @@ public final class Bottleneck {
      */
     float[] forwardInference(float[] x, int n, int h, int w, Arena arena) {
         int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
-        float[] a1 = arena.take(n * h * w * planes);
+        float[] a1 = arena.takeDirty(n * h * w * planes);
         f1.forward(x, n, h, w, a1, false, arena);
-        float[] a2 = arena.take(n * h * w * planes);
+        float[] a2 = arena.takeDirty(n * h * w * planes);
         f2.forward(a1, n, h, w, a2, false, arena);
+        arena.release(a1);
         float[] pooled = a2;
         if (stride > 1) {
-            pooled = arena.take(n * oh * ow * planes);
+            pooled = arena.takeDirty(n * oh * ow * planes);
             Nhwc.avgPool(a2, n, h, w, planes, stride, pooled);
+            arena.release(a2);
         }
         float[] out = x;
         if (fDown != null) {
             float[] xPooled = x;
             if (stride > 1) {
-                xPooled = arena.take(n * oh * ow * inplanes);
+                xPooled = arena.takeDirty(n * oh * ow * inplanes);
                 Nhwc.avgPool(x, n, h, w, inplanes, stride, xPooled);
             }
-            out = arena.take(n * oh * ow * outC);
+            out = arena.takeDirty(n * oh * ow * outC);
             fDown.forward(xPooled, n, oh, ow, out, false, arena);
+            if (xPooled != x) arena.release(xPooled);
         }
         f3.forward(pooled, n, oh, ow, out, true, arena);
+        arena.release(pooled);
         return out;
     }
 

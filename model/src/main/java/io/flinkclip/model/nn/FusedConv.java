@@ -61,12 +61,13 @@ final class FusedConv {
             return;
         }
         int kdim = k * k * in, slice = Math.min(rows, Math.max(48, COLS_FLOATS / kdim));
-        float[] cols = arena.take(slice * kdim);
+        float[] cols = arena.takeDirty(slice * kdim);
         for (int r0 = 0; r0 < rows; r0 += slice) {
             int m = Math.min(slice, rows - r0), base = r0;
             Parallel.forEach(m, 8, r -> im2colRow(x, h, w, oh, ow, base + r, cols, r * kdim));
             Gemm.packed(cols, 0, weight, bias, y, r0 * out, m, accumulate, act);
         }
+        arena.release(cols);
     }
 
     /** cols[o + (i·k + j)·in + c] = x[b, oy·s + i − pad, ox·s + j − pad, c], zero in the padding. */

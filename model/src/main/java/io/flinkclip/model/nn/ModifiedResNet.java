@@ -108,21 +108,27 @@ public final class ModifiedResNet implements VisionTower {
     /** The inference forward, channels-last from the stem to the attention pool (which reads NHWC directly). */
     private float[] forwardInference(float[] pixels, int n, Arena arena, Trace trace) {
         int r = resolution, h = s1.outSize(r), half = width / 2;
-        float[] x0 = Nhwc.fromNchw(pixels, n, 3, r * r, arena.take(n * r * r * 3));
-        float[] a1 = arena.take(n * h * h * half);
+        float[] x0 = Nhwc.fromNchw(pixels, n, 3, r * r, arena.takeDirty(n * r * r * 3));
+        float[] a1 = arena.takeDirty(n * h * h * half);
         s1.forward(x0, n, r, r, a1, false, arena);
-        float[] a2 = arena.take(n * h * h * half);
+        arena.release(x0);
+        float[] a2 = arena.takeDirty(n * h * h * half);
         s2.forward(a1, n, h, h, a2, false, arena);
-        float[] a3 = arena.take(n * h * h * width);
+        arena.release(a1);
+        float[] a3 = arena.takeDirty(n * h * h * width);
         s3.forward(a2, n, h, h, a3, false, arena);
+        arena.release(a2);
         int s = h / 2;
-        float[] x = arena.take(n * s * s * width);
+        float[] x = arena.takeDirty(n * s * s * width);
         Nhwc.avgPool(a3, n, h, h, width, 2, x);
+        arena.release(a3);
         if (trace != null && trace.wants("visual.avgpool")) trace.put("visual.avgpool", Nhwc.toNchw(x, n, s * s, width), 0, n, width, s, s);
         int channels = width;
         for (int l = 0; l < 4; l++) {
             for (Bottleneck block : layers[l]) {
-                x = block.forwardInference(x, n, s, s, arena);
+                float[] in = x;
+                x = block.forwardInference(in, n, s, s, arena);
+                if (x != in) arena.release(in);
                 s /= block.stride;
                 channels = block.planes * Bottleneck.EXPANSION;
             }
