@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  * {@link ClipModel#forInference}, encodes one image and reports VmHWM from /proc/self/status, as a multiple
  * of the fp32 weight size. Weights are random (OpenAI init, seed 0), written once to the cache file.
  *
- * <pre>PeakMemory [--arch ViT-B/32] [--weights FILE] [--xmx 768m]</pre>
+ * <pre>PeakMemory [--arch ViT-B/32] [--weights FILE] [--xmx 700m]</pre>
  * Linux only (reads /proc). The parent process writes the weights if needed and measures in a child JVM, so
  * its own memory does not count.
  */
@@ -31,7 +31,7 @@ public final class PeakMemory {
     private PeakMemory() {}
 
     public static void main(String[] args) throws Exception {
-        String arch = "ViT-B/32", xmx = "768m";
+        String arch = "ViT-B/32", xmx = "700m";
         Path weights = null;
         boolean child = false;
         for (int i = 0; i < args.length; i++) {

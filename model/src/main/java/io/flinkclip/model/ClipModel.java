@@ -102,8 +102,8 @@ public final class ClipModel implements ClipEncoder {
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
-            float[] part = new float[m * per];
-            System.arraycopy(pixels, start * per, part, 0, m * per);
+            float[] part = m == n ? pixels : new float[m * per]; // towers only read their input
+            if (part != pixels) System.arraycopy(pixels, start * per, part, 0, m * per);
             split(vision.forward(part, m, new Arena(), trace), m, out, start);
         }
         return out;
