@@ -115,8 +115,15 @@ public final class ClipBench {
         }
         ours.put("text_short", 32 / time(() -> model.encodeTexts(shortTexts)));
         ours.put("text_full", 32 / time(() -> model.encodeTexts(fullTexts)));
-        if (ort) onnx = ort(weights, cfg, shortTexts, fullTexts);
-        if (torch) pt = torch(weights);
+        System.out.println(arch + " flink-clip items/s: " + ours);
+        if (ort) {
+            onnx = ort(weights, cfg, shortTexts, fullTexts);
+            System.out.println(arch + " onnxruntime items/s: " + onnx);
+        }
+        if (torch) {
+            pt = torch(weights);
+            System.out.println(arch + " pytorch items/s: " + pt);
+        }
         double imgFlops = cfg.isResNet() ? Flops.resnetImage(cfg) : Flops.vitImage(cfg);
         System.out.printf(Locale.ROOT, "%n## %s (items/s; ratios = flink-clip / peer)%n", arch);
         System.out.printf(Locale.ROOT, "%-12s %12s %12s %12s %10s %10s %12s%n", "workload", "flink-clip", "onnxruntime", "pytorch", "vs ORT", "vs torch", "% of GEMM");

@@ -7,7 +7,7 @@ import java.util.Set;
 
 /** The options every model-using command shares: --weights, --vocab, --vision-heads, --text-heads. */
 final class ModelOptions {
-    static final Set<String> NAMES = Set.of("weights", "vocab", "vision-heads", "text-heads", "no-ftfy");
+    static final Set<String> NAMES = Set.of("weights", "vocab", "vision-heads", "text-heads", "no-ftfy", "device");
     /** Options of NAMES that take no value. */
     static final Set<String> FLAGS = Set.of("no-ftfy");
 
@@ -19,7 +19,7 @@ final class ModelOptions {
         Integer vh = a.has("vision-heads") ? a.intValue("vision-heads", 0) : null;
         Integer th = a.has("text-heads") ? a.intValue("text-heads", 0) : null;
         // --weights may be a native file, a safetensors file or a Hugging Face directory (see ModelLocation)
-        Clip clip = ClipLoader.load(weights, vocab, new ClipLoader.Overrides(vh, th));
+        Clip clip = ClipLoader.load(weights, vocab, new ClipLoader.Overrides(vh, th), a.get("device", System.getProperty("clip.device", "cpu")));
         if (needVocab && clip.tokenizer() == null) {
             throw new Args.UsageException("the model at " + weights + " carries no vocabulary: give --vocab");
         }

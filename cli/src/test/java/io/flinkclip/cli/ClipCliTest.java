@@ -92,6 +92,20 @@ class ClipCliTest {
     }
 
     @Test
+    void embedOnTheOpenClDeviceMatchesReference() throws Exception {
+        String config = "tiny-rn-perturbed";
+        StateDict exp = SafeTensors.read(ref(config).resolve("expected.safetensors"));
+        Path out = tmp.resolve("emb.safetensors");
+        assertEquals(0, ClipCli.run(new String[] {"embed", "--device", "opencl:0:0", "--weights", ref(config).resolve("weights.safetensors").toString(),
+                "--vocab", VOCAB.toString(), "--no-ftfy", "--text-heads", "" + textHeads(config), "--texts", modelTexts(config, 1000).toString(),
+                "--pixels", ref(config).resolve("expected.safetensors").toString(), "--out", out.toString()}));
+        StateDict got = SafeTensors.read(out);
+        for (String k : List.of("image_embeds", "text_embeds", "logits_per_image")) assertClose(exp.get(k), got.get(k), 1e-4);
+        assertEquals(1, ClipCli.run(new String[] {"embed", "--device", "tpu", "--weights", ref(config).resolve("weights.safetensors").toString(),
+                "--pixels", ref(config).resolve("expected.safetensors").toString(), "--out", out.toString()}));
+    }
+
+    @Test
     void embedFromPixelsFile() throws Exception {
         String config = "tiny-vit";
         Path out = tmp.resolve("emb.safetensors");

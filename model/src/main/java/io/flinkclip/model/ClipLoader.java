@@ -34,11 +34,18 @@ public final class ClipLoader {
     public static Clip load(String location) { return load(location, null, Overrides.NONE); }
 
     public static Clip load(String location, String vocabLocation, Overrides overrides) {
-        NativeModel m = ModelLocation.open(location, vocabLocation, Progress.NONE);
-        return fromNative(m, overrides);
+        return load(location, vocabLocation, overrides, "cpu");
     }
 
-    public static Clip fromNative(NativeModel m, Overrides o) {
+    /** As {@link #load(String)}, with the encoder on {@code deviceSpec} ({@code cpu}, {@code cuda[:N]}, {@code opencl[:P:D]}, {@code auto}). */
+    public static Clip load(String location, String vocabLocation, Overrides overrides, String deviceSpec) {
+        NativeModel m = ModelLocation.open(location, vocabLocation, Progress.NONE);
+        return fromNative(m, overrides, deviceSpec);
+    }
+
+    public static Clip fromNative(NativeModel m, Overrides o) { return fromNative(m, o, "cpu"); }
+
+    public static Clip fromNative(NativeModel m, Overrides o, String deviceSpec) {
         ClipConfig cfg = m.config();
         var meta = m.weights().metadata();
         cfg = cfg.withHeads(pick(o.visionHeads(), meta.get("clip.vision_heads"), cfg.visionHeads()),
@@ -47,7 +54,9 @@ public final class ClipLoader {
         if (m.vocab() != null && tok.vocabularySize() != cfg.vocabSize()) {
             throw new ClipFormatException("the vocabulary has " + tok.vocabularySize() + " tokens but the model's embedding has " + cfg.vocabSize());
         }
-        return new Clip(ClipModel.fromStateDict(m.weights(), cfg), tok, new ImagePreprocessor());
+        ClipEncoder encoder = deviceSpec == null || deviceSpec.equals("cpu") ? ClipModel.fromStateDict(m.weights(), cfg)
+                : io.flinkclip.model.device.ClipModels.onDevice(m.weights(), cfg, deviceSpec);
+        return new Clip(encoder, tok, new ImagePreprocessor());
     }
 
     /**

@@ -4,13 +4,13 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * Multi-head attention over a packed [tokens, q|k|v] buffer, one (batch, head) pair per parallel task.
- * Per head, K is transposed once into scratch so each query row's scores are a broadcast-FMA sweep over
- * contiguous keys; the probabilities then weight V rows the same way. Causal rows stop at their own
- * position, so masked work is skipped rather than computed and discarded.
+ * Per head, K is transposed and V copied once into dense scratch; then blocks of R = 4 query rows are
+ * handled together, GEMM style: each loaded key/value vector feeds four rows, and up to 16 independent
+ * accumulators keep the FMA units busy. Causal blocks stop at their last row's position (masked keys of
+ * the block's earlier rows get probability 0), so masked work beyond the diagonal block is skipped.
  */
 final class Attention {
     private Attention() {}
@@ -28,12 +28,28 @@ final class Attention {
         Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal));
     }
 
+    /** Query rows per block. */
+    private static final int R = 4;
+
     private static void head(float[] qkv, int qkvOff, float[] out, int outOff, int b, int h, int seq, int dim, int hd,
                              float scale, boolean causal) {
+        int seqPad = (seq + VL - 1) / VL * VL;
+        float[] buf = Scratch.acquire(Scratch.ATTN, hd * seqPad + R * seqPad + seq * hd);
+        try {
+            head(qkv, qkvOff, out, outOff, b, h, seq, dim, hd, scale, causal, buf);
+        } finally {
+            Scratch.release(Scratch.ATTN, buf);
+        }
+    }
+
+    private static void head(float[] qkv, int qkvOff, float[] out, int outOff, int b, int h, int seq, int dim, int hd,
+                             float scale, boolean causal, float[] buf) {
         int stride = 3 * dim, base = qkvOff + b * seq * stride;
         int seqPad = (seq + VL - 1) / VL * VL;
-        float[] buf = Scratch.get(Scratch.ATTN, hd * seqPad + seqPad);
-        int scores = hd * seqPad;
+        int scores = hd * seqPad, vals = scores + R * seqPad;
+        // V rows sit 3·dim apart in qkv (a stride that maps many rows onto the same L1 sets): copy the
+        // head's V into one dense block that every query row then sweeps.
+        for (int s = 0; s < seq; s++) System.arraycopy(qkv, base + s * stride + 2 * dim + h * hd, buf, vals + s * hd, hd);
         // kt[i, s] = K[s, i]; padding columns are zero so the last score vector reads defined values.
         for (int s = 0; s < seq; s++) {
             int k = base + s * stride + dim + h * hd;
@@ -41,42 +57,115 @@ final class Attention {
         }
         for (int i = 0; i < hd; i++) for (int s = seq; s < seqPad; s++) buf[i * seqPad + s] = 0;
 
-        for (int t = 0; t < seq; t++) {
-            int len = causal ? t + 1 : seq;
-            int q = base + t * stride + h * hd;
-            for (int s0 = 0; s0 < len; s0 += VL) scoreVector(qkv, q, buf, s0, seqPad, hd).intoArray(buf, scores + s0);
-            Ops.softmax(buf, scores, len, scale);
-            weightValues(qkv, base + 2 * dim + h * hd, stride, buf, scores, len, out, outOff + (b * seq + t) * dim + h * hd, hd);
-        }
-    }
-
-    /** Σ_i q[i] · kt[i, s0..s0+VL), with four independent FMA chains to hide latency. */
-    private static FloatVector scoreVector(float[] qkv, int q, float[] kt, int s0, int seqPad, int hd) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i + 4 <= hd; i += 4) {
-            int o = i * seqPad + s0;
-            a0 = FloatVector.fromArray(S, kt, o).fma(FloatVector.broadcast(S, qkv[q + i]), a0);
-            a1 = FloatVector.fromArray(S, kt, o + seqPad).fma(FloatVector.broadcast(S, qkv[q + i + 1]), a1);
-            a2 = FloatVector.fromArray(S, kt, o + 2 * seqPad).fma(FloatVector.broadcast(S, qkv[q + i + 2]), a2);
-            a3 = FloatVector.fromArray(S, kt, o + 3 * seqPad).fma(FloatVector.broadcast(S, qkv[q + i + 3]), a3);
-        }
-        for (; i < hd; i++) a0 = FloatVector.fromArray(S, kt, i * seqPad + s0).fma(FloatVector.broadcast(S, qkv[q + i]), a0);
-        return a0.add(a1).add(a2.add(a3));
-    }
-
-    /** out[0..hd) = Σ_{s<len} p[s] · V[s, :], V rows at v0 + s·stride. */
-    private static void weightValues(float[] qkv, int v0, int stride, float[] p, int pOff, int len, float[] out, int o, int hd) {
-        for (int c = 0; c < hd; c += VL) {
-            VectorMask<Float> m = S.indexInRange(c, hd);
-            FloatVector a0 = FloatVector.zero(S), a1 = a0;
-            int s = 0;
-            for (; s + 2 <= len; s += 2) {
-                a0 = FloatVector.fromArray(S, qkv, v0 + s * stride + c, m).fma(FloatVector.broadcast(S, p[pOff + s]), a0);
-                a1 = FloatVector.fromArray(S, qkv, v0 + (s + 1) * stride + c, m).fma(FloatVector.broadcast(S, p[pOff + s + 1]), a1);
+        for (int t0 = 0; t0 < seq; t0 += R) {
+            // A short last block repeats its final row; the duplicates are computed but never stored.
+            int rows = Math.min(R, seq - t0);
+            int blockLen = causal ? t0 + rows : seq;
+            int q = base + t0 * stride + h * hd, lastQ = base + (t0 + rows - 1) * stride + h * hd;
+            int q1 = rows > 1 ? q + stride : lastQ, q2 = rows > 2 ? q + 2 * stride : lastQ, q3 = rows > 3 ? q + 3 * stride : lastQ;
+            scores(qkv, q, q1, q2, q3, buf, seqPad, hd, blockLen, buf, scores);
+            for (int r = 0; r < R; r++) {
+                int len = causal ? Math.min(t0 + r + 1, blockLen) : seq, row = scores + r * seqPad;
+                Ops.softmax(buf, row, len, scale);
+                for (int s = len; s < blockLen; s++) buf[row + s] = 0f;
             }
-            if (s < len) a0 = FloatVector.fromArray(S, qkv, v0 + s * stride + c, m).fma(FloatVector.broadcast(S, p[pOff + s]), a0);
-            a0.add(a1).intoArray(out, o + c, m);
+            int o = outOff + (b * seq + t0) * dim + h * hd;
+            weightValues(buf, vals, hd, buf, scores, seqPad, blockLen, out, o, dim, rows);
+        }
+    }
+
+    /**
+     * buf[scores + r·seqPad + s] = Σ_i q_r[i] · kt[i, s] for the four query rows q0..q3 and s < len
+     * (rounded up to whole vectors). Each broadcast q_r[i] and each key vector is used four times.
+     */
+    private static void scores(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int seqPad, int hd, int len,
+                               float[] buf, int scores) {
+        int s0 = 0;
+        if (len > 2 * VL) {
+            // Blocks of 2 key vectors × 4 rows: 8 chains; 4×4 would spill with the operands.
+            for (; s0 + VL < len; s0 += 2 * VL) {
+                FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int i = 0, o = s0; i < hd; i++, o += seqPad) {
+                    FloatVector k0 = FloatVector.fromArray(S, kt, o), k1 = FloatVector.fromArray(S, kt, o + VL);
+                    FloatVector x0 = FloatVector.broadcast(S, qkv[q0 + i]);
+                    a00 = k0.fma(x0, a00); a01 = k1.fma(x0, a01);
+                    FloatVector x1 = FloatVector.broadcast(S, qkv[q1 + i]);
+                    a10 = k0.fma(x1, a10); a11 = k1.fma(x1, a11);
+                    FloatVector x2 = FloatVector.broadcast(S, qkv[q2 + i]);
+                    a20 = k0.fma(x2, a20); a21 = k1.fma(x2, a21);
+                    FloatVector x3 = FloatVector.broadcast(S, qkv[q3 + i]);
+                    a30 = k0.fma(x3, a30); a31 = k1.fma(x3, a31);
+                }
+                a00.intoArray(buf, scores + s0); a01.intoArray(buf, scores + s0 + VL);
+                a10.intoArray(buf, scores + seqPad + s0); a11.intoArray(buf, scores + seqPad + s0 + VL);
+                a20.intoArray(buf, scores + 2 * seqPad + s0); a21.intoArray(buf, scores + 2 * seqPad + s0 + VL);
+                a30.intoArray(buf, scores + 3 * seqPad + s0); a31.intoArray(buf, scores + 3 * seqPad + s0 + VL);
+            }
+        }
+        for (; s0 < len; s0 += VL) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0, o = s0; i < hd; i++, o += seqPad) {
+                FloatVector k0 = FloatVector.fromArray(S, kt, o);
+                a0 = k0.fma(FloatVector.broadcast(S, qkv[q0 + i]), a0);
+                a1 = k0.fma(FloatVector.broadcast(S, qkv[q1 + i]), a1);
+                a2 = k0.fma(FloatVector.broadcast(S, qkv[q2 + i]), a2);
+                a3 = k0.fma(FloatVector.broadcast(S, qkv[q3 + i]), a3);
+            }
+            a0.intoArray(buf, scores + s0);
+            a1.intoArray(buf, scores + seqPad + s0);
+            a2.intoArray(buf, scores + 2 * seqPad + s0);
+            a3.intoArray(buf, scores + 3 * seqPad + s0);
+        }
+    }
+
+    /**
+     * For the block's rows r < rows: out[o + r·ldo + c] = Σ_{s<len} p_r[s] · V[s, c], with p_r at
+     * p[pOff + r·ldp] and V rows dense at vv[v0 + s·hd]. Each V vector feeds four rows (all four are
+     * computed; rows ≥ {@code rows} are dropped at the store).
+     */
+    private static void weightValues(float[] vv, int v0, int hd, float[] p, int pOff, int ldp, int len, float[] out, int o,
+                                     int ldo, int rows) {
+        int p1 = pOff + ldp, p2 = pOff + 2 * ldp, p3 = pOff + 3 * ldp;
+        int c = 0;
+        for (; c + 2 * VL <= hd; c += 2 * VL) {
+            FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int s = 0, v = v0 + c; s < len; s++, v += hd) {
+                FloatVector w0 = FloatVector.fromArray(S, vv, v), w1 = FloatVector.fromArray(S, vv, v + VL);
+                FloatVector x0 = FloatVector.broadcast(S, p[pOff + s]);
+                a00 = w0.fma(x0, a00); a01 = w1.fma(x0, a01);
+                FloatVector x1 = FloatVector.broadcast(S, p[p1 + s]);
+                a10 = w0.fma(x1, a10); a11 = w1.fma(x1, a11);
+                FloatVector x2 = FloatVector.broadcast(S, p[p2 + s]);
+                a20 = w0.fma(x2, a20); a21 = w1.fma(x2, a21);
+                FloatVector x3 = FloatVector.broadcast(S, p[p3 + s]);
+                a30 = w0.fma(x3, a30); a31 = w1.fma(x3, a31);
+            }
+            a00.intoArray(out, o + c); a01.intoArray(out, o + c + VL);
+            if (rows > 1) { a10.intoArray(out, o + ldo + c); a11.intoArray(out, o + ldo + c + VL); }
+            if (rows > 2) { a20.intoArray(out, o + 2 * ldo + c); a21.intoArray(out, o + 2 * ldo + c + VL); }
+            if (rows > 3) { a30.intoArray(out, o + 3 * ldo + c); a31.intoArray(out, o + 3 * ldo + c + VL); }
+        }
+        for (; c + VL <= hd; c += VL) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int s = 0, v = v0 + c; s < len; s++, v += hd) {
+                FloatVector w0 = FloatVector.fromArray(S, vv, v);
+                a0 = w0.fma(FloatVector.broadcast(S, p[pOff + s]), a0);
+                a1 = w0.fma(FloatVector.broadcast(S, p[p1 + s]), a1);
+                a2 = w0.fma(FloatVector.broadcast(S, p[p2 + s]), a2);
+                a3 = w0.fma(FloatVector.broadcast(S, p[p3 + s]), a3);
+            }
+            a0.intoArray(out, o + c);
+            if (rows > 1) a1.intoArray(out, o + ldo + c);
+            if (rows > 2) a2.intoArray(out, o + 2 * ldo + c);
+            if (rows > 3) a3.intoArray(out, o + 3 * ldo + c);
+        }
+        // Head widths that are not a multiple of the vector length finish in scalar code.
+        for (; c < hd; c++) {
+            for (int r = 0; r < rows; r++) {
+                double acc = 0;
+                for (int s = 0; s < len; s++) acc += p[pOff + r * ldp + s] * vv[v0 + s * hd + c];
+                out[o + r * ldo + c] = (float) acc;
+            }
         }
     }
 }

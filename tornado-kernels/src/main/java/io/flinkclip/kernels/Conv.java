@@ -12,6 +12,9 @@ import jdk.incubator.vector.FloatVector;
  * GEMM's packed-B layout (no separate im2col matrix, no second copy).
  */
 public final class Conv {
+    /** Output pixels per GEMM below which images of a batch are multiplied together. */
+    private static final int GROUP_PIXELS = 256;
+
     private Conv() {}
 
     /** out[n,o,oh,ow] = Σ w[o,c,i,j] · x[n,c,oh·s+i−pad, ow·s+j−pad] (+ bias[o]); zero padding. */
@@ -32,55 +35,158 @@ public final class Conv {
         if (n == 0 || outC == 0 || pix == 0) return;
 
         boolean pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
-        boolean big = 2L * outC * kdim * pix >= (1L << 22);
-        float[] cols = Scratch.get(Scratch.IM2COL, PackedMatrix.size(pix, kdim));
-        for (int b = 0; b < n; b++) {
-            int xo = b * c * h * w, oo = b * outC * pix;
-            if (pointwise) Packing.packBnn(x, xo, pix, c, cols, big);
-            else packColumns(x, xo, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
-            Sgemm.run(weight, 0, false, cols, null, out, oo, outC, pix, kdim, false, Epilogue.NONE);
-            if (bias != null) addRowBias(out, oo, outC, pix, bias);
+        // Small feature maps (ResNet's last stage, ViT patches) batch several images into one GEMM so the
+        // N dimension fills whole NR-wide panels instead of mostly padded ones.
+        int group = Math.min(n, Math.max(1, GROUP_PIXELS / pix));
+        int gpix = group * pix;
+        boolean big = Sgemm.isParallel(outC, gpix, kdim);
+        // The weight is the GEMM's A operand: pack it once for the whole batch.
+        float[] wp = Scratch.acquire(Scratch.PACK_A, Sgemm.packedASize(outC, kdim));
+        float[] cols = null;
+        try {
+            Packing.packA(weight, 0, false, kdim, outC, kdim, wp, big);
+            cols = Scratch.acquire(Scratch.IM2COL, PackedMatrix.size(gpix, kdim));
+            for (int b0 = 0; b0 < n; b0 += group) {
+                int images = Math.min(group, n - b0), xo = b0 * c * h * w;
+                if (pointwise && images == 1) Packing.packBnn(x, xo, pix, c, cols, big);
+                else if (stride == 1) packColumnsStride1(x, xo, images, c, h, w, kh, kw, pad, oh, ow, cols, big);
+                else packColumns(x, xo, images, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
+                if (images == 1) {
+                    Sgemm.runPacked(wp, cols, null, out, b0 * outC * pix, outC, pix, kdim, false, Epilogue.NONE);
+                } else {
+                    // Result is [outC, images·pix]; NCHW wants [images, outC, pix]: scatter whole pixel rows.
+                    int np = images * pix;
+                    float[] tmp = Scratch.acquire(Scratch.CONV_OUT, outC * np);
+                    try {
+                        Sgemm.runPacked(wp, cols, null, tmp, 0, outC, np, kdim, false, Epilogue.NONE);
+                        for (int o = 0; o < outC; o++)
+                            for (int i = 0; i < images; i++) System.arraycopy(tmp, o * np + i * pix, out, ((b0 + i) * outC + o) * pix, pix);
+                    } finally {
+                        Scratch.release(Scratch.CONV_OUT, tmp);
+                    }
+                }
+            }
+        } finally {
+            Scratch.release(Scratch.IM2COL, cols);
+            Scratch.release(Scratch.PACK_A, wp);
         }
+        if (bias != null) addRowBias(out, 0, n * outC, pix, bias, outC);
     }
 
     /**
-     * im2col into packed-B panels: B[p, j] with p = (ci·kh + i)·kw + jj and j = output pixel (oy·ow + ox)
-     * is x[ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding.
+     * im2col into packed-B panels for {@code images} consecutive images: B[p, j] with p = (ci·kh + i)·kw + jj
+     * and j = img·oh·ow + oy·ow + ox is x[img, ci, oy·s + i − pad, ox·s + jj − pad], or 0 in the padding. A panel's NR pixels fall into a few
+     * runs along output rows; each run is a (strided) row copy with the padded ends zeroed.
      */
-    private static void packColumns(float[] x, int xo, int c, int h, int w, int kh, int kw, int stride, int pad,
+    private static void packColumns(float[] x, int xo, int images, int c, int h, int w, int kh, int kw, int stride, int pad,
                                     int oh, int ow, float[] dst, boolean parallel) {
-        int pix = oh * ow, kdim = c * kh * kw, panels = Packing.panels(pix, NR);
+        int pix = oh * ow, allPix = images * pix, kdim = c * kh * kw, panels = Packing.panels(allPix, NR);
         Parallel.forEach(panels, parallel ? 1 : panels, q -> {
-            int j0 = q * NR, cols = Math.min(NR, pix - j0), base = q * NR * kdim;
-            int[] iy0 = new int[NR], ix0 = new int[NR];
-            for (int l = 0; l < cols; l++) {
-                iy0[l] = ((j0 + l) / ow) * stride - pad;
-                ix0[l] = ((j0 + l) % ow) * stride - pad;
-            }
+            int j0 = q * NR, cols = Math.min(NR, allPix - j0), base = q * NR * kdim;
             int p = 0;
             for (int ci = 0; ci < c; ci++) {
-                int plane = xo + ci * h * w;
                 for (int i = 0; i < kh; i++) {
                     for (int jj = 0; jj < kw; jj++, p++) {
                         int d = base + p * NR;
-                        for (int l = 0; l < cols; l++) {
-                            int iy = iy0[l] + i, ix = ix0[l] + jj;
-                            dst[d + l] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[plane + iy * w + ix] : 0f;
+                        for (int l = 0; l < cols; ) {
+                            // Column j of the batched B is pixel (j mod pix) of image (j / pix).
+                            int img = (j0 + l) / pix, jl = (j0 + l) % pix;
+                            int oy = jl / ow, ox0 = jl % ow, run = Math.min(cols - l, ow - ox0);
+                            int iy = oy * stride + i - pad;
+                            if (iy < 0 || iy >= h) {
+                                for (int t = d + l; t < d + l + run; t++) dst[t] = 0f;
+                            } else {
+                                int plane = xo + (img * c + ci) * h * w;
+                                copyRun(x, plane + iy * w, w, ox0 * stride + jj - pad, stride, dst, d + l, run);
+                            }
+                            l += run;
                         }
-                        for (int l = cols; l < NR; l++) dst[d + l] = 0f;
+                        for (int t = d + cols; t < d + NR; t++) dst[t] = 0f;
                     }
                 }
             }
         });
     }
 
-    private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias) {
+    /**
+     * im2col for stride 1 (ResNet's 3×3 convs): the input is first copied into a zero-padded buffer, so
+     * every column run is a plain copy of a padded input row, with no bounds logic; a panel whose NR
+     * pixels lie in one output row becomes NV vector copies per kernel position.
+     */
+    private static void packColumnsStride1(float[] x, int xo, int images, int c, int h, int w, int kh, int kw, int pad,
+                                           int oh, int ow, float[] dst, boolean parallel) {
+        int plane = (h + 2 * pad) * (w + 2 * pad), imageSize = c * plane;
+        float[] xp = Scratch.acquire(Scratch.CONV_PAD, images * imageSize + NR);
+        try {
+            packColumnsStride1(x, xo, images, c, h, w, kh, kw, pad, oh, ow, dst, parallel, xp);
+        } finally {
+            Scratch.release(Scratch.CONV_PAD, xp);
+        }
+    }
+
+    private static void packColumnsStride1(float[] x, int xo, int images, int c, int h, int w, int kh, int kw, int pad,
+                                           int oh, int ow, float[] dst, boolean parallel, float[] xp) {
+        int hp = h + 2 * pad, wp = w + 2 * pad, plane = hp * wp, imageSize = c * plane;
+        Parallel.forEach(images * c, parallel ? 4 : images * c, ic -> {
+            int src = xo + ic * h * w, d = ic * plane;
+            for (int t = d; t < d + plane; t++) xp[t] = 0f;
+            for (int y = 0; y < h; y++) System.arraycopy(x, src + y * w, xp, d + (y + pad) * wp + pad, w);
+        });
+        int kdim = c * kh * kw, pix = oh * ow, allPix = images * pix, panels = Packing.panels(allPix, NR);
+        int[] off = new int[kdim];
+        for (int ci = 0, p = 0; ci < c; ci++) for (int i = 0; i < kh; i++) for (int jj = 0; jj < kw; jj++) off[p++] = ci * plane + i * wp + jj;
+        Parallel.forEach(panels, parallel ? 1 : panels, q -> {
+            int j0 = q * NR, cols = Math.min(NR, allPix - j0), base = q * NR * kdim;
+            int img = j0 / pix, jl = j0 % pix, oy = jl / ow, ox0 = jl % ow;
+            if (cols == NR && ox0 + NR <= ow) {
+                vectorRun(xp, img * imageSize + oy * wp + ox0, off, dst, base, kdim);
+                return;
+            }
+            for (int l = 0; l < cols; ) {
+                img = (j0 + l) / pix;
+                jl = (j0 + l) % pix;
+                oy = jl / ow;
+                ox0 = jl % ow;
+                int run = Math.min(cols - l, ow - ox0), src = img * imageSize + oy * wp + ox0;
+                for (int p = 0; p < kdim; p++) System.arraycopy(xp, src + off[p], dst, base + p * NR + l, run);
+                l += run;
+            }
+            for (int p = 0; p < kdim; p++) for (int t = cols; t < NR; t++) dst[base + p * NR + t] = 0f;
+        });
+    }
+
+    /** dst panel row p = xp[src + off[p] .. + NR) for every kernel position p. */
+    private static void vectorRun(float[] xp, int src, int[] off, float[] dst, int base, int kdim) {
+        for (int p = 0; p < kdim; p++) {
+            int s = src + off[p], d = base + p * NR;
+            for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, xp, s + v).intoArray(dst, d + v);
+        }
+    }
+
+    /** dst[d..d+run) = row[ix0 + t·stride] for t < run, zero where the column index leaves [0, w). */
+    private static void copyRun(float[] x, int row, int w, int ix0, int stride, float[] dst, int d, int run) {
+        // First and one-past-last t whose column lies inside the row.
+        int tLo = ix0 >= 0 ? 0 : Math.min(run, (-ix0 + stride - 1) / stride);
+        int tHi = ix0 >= w ? tLo : Math.max(tLo, Math.min(run, (w - 1 - ix0) / stride + 1));
+        // The padded ends are 0–2 elements: plain loops beat Arrays.fill's range checks here.
+        for (int t = 0; t < tLo; t++) dst[d + t] = 0f;
+        if (stride == 1) {
+            System.arraycopy(x, row + ix0 + tLo, dst, d + tLo, tHi - tLo);
+        } else {
+            for (int t = tLo, ix = row + ix0 + tLo * stride; t < tHi; t++, ix += stride) dst[d + t] = x[ix];
+        }
+        for (int t = tHi; t < run; t++) dst[d + t] = 0f;
+    }
+
+    /** out[r, :] += bias[r mod channels] for {@code rows} rows of {@code cols} (rows = images × channels). */
+    private static void addRowBias(float[] out, int off, int rows, int cols, float[] bias, int channels) {
         Parallel.forRanges(rows, Math.max(1, 16384 / cols), (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int o = off + r * cols, vec = S.loopBound(cols), i = 0;
-                FloatVector bv = FloatVector.broadcast(S, bias[r]);
+                float bv0 = bias[r % channels];
+                FloatVector bv = FloatVector.broadcast(S, bv0);
                 for (; i < vec; i += VL) FloatVector.fromArray(S, out, o + i).add(bv).intoArray(out, o + i);
-                for (; i < cols; i++) out[o + i] += bias[r];
+                for (; i < cols; i++) out[o + i] += bv0;
             }
         });
     }

@@ -23,25 +23,37 @@ public final class Gemm {
                           int m, int n, int k, boolean accumulate, Epilogue act) {
         check(a, aOff, b, bOff, bias, c, cOff, m, n, k);
         if (m == 0 || n == 0) return;
-        float[] bp = Scratch.get(Scratch.PACK_B, PackedMatrix.size(n, k));
-        Packing.packBnt(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-        Sgemm.run(a, aOff, false, bp, bias, c, cOff, m, n, k, accumulate, act);
+        float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
+        try {
+            Packing.packBnt(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
+            Sgemm.run(a, aOff, false, bp, bias, c, cOff, m, n, k, accumulate, act);
+        } finally {
+            Scratch.release(Scratch.PACK_B, bp);
+        }
     }
 
     public static void nn(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k, boolean accumulate) {
         check(a, aOff, b, bOff, null, c, cOff, m, n, k);
         if (m == 0 || n == 0) return;
-        float[] bp = Scratch.get(Scratch.PACK_B, PackedMatrix.size(n, k));
-        Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-        Sgemm.run(a, aOff, false, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+        float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
+        try {
+            Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
+            Sgemm.run(a, aOff, false, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+        } finally {
+            Scratch.release(Scratch.PACK_B, bp);
+        }
     }
 
     public static void tn(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k, boolean accumulate) {
         check(a, aOff, b, bOff, null, c, cOff, m, n, k);
         if (m == 0 || n == 0) return;
-        float[] bp = Scratch.get(Scratch.PACK_B, PackedMatrix.size(n, k));
-        Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-        Sgemm.run(a, aOff, true, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+        float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
+        try {
+            Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
+            Sgemm.run(a, aOff, true, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+        } finally {
+            Scratch.release(Scratch.PACK_B, bp);
+        }
     }
 
     /** C[m, b.n()] (+)= A[m, b.k()] · B (+ bias) then {@code act}, with B packed ahead of time. */

@@ -6,24 +6,33 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The SGEMM register tile: MR = 12 rows × NR = 2 vectors of C held in 24 vector registers while a K-slice
  * of packed A (MR values per k, broadcast) and packed B (NR values per k) streams through FMAs. 12×2 beat
- * 6×3, 8×3, 14×2 and 4×4 on AVX-512 (≈210 vs 160–190 GFLOP/s per core, CPU time, in-L1 operands).
- * Spelled out by hand on purpose: C2 keeps vectors in registers only when they are plain locals in one
- * compiled method; handing them to a helper that is not inlined boxes them and costs ~20×.
+ * 6×3, 8×3, 14×2 and 4×4 on AVX-512 (≈200 vs 160–190 GFLOP/s per core, CPU time, in-L1 operands).
+ *
+ * <p>Written out by hand on purpose: C2 keeps vectors in registers only when they are plain locals of one
+ * compiled method (a helper that is not inlined boxes them: ~20× slower). The method holds nothing but
+ * the tile: folding the block loops in as well made C2's code ~17% slower and took longer to compile.
  */
 final class MicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
     static final int MR = 12, NV = 2, NR = NV * VL;
+    /** K slice per pass: the B micro-panel (KC×NR floats, 32 KiB) stays in L1. */
+    static final int KC = 256;
 
     private MicroKernel() {}
 
+    /** Stand-in for "no bias" / "nothing to add": read with offset 0 and row stride 0. */
+    static final float[] ZEROS = new float[NR];
+
     /**
-     * Full tile at c[co], row stride ldc: C = Ap·Bp over kc steps, plus bias[biasOff..] per column when
-     * {@code bias} is non-null, plus the old C when {@code addC}, then {@code act}. Edge tiles go through a
-     * dense MR×NR scratch tile (ldc = NR, no bias/addC/act) and {@link Sgemm} finishes them.
+     * Full tile: dst[dOff + r·ldd + j] = Σ_p Ap·Bp over kc steps (ap from apo, bp from bpo)
+     * + bias[biasOff + j] + src[sOff + r·lds + j] (src may be dst). Callers pass {@link #ZEROS} (with
+     * lds = 0) instead of null: the method has no data-dependent branch, because C2 compiles a branch
+     * never seen so far into a trap, and after such a deoptimisation this vector code runs ~100× slower in
+     * the interpreter/C1 until it is recompiled seconds later.
      */
-    static void tile(float[] ap, int apo, float[] bp, int bpo, int kc, float[] c, int co, int ldc,
-                     float[] bias, int biasOff, boolean addC, Epilogue act) {
+    static void tile(float[] ap, int apo, float[] bp, int bpo, int kc, float[] src, int sOff, int lds,
+                     float[] dst, int dOff, int ldd, float[] bias, int biasOff) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c0_0 = z, c0_1 = z;
         FloatVector c1_0 = z, c1_1 = z;
@@ -66,7 +75,7 @@ final class MicroKernel {
             FloatVector a11 = FloatVector.broadcast(S, ap[ao + 11]);
             c11_0 = a11.fma(b0, c11_0); c11_1 = a11.fma(b1, c11_1);
         }
-        if (bias != null) {
+        {
             FloatVector d0 = FloatVector.fromArray(S, bias, biasOff);
             FloatVector d1 = FloatVector.fromArray(S, bias, biasOff + VL);
             c0_0 = c0_0.add(d0); c0_1 = c0_1.add(d1);
@@ -82,70 +91,43 @@ final class MicroKernel {
             c10_0 = c10_0.add(d0); c10_1 = c10_1.add(d1);
             c11_0 = c11_0.add(d0); c11_1 = c11_1.add(d1);
         }
-        if (addC) {
-            c0_0 = c0_0.add(FloatVector.fromArray(S, c, co + 0 * ldc));
-            c0_1 = c0_1.add(FloatVector.fromArray(S, c, co + 0 * ldc + VL));
-            c1_0 = c1_0.add(FloatVector.fromArray(S, c, co + 1 * ldc));
-            c1_1 = c1_1.add(FloatVector.fromArray(S, c, co + 1 * ldc + VL));
-            c2_0 = c2_0.add(FloatVector.fromArray(S, c, co + 2 * ldc));
-            c2_1 = c2_1.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
-            c3_0 = c3_0.add(FloatVector.fromArray(S, c, co + 3 * ldc));
-            c3_1 = c3_1.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
-            c4_0 = c4_0.add(FloatVector.fromArray(S, c, co + 4 * ldc));
-            c4_1 = c4_1.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
-            c5_0 = c5_0.add(FloatVector.fromArray(S, c, co + 5 * ldc));
-            c5_1 = c5_1.add(FloatVector.fromArray(S, c, co + 5 * ldc + VL));
-            c6_0 = c6_0.add(FloatVector.fromArray(S, c, co + 6 * ldc));
-            c6_1 = c6_1.add(FloatVector.fromArray(S, c, co + 6 * ldc + VL));
-            c7_0 = c7_0.add(FloatVector.fromArray(S, c, co + 7 * ldc));
-            c7_1 = c7_1.add(FloatVector.fromArray(S, c, co + 7 * ldc + VL));
-            c8_0 = c8_0.add(FloatVector.fromArray(S, c, co + 8 * ldc));
-            c8_1 = c8_1.add(FloatVector.fromArray(S, c, co + 8 * ldc + VL));
-            c9_0 = c9_0.add(FloatVector.fromArray(S, c, co + 9 * ldc));
-            c9_1 = c9_1.add(FloatVector.fromArray(S, c, co + 9 * ldc + VL));
-            c10_0 = c10_0.add(FloatVector.fromArray(S, c, co + 10 * ldc));
-            c10_1 = c10_1.add(FloatVector.fromArray(S, c, co + 10 * ldc + VL));
-            c11_0 = c11_0.add(FloatVector.fromArray(S, c, co + 11 * ldc));
-            c11_1 = c11_1.add(FloatVector.fromArray(S, c, co + 11 * ldc + VL));
+        {
+            c0_0 = c0_0.add(FloatVector.fromArray(S, src, sOff + 0 * lds));
+            c0_1 = c0_1.add(FloatVector.fromArray(S, src, sOff + 0 * lds + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(S, src, sOff + 1 * lds));
+            c1_1 = c1_1.add(FloatVector.fromArray(S, src, sOff + 1 * lds + VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(S, src, sOff + 2 * lds));
+            c2_1 = c2_1.add(FloatVector.fromArray(S, src, sOff + 2 * lds + VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(S, src, sOff + 3 * lds));
+            c3_1 = c3_1.add(FloatVector.fromArray(S, src, sOff + 3 * lds + VL));
+            c4_0 = c4_0.add(FloatVector.fromArray(S, src, sOff + 4 * lds));
+            c4_1 = c4_1.add(FloatVector.fromArray(S, src, sOff + 4 * lds + VL));
+            c5_0 = c5_0.add(FloatVector.fromArray(S, src, sOff + 5 * lds));
+            c5_1 = c5_1.add(FloatVector.fromArray(S, src, sOff + 5 * lds + VL));
+            c6_0 = c6_0.add(FloatVector.fromArray(S, src, sOff + 6 * lds));
+            c6_1 = c6_1.add(FloatVector.fromArray(S, src, sOff + 6 * lds + VL));
+            c7_0 = c7_0.add(FloatVector.fromArray(S, src, sOff + 7 * lds));
+            c7_1 = c7_1.add(FloatVector.fromArray(S, src, sOff + 7 * lds + VL));
+            c8_0 = c8_0.add(FloatVector.fromArray(S, src, sOff + 8 * lds));
+            c8_1 = c8_1.add(FloatVector.fromArray(S, src, sOff + 8 * lds + VL));
+            c9_0 = c9_0.add(FloatVector.fromArray(S, src, sOff + 9 * lds));
+            c9_1 = c9_1.add(FloatVector.fromArray(S, src, sOff + 9 * lds + VL));
+            c10_0 = c10_0.add(FloatVector.fromArray(S, src, sOff + 10 * lds));
+            c10_1 = c10_1.add(FloatVector.fromArray(S, src, sOff + 10 * lds + VL));
+            c11_0 = c11_0.add(FloatVector.fromArray(S, src, sOff + 11 * lds));
+            c11_1 = c11_1.add(FloatVector.fromArray(S, src, sOff + 11 * lds + VL));
         }
-        if (act == Epilogue.QUICK_GELU) {
-            c0_0 = Epilogue.quickGelu(c0_0); c0_1 = Epilogue.quickGelu(c0_1);
-            c1_0 = Epilogue.quickGelu(c1_0); c1_1 = Epilogue.quickGelu(c1_1);
-            c2_0 = Epilogue.quickGelu(c2_0); c2_1 = Epilogue.quickGelu(c2_1);
-            c3_0 = Epilogue.quickGelu(c3_0); c3_1 = Epilogue.quickGelu(c3_1);
-            c4_0 = Epilogue.quickGelu(c4_0); c4_1 = Epilogue.quickGelu(c4_1);
-            c5_0 = Epilogue.quickGelu(c5_0); c5_1 = Epilogue.quickGelu(c5_1);
-            c6_0 = Epilogue.quickGelu(c6_0); c6_1 = Epilogue.quickGelu(c6_1);
-            c7_0 = Epilogue.quickGelu(c7_0); c7_1 = Epilogue.quickGelu(c7_1);
-            c8_0 = Epilogue.quickGelu(c8_0); c8_1 = Epilogue.quickGelu(c8_1);
-            c9_0 = Epilogue.quickGelu(c9_0); c9_1 = Epilogue.quickGelu(c9_1);
-            c10_0 = Epilogue.quickGelu(c10_0); c10_1 = Epilogue.quickGelu(c10_1);
-            c11_0 = Epilogue.quickGelu(c11_0); c11_1 = Epilogue.quickGelu(c11_1);
-        } else if (act == Epilogue.RELU) {
-            c0_0 = c0_0.max(0f); c0_1 = c0_1.max(0f);
-            c1_0 = c1_0.max(0f); c1_1 = c1_1.max(0f);
-            c2_0 = c2_0.max(0f); c2_1 = c2_1.max(0f);
-            c3_0 = c3_0.max(0f); c3_1 = c3_1.max(0f);
-            c4_0 = c4_0.max(0f); c4_1 = c4_1.max(0f);
-            c5_0 = c5_0.max(0f); c5_1 = c5_1.max(0f);
-            c6_0 = c6_0.max(0f); c6_1 = c6_1.max(0f);
-            c7_0 = c7_0.max(0f); c7_1 = c7_1.max(0f);
-            c8_0 = c8_0.max(0f); c8_1 = c8_1.max(0f);
-            c9_0 = c9_0.max(0f); c9_1 = c9_1.max(0f);
-            c10_0 = c10_0.max(0f); c10_1 = c10_1.max(0f);
-            c11_0 = c11_0.max(0f); c11_1 = c11_1.max(0f);
-        }
-        c0_0.intoArray(c, co + 0 * ldc); c0_1.intoArray(c, co + 0 * ldc + VL);
-        c1_0.intoArray(c, co + 1 * ldc); c1_1.intoArray(c, co + 1 * ldc + VL);
-        c2_0.intoArray(c, co + 2 * ldc); c2_1.intoArray(c, co + 2 * ldc + VL);
-        c3_0.intoArray(c, co + 3 * ldc); c3_1.intoArray(c, co + 3 * ldc + VL);
-        c4_0.intoArray(c, co + 4 * ldc); c4_1.intoArray(c, co + 4 * ldc + VL);
-        c5_0.intoArray(c, co + 5 * ldc); c5_1.intoArray(c, co + 5 * ldc + VL);
-        c6_0.intoArray(c, co + 6 * ldc); c6_1.intoArray(c, co + 6 * ldc + VL);
-        c7_0.intoArray(c, co + 7 * ldc); c7_1.intoArray(c, co + 7 * ldc + VL);
-        c8_0.intoArray(c, co + 8 * ldc); c8_1.intoArray(c, co + 8 * ldc + VL);
-        c9_0.intoArray(c, co + 9 * ldc); c9_1.intoArray(c, co + 9 * ldc + VL);
-        c10_0.intoArray(c, co + 10 * ldc); c10_1.intoArray(c, co + 10 * ldc + VL);
-        c11_0.intoArray(c, co + 11 * ldc); c11_1.intoArray(c, co + 11 * ldc + VL);
+        c0_0.intoArray(dst, dOff + 0 * ldd); c0_1.intoArray(dst, dOff + 0 * ldd + VL);
+        c1_0.intoArray(dst, dOff + 1 * ldd); c1_1.intoArray(dst, dOff + 1 * ldd + VL);
+        c2_0.intoArray(dst, dOff + 2 * ldd); c2_1.intoArray(dst, dOff + 2 * ldd + VL);
+        c3_0.intoArray(dst, dOff + 3 * ldd); c3_1.intoArray(dst, dOff + 3 * ldd + VL);
+        c4_0.intoArray(dst, dOff + 4 * ldd); c4_1.intoArray(dst, dOff + 4 * ldd + VL);
+        c5_0.intoArray(dst, dOff + 5 * ldd); c5_1.intoArray(dst, dOff + 5 * ldd + VL);
+        c6_0.intoArray(dst, dOff + 6 * ldd); c6_1.intoArray(dst, dOff + 6 * ldd + VL);
+        c7_0.intoArray(dst, dOff + 7 * ldd); c7_1.intoArray(dst, dOff + 7 * ldd + VL);
+        c8_0.intoArray(dst, dOff + 8 * ldd); c8_1.intoArray(dst, dOff + 8 * ldd + VL);
+        c9_0.intoArray(dst, dOff + 9 * ldd); c9_1.intoArray(dst, dOff + 9 * ldd + VL);
+        c10_0.intoArray(dst, dOff + 10 * ldd); c10_1.intoArray(dst, dOff + 10 * ldd + VL);
+        c11_0.intoArray(dst, dOff + 11 * ldd); c11_1.intoArray(dst, dOff + 11 * ldd + VL);
     }
 }

@@ -4,13 +4,12 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * Element-wise and row-wise layers of CLIP over flat buffers (forward). Shapes are passed explicitly;
  * offsets let callers address slices of a shared activation arena without copies. Vectorised with the
- * Vector API; exp uses its EXP operator (an accurate ~1 ulp intrinsic), never a polynomial shortcut.
+ * Vector API; exp is {@link VectorMath#exp} (~1 ulp, bit-identical whether interpreted or compiled).
  */
 public final class Ops {
     /** Elements per parallel slice for the streaming element-wise ops (memory bound, so coarse). */
@@ -120,13 +119,13 @@ public final class Ops {
         FloatVector sv = FloatVector.broadcast(S, scale), shift = FloatVector.broadcast(S, -scale * max);
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < vec; i += VL) {
-            FloatVector e = FloatVector.fromArray(S, x, o + i).fma(sv, shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, o + i).fma(sv, shift));
             e.intoArray(x, o + i);
             acc = acc.add(e);
         }
         double sum = laneSum(acc);
         for (; i < len; i++) {
-            float e = (float) Math.exp(x[o + i] * scale - scale * max);
+            float e = VectorMath.exp(Math.fma(x[o + i], scale, -scale * max));
             x[o + i] = e;
             sum += e;
         }

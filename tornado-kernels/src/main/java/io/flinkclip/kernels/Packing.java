@@ -6,7 +6,6 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * Copies GEMM operands into the micro-kernel's layouts. B: panels of NR columns, panel q at q·NR·K holding
@@ -31,57 +30,70 @@ final class Packing {
         int np = panels(n, NR);
         int[] rowStarts = new int[VL];
         for (int l = 0; l < VL; l++) rowStarts[l] = l * k;
+        // Full and ragged panels live in separate methods so neither vector loop carries a branch that
+        // C2 could compile as a trap (see MicroKernel.tile).
         Parallel.forEach(np, parallel ? grain(NR * k) : np, q -> {
-            int base = q * NR * k, j0 = q * NR, cols = Math.min(NR, n - j0);
-            if (cols == NR) {
-                // One gather per VL columns reads the same k-offset of VL weight rows: a vectorised transpose.
-                for (int v = 0; v < NR; v += VL) {
-                    int src = bOff + (j0 + v) * k;
-                    for (int p = 0; p < k; p++) FloatVector.fromArray(S, b, src + p, rowStarts, 0).intoArray(dst, base + p * NR + v);
-                }
-                return;
-            }
-            for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
-                int p1 = Math.min(k, p0 + P_BLOCK);
-                for (int jj = 0; jj < cols; jj++) {
-                    int src = bOff + (j0 + jj) * k;
-                    for (int p = p0; p < p1; p++) dst[base + p * NR + jj] = b[src + p];
-                }
-                for (int jj = cols; jj < NR; jj++) for (int p = p0; p < p1; p++) dst[base + p * NR + jj] = 0;
-            }
+            int cols = Math.min(NR, n - q * NR);
+            if (cols == NR) fullPanelNt(b, bOff + q * NR * k, k, rowStarts, dst, q * NR * k);
+            else edgePanelNt(b, bOff + q * NR * k, k, cols, dst, q * NR * k);
         });
+    }
+
+    /** One gather per VL columns reads the same k-offset of VL weight rows: a vectorised transpose. */
+    private static void fullPanelNt(float[] b, int src, int k, int[] rowStarts, float[] dst, int base) {
+        for (int v = 0; v < NR; v += VL) {
+            int s = src + v * k;
+            for (int p = 0; p < k; p++) FloatVector.fromArray(S, b, s + p, rowStarts, 0).intoArray(dst, base + p * NR + v);
+        }
+    }
+
+    private static void edgePanelNt(float[] b, int src, int k, int cols, float[] dst, int base) {
+        for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
+            int p1 = Math.min(k, p0 + P_BLOCK);
+            for (int jj = 0; jj < cols; jj++) {
+                int s = src + jj * k;
+                for (int p = p0; p < p1; p++) dst[base + p * NR + jj] = b[s + p];
+            }
+            for (int jj = cols; jj < NR; jj++) for (int p = p0; p < p1; p++) dst[base + p * NR + jj] = 0;
+        }
     }
 
     /** B[p, j] = b[bOff + p·n + j] (B row-major). */
     static void packBnn(float[] b, int bOff, int n, int k, float[] dst, boolean parallel) {
         int np = panels(n, NR);
         Parallel.forEach(np, parallel ? grain(NR * k) : np, q -> {
-            int base = q * NR * k, j0 = q * NR, cols = Math.min(NR, n - j0);
-            if (cols == NR) {
-                for (int p = 0; p < k; p++) {
-                    int s = bOff + p * n + j0, d = base + p * NR;
-                    for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
-                }
-            } else {
-                for (int p = 0; p < k; p++) {
-                    int s = bOff + p * n + j0, d = base + p * NR;
-                    for (int v = 0; v < NR; v += VL) {
-                        VectorMask<Float> m = S.indexInRange(v, cols);
-                        FloatVector.fromArray(S, b, s + v, m).intoArray(dst, d + v);
-                    }
-                }
-            }
+            int cols = Math.min(NR, n - q * NR);
+            if (cols == NR) fullPanelNn(b, bOff + q * NR, n, k, dst, q * NR * k);
+            else edgePanelNn(b, bOff + q * NR, n, k, cols, dst, q * NR * k);
         });
     }
 
-    /** A[i, p] = a[aOff + i·k + p] (row-major) or, with {@code transposed}, a[aOff + p·m + i]. */
-    static void packA(float[] a, int aOff, boolean transposed, int m, int k, float[] dst, boolean parallel) {
+    private static void fullPanelNn(float[] b, int src, int n, int k, float[] dst, int base) {
+        for (int p = 0; p < k; p++) {
+            int s = src + p * n, d = base + p * NR;
+            for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
+        }
+    }
+
+    private static void edgePanelNn(float[] b, int src, int n, int k, int cols, float[] dst, int base) {
+        for (int p = 0; p < k; p++) {
+            int s = src + p * n, d = base + p * NR;
+            for (int jj = 0; jj < cols; jj++) dst[d + jj] = b[s + jj];
+            for (int jj = cols; jj < NR; jj++) dst[d + jj] = 0;
+        }
+    }
+
+    /**
+     * A[i, p] = a[aOff + i·k + p] (row-major) or, with {@code transposed}, a[aOff + p·lda + i] (A stored
+     * as [k, lda], of which the m columns from aOff are packed).
+     */
+    static void packA(float[] a, int aOff, boolean transposed, int lda, int m, int k, float[] dst, boolean parallel) {
         int np = panels(m, MR);
         Parallel.forEach(np, parallel ? grain(MR * k) : np, q -> {
             int base = q * MR * k, i0 = q * MR, rows = Math.min(MR, m - i0);
             if (transposed) {
                 for (int p = 0; p < k; p++) {
-                    int s = aOff + p * m + i0, d = base + p * MR;
+                    int s = aOff + p * lda + i0, d = base + p * MR;
                     for (int r = 0; r < rows; r++) dst[d + r] = a[s + r];
                     for (int r = rows; r < MR; r++) dst[d + r] = 0;
                 }

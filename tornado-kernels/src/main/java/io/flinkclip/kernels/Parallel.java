@@ -29,10 +29,16 @@ public final class Parallel {
         void run(int lo, int hi);
     }
 
-    /** Runs body(i) for i in [0, n), chunked so each task gets at least {@code grain} indices. */
+    /** True while this thread runs a parallel body: nested kernels then run sequentially on it. */
+    private static final ThreadLocal<boolean[]> IN_BODY = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    /**
+     * Runs body(i) for i in [0, n), chunked so each task gets at least {@code grain} indices. A call from inside
+     * a body (on a pool worker, or on a caller thread that helps while it waits) runs sequentially.
+     */
     public static void forEach(int n, int grain, IntConsumer body) {
         if (n <= 0) return;
-        if (POOL == null || n <= grain || ForkJoinTask.getPool() == POOL) {
+        if (POOL == null || n <= grain || ForkJoinTask.getPool() == POOL || IN_BODY.get()[0]) {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
@@ -66,7 +72,14 @@ public final class Parallel {
         @Override
         protected void compute() {
             if (hi - lo <= grain) {
-                for (int i = lo; i < hi; i++) body.accept(i);
+                boolean[] flag = IN_BODY.get();
+                boolean outer = flag[0];
+                flag[0] = true;
+                try {
+                    for (int i = lo; i < hi; i++) body.accept(i);
+                } finally {
+                    flag[0] = outer;
+                }
                 return;
             }
             int mid = (lo + hi) >>> 1;

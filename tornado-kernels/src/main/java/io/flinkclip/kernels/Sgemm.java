@@ -1,16 +1,20 @@
 package io.flinkclip.kernels;
 
 import static io.flinkclip.kernels.MicroKernel.MR;
+import static io.flinkclip.kernels.MicroKernel.KC;
 import static io.flinkclip.kernels.MicroKernel.NR;
 
 /**
- * Blocked SGEMM driver: A is packed once per call, B arrives packed; C is cut into MC×NC tiles that run in
- * parallel, and each tile walks K in KC slices so the B micro-panel (KC×NR) stays in L1 and the tile's A
- * rows stay in L2 while C is touched once per slice.
+ * Blocked SGEMM driver: A is packed per call (in row chunks), B arrives packed; C is cut into MC×NC blocks
+ * that run as parallel tasks, and each block walks K in KC slices so the B micro-panel (KC×NR) stays in L1
+ * and the block's A panels stay in L2.
  */
 final class Sgemm {
-    static final int KC = 256;
     private static final int MC = 16 * MR, NC = 4 * NR;
+    /** Row stride of the per-thread partial-sum block: NC plus a cache line, so rows spread over L1 sets. */
+    private static final int LDP = NC + 16;
+    /** Rows of A packed per pass (a multiple of MC). */
+    static final int M_CHUNK = 8 * MC;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
     private static final long PARALLEL_FLOPS = 1L << 22;
 
@@ -24,13 +28,37 @@ final class Sgemm {
             emptyProduct(bias, c, cOff, m, n, accumulate, act);
             return;
         }
-        long flops = 2L * m * n * k;
-        boolean parallel = flops >= PARALLEL_FLOPS && Parallel.THREADS > 1;
-        long apSize = (long) Packing.panels(m, MR) * MR * k;
-        if (apSize > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
-        float[] ap = Scratch.get(Scratch.PACK_A, (int) apSize);
-        Packing.packA(a, aOff, aTransposed, m, k, ap, parallel);
+        // Tall A is packed and multiplied in row chunks so the scratch stays bounded (≤ M_CHUNK·k floats).
+        int chunks = (m + M_CHUNK - 1) / M_CHUNK, chunk = ((m + chunks - 1) / chunks + MR - 1) / MR * MR;
+        for (int i0 = 0; i0 < m; i0 += chunk) {
+            int rows = Math.min(chunk, m - i0);
+            float[] ap = Scratch.acquire(Scratch.PACK_A, packedASize(rows, k));
+            try {
+                if (aTransposed) Packing.packA(a, aOff + i0, true, m, rows, k, ap, isParallel(rows, n, k));
+                else Packing.packA(a, aOff + i0 * k, false, k, rows, k, ap, isParallel(rows, n, k));
+                runPacked(ap, bp, bias, c, cOff + i0 * n, rows, n, k, accumulate, act);
+            } finally {
+                Scratch.release(Scratch.PACK_A, ap);
+            }
+        }
+    }
 
+    /** Floats needed for A[m,k] packed into MR-row panels. */
+    static int packedASize(int m, int k) {
+        long size = (long) Packing.panels(m, MR) * MR * k;
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("GEMM too large: m=" + m + " k=" + k);
+        return (int) size;
+    }
+
+    static boolean isParallel(int m, int n, int k) {
+        return 2L * m * n * k >= PARALLEL_FLOPS && Parallel.THREADS > 1;
+    }
+
+    /** As {@link #run} with A already packed (k > 0). */
+    static void runPacked(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
+                          boolean accumulate, Epilogue act) {
+        if (m == 0 || n == 0) return;
+        boolean parallel = isParallel(m, n, k);
         int mc = MC, nc = NC;
         int want = parallel ? 4 * Parallel.THREADS : 1;
         while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
@@ -40,36 +68,67 @@ final class Sgemm {
         int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
         Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
             int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
-            tile(ap, bp, bias, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), accumulate, act);
+            block(ap, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
         });
     }
 
-    private static int tiles(int n, int size) { return (n + size - 1) / size; }
+    /**
+     * C[i0..i1, j0..j1] (row stride n, from cOff) = A·B over all k (+ bias[j]) (+ old C when accumulate),
+     * then act. i0, j0 are multiples of MR and NR. K is walked in KC slices; per slice the B micro-panel
+     * stays in L1 while the block's A panels stream from L2. Partial sums between slices live in a dense
+     * per-thread block buffer, not in C: CLIP's row strides (768..3072 floats) are multiples of 1-4 KiB, so
+     * a tile's rows in C collide in the same L1 sets. Edge tiles run through a dense scratch tile.
+     */
+    private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
+                              int j1, float[] bias, boolean accumulate, Epilogue act) {
+        float[] part = k > KC ? Scratch.acquire(Scratch.C_BLOCK, MC * LDP) : null;
+        try {
+            block(ap, bp, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, part);
+        } finally {
+            Scratch.release(Scratch.C_BLOCK, part);
+        }
+    }
 
-    private static void tile(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
-                             int i0, int i1, int j0, int j1, boolean accumulate, Epilogue act) {
-        float[] edge = null;
+    private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
+                              int j1, float[] bias, boolean accumulate, Epilogue act, float[] part) {
+        float[] edge = null, zeros = MicroKernel.ZEROS;
+        boolean sliced = k > KC;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean first = pc == 0, last = pc + kc == k;
-            float[] tileBias = first ? bias : null;
+            float[] tb = first ? bias : null;
             boolean addC = !first || accumulate;
-            Epilogue tileAct = last ? act : Epilogue.NONE;
+            Epilogue ta = last ? act : Epilogue.NONE;
             for (int j = j0; j < j1; j += NR) {
                 int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
+                float[] biasArr = tb != null ? tb : zeros;
+                int biasOff = tb != null ? j : 0;
                 for (int i = i0; i < i1; i += MR) {
                     int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
                     if (mr == MR && nr == NR) {
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, c, co, n, tileBias, j, addC, tileAct);
+                        // Partial sums: C itself (unsliced), else the dense block buffer until the last slice.
+                        float[] src = zeros;
+                        int so = 0, lds = 0;
+                        if (addC) {
+                            boolean fromC = !sliced || first;
+                            src = fromC ? c : part;
+                            so = fromC ? co : (i - i0) * LDP + (j - j0);
+                            lds = fromC ? n : LDP;
+                        }
+                        if (!sliced || last) MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, c, co, n, biasArr, biasOff);
+                        else MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, part, (i - i0) * LDP + (j - j0), LDP, biasArr, biasOff);
+                        ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, edge, 0, NR, null, 0, false, Epilogue.NONE);
-                        finishEdge(edge, c, co, n, mr, nr, tileBias, j, addC, tileAct);
+                        MicroKernel.tile(ap, apo, bp, bpo, kc, zeros, 0, 0, edge, 0, NR, zeros, 0);
+                        finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }
             }
         }
     }
+
+    private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
     /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */
     private static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,

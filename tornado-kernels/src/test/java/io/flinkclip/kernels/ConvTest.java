@@ -19,6 +19,8 @@ class ConvTest {
                 {3, 4, 5, 5, 3, 2, 3, 2, 2},      // asymmetric kernel, stride 2, wide padding
                 {1, 2, 1, 1, 3, 1, 1, 1, 0},      // 1×1 image
                 {1, 70, 9, 9, 33, 3, 3, 1, 1},    // K and N across several tiles
+                {1, 2, 3, 40, 5, 3, 3, 1, 1},     // output rows wider than a packed panel
+                {2, 2, 5, 71, 4, 3, 3, 2, 1},     // wide rows with stride 2
         };
         for (int[] s : shapes) {
             int n = s[0], c = s[1], h = s[2], w = s[3], oc = s[4], kh = s[5], kw = s[6], st = s[7], pad = s[8];

@@ -13,7 +13,7 @@ class GemmTest {
     /** Shapes around the tile sizes (MR, NR, KC) plus tiny and CLIP-like ones. */
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {MR, NR, 16}, {MR + 1, NR + 1, 17}, {MR - 1, NR - 1, 1},
-            {13, 2 * NR + 5, Sgemm.KC + 3}, {2 * MR, 33, 2 * Sgemm.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
+            {13, 2 * NR + 5, MicroKernel.KC + 3}, {2 * MR, 33, 2 * MicroKernel.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
             {3, 100, 0}, {0, 5, 5}, {4, 0, 5},
     };
 
@@ -77,6 +77,32 @@ class GemmTest {
     }
 
     @Test
+    void randomShapesAllEntryPointsMatchReference() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        for (int trial = 0; trial < 40; trial++) {
+            int m = 1 + rnd.nextInt(70), n = 1 + rnd.nextInt(90), k = 1 + rnd.nextInt(2 * MicroKernel.KC + 40);
+            int aOff = rnd.nextInt(7), bOff = rnd.nextInt(7), cOff = rnd.nextInt(7);
+            boolean acc = rnd.nextBoolean();
+            int which = rnd.nextInt(4); // 0 nt, 1 nn, 2 tn, 3 packed
+            float[] a = Reference.random(rnd, aOff + m * k), b = Reference.random(rnd, bOff + n * k);
+            float[] bias = which == 0 || which == 3 ? Reference.random(rnd, n) : null;
+            float[] c = Reference.random(rnd, cOff + m * n + 3), before = c.clone();
+            double[] want = Reference.gemm(a, aOff, which == 2, b, bOff, which == 0 || which == 3, m, n, k);
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++)
+                want[i * n + j] += (bias == null ? 0 : bias[j]) + (acc ? before[cOff + i * n + j] : 0);
+            switch (which) {
+                case 0 -> Gemm.nt(a, aOff, b, bOff, bias, c, cOff, m, n, k, acc);
+                case 1 -> Gemm.nn(a, aOff, b, bOff, c, cOff, m, n, k, acc);
+                case 2 -> Gemm.tn(a, aOff, b, bOff, c, cOff, m, n, k, acc);
+                default -> Gemm.packed(a, aOff, PackedMatrix.fromRowsNK(b, bOff, n, k), bias, c, cOff, m, acc, Epilogue.NONE);
+            }
+            String what = "trial " + trial + " kind " + which + " " + m + "x" + n + "x" + k + " acc=" + acc;
+            Reference.assertClose(what, want, c, cOff, Math.sqrt(k + 1), 1e-5);
+            assertUntouched(what, before, c, cOff, m * n);
+        }
+    }
+
+    @Test
     void packedFromKnLayoutEqualsNn() {
         SplittableRandom rnd = new SplittableRandom(3);
         int m = 31, n = 2 * NR + 3, k = 45;
@@ -95,6 +121,20 @@ class GemmTest {
         float[] a = Reference.random(rnd, m * k), b = Reference.random(rnd, n * k), c = new float[m * n];
         Gemm.nt(a, 0, b, 0, null, c, 0, m, n, k, false);
         Reference.assertClose("large nt", Reference.gemm(a, 0, false, b, 0, true, m, n, k), c, 0, Math.sqrt(k), 1e-5);
+    }
+
+    @Test
+    void tallProductsArePackedInRowChunks() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int m = Sgemm.M_CHUNK + 2 * MR + 5, n = 20, k = 9;
+        float[] a = Reference.random(rnd, m * k), b = Reference.random(rnd, n * k);
+        float[] c = Reference.random(rnd, m * n), before = c.clone();
+        Gemm.tn(a, 0, b, 0, c, 0, m, n, k, true);
+        double[] want = Reference.gemm(a, 0, true, b, 0, false, m, n, k);
+        for (int i = 0; i < m * n; i++) want[i] += before[i];
+        Reference.assertClose("tall tn", want, c, 0, 3, 1e-5);
+        Gemm.nt(a, 0, b, 0, null, c, 0, m, n, k, false);
+        Reference.assertClose("tall nt", Reference.gemm(a, 0, false, b, 0, true, m, n, k), c, 0, 3, 1e-5);
     }
 
     @Test

@@ -46,7 +46,9 @@ public record HfConfig(ClipConfig clip, String textActivation, String visionActi
         if (root == null || !root.isObject()) throw new ClipFormatException(what + ": not a JSON object");
         String type = root.path("model_type").asText("clip");
         if (!type.equals("clip")) throw new ClipFormatException(what + ": model_type '" + type + "' is not a CLIP model");
-        JsonNode text = root.path("text_config"), vision = root.path("vision_config");
+        // configs written by transformers < 4.27 may carry the towers only as *_config_dict
+        JsonNode text = root.has("text_config") ? root.path("text_config") : root.path("text_config_dict");
+        JsonNode vision = root.has("vision_config") ? root.path("vision_config") : root.path("vision_config_dict");
         int tWidth = integer(text, "hidden_size", 512, what);
         int tHeads = integer(text, "num_attention_heads", 8, what);
         int tLayers = integer(text, "num_hidden_layers", 12, what);

@@ -11,6 +11,19 @@ import io.flinkclip.io.StateDict;
 public record NativeModel(ClipConfig config, StateDict weights, Preprocessing preprocessing, BpeVocab vocab,
                           Provenance provenance, TrainingState training) {
 
+    /**
+     * The same model with other head counts. Safetensors files carry no config, so heads are inferred by
+     * OpenAI's width/64 rule; models trained with another head width (e.g. OpenCLIP's ViT-H-14: 1280/80 = 16)
+     * must be corrected with this before saving or running.
+     */
+    public NativeModel withHeads(int visionHeads, int textHeads) {
+        ClipConfig c = config.withHeads(visionHeads, textHeads);
+        int visionAttnWidth = c.isResNet() ? c.visionWidth() * 32 : c.visionWidth();
+        if (visionHeads <= 0 || textHeads <= 0 || visionAttnWidth % visionHeads != 0 || c.textWidth() % textHeads != 0)
+            throw new IllegalArgumentException("head counts " + visionHeads + "/" + textHeads + " do not divide the widths of " + config);
+        return new NativeModel(c, weights, preprocessing, vocab, provenance, training);
+    }
+
     public NativeModel withTraining(TrainingState t) {
         return new NativeModel(config, weights, preprocessing, vocab, provenance, t);
     }

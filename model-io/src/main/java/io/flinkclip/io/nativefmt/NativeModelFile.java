@@ -129,6 +129,11 @@ public final class NativeModelFile implements AutoCloseable {
         }
     }
 
+    /** Writes a model; see {@link NativeModelWriter#write}. */
+    public static void write(Path file, NativeModel model, DType floatStorage, Progress progress) {
+        NativeModelWriter.write(file, model, floatStorage, progress);
+    }
+
     /** True when the first bytes are the native magic (cheap format sniffing). */
     public static boolean isNative(byte[] head) {
         return head.length >= MAGIC.length && Arrays.equals(Arrays.copyOf(head, MAGIC.length), MAGIC);

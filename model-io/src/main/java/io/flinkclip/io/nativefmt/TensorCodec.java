@@ -27,7 +27,10 @@ final class TensorCodec {
         if (t.data() != null) {
             float[] d = t.data();
             switch (as) {
-                case F32 -> { for (int i = from; i < to; i++) dst.putFloat(d[i]); }
+                case F32 -> { // bulk copy through a little-endian view
+                    dst.asFloatBuffer().put(d, from, count);
+                    dst.position(dst.position() + 4 * count);
+                }
                 case F64 -> { for (int i = from; i < to; i++) dst.putDouble(d[i]); }
                 case F16 -> { for (int i = from; i < to; i++) dst.putShort(Float.floatToFloat16(d[i])); }
                 case BF16 -> { for (int i = from; i < to; i++) dst.putShort(SafeTensors.floatToBf16(d[i])); }

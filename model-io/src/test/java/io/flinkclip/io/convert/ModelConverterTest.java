@@ -59,6 +59,11 @@ class ModelConverterTest {
         assertEquals(rn, m.config());
         TestData.assertBitExact(sd, SafeTensors.read(back));
         assertArrayEquals(Files.readAllBytes(st), Files.readAllBytes(back));
+        // heads are not visible in shapes: a corrected count survives the native format
+        ModelConverter.save(m.withHeads(4, 2), nat, ModelFormat.NATIVE, null, Progress.NONE);
+        assertEquals(4, ModelConverter.load(nat, null, Progress.NONE).config().visionHeads());
+        assertEquals(2, ModelConverter.load(nat, null, Progress.NONE).config().textHeads());
+        assertThrows(IllegalArgumentException.class, () -> m.withHeads(3, 1));
         ClipFormatException e = assertThrows(ClipFormatException.class,
                 () -> ModelConverter.convert(nat, null, dir.resolve("hf"), ModelFormat.HF_DIRECTORY, null, Progress.NONE));
         assertTrue(e.getMessage().contains("ResNet"), e.getMessage());
@@ -119,5 +124,21 @@ class ModelConverterTest {
         SafeTensors.write(st, small);
         assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(st, TestData.openAiVocab(), Progress.NONE))
                 .getMessage().contains("1000"));
+    }
+
+    @Test
+    void brokenHfDirectoriesAreRefusedClearly() throws Exception {
+        Path hf = dir.resolve("hf");
+        ModelConverter.convert(TestData.tinyVit(), null, hf, ModelFormat.HF_DIRECTORY, null, Progress.NONE);
+        String cfg = Files.readString(hf.resolve("config.json"));
+        Files.writeString(hf.resolve("config.json"), cfg.replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 3"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("does not match"));
+        Files.writeString(hf.resolve("config.json"), cfg.replace("quick_gelu", "gelu"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("quick_gelu"));
+        Files.writeString(hf.resolve("config.json"), "{not json");
+        assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE));
+        Files.writeString(hf.resolve("config.json"), cfg);
+        Files.move(hf.resolve("model.safetensors"), hf.resolve("pytorch_model.bin"));
+        assertTrue(assertThrows(ClipFormatException.class, () -> ModelConverter.load(hf, null, Progress.NONE)).getMessage().contains("pickle"));
     }
 }

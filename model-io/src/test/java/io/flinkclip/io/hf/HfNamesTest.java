@@ -89,6 +89,10 @@ class HfNamesTest {
         StateDict back = ModelNaming.toOpenAi(oc);
         assertEquals(ClipConfig.infer(oai), ClipConfig.infer(back));
         assertTrue(back.has("logit_bias"));
+        StateDict withMeta = SafeTensors.read(TestData.tinyVit());
+        withMeta.put(new Tensor("input_resolution", io.flinkclip.io.DType.I64, new int[0], null, new long[] {32}));
+        assertEquals(ModelNaming.OPENAI, ModelNaming.detect(withMeta));
+        assertFalse(ModelNaming.toOpenAi(withMeta).has("input_resolution"), "TorchScript-era metadata keys are dropped");
         StateDict junk = new StateDict().put(Tensor.of("foo", new int[] {1}, new float[1]));
         assertThrows(ClipFormatException.class, () -> ModelNaming.detect(junk));
     }
@@ -116,6 +120,7 @@ class HfNamesTest {
         assertThrows(ClipFormatException.class, () -> HfConfig.parse(json.replace("\"intermediate_size\":3072", "\"intermediate_size\":1000")));
         assertThrows(ClipFormatException.class, () -> HfConfig.parse("{\"model_type\":\"siglip\"}"));
         assertThrows(ClipFormatException.class, () -> HfConfig.parse("[1,2]"));
+        assertEquals(16, HfConfig.parse(json.replace("text_config", "text_config_dict").replace("vision_config", "vision_config_dict")).clip().visionHeads());
         assertFalse(HfConfig.parse(json.replace("\"num_hidden_layers\":12}", "\"num_hidden_layers\":12,\"hidden_act\":\"gelu\"}")).quickGelu());
     }
 }

@@ -190,4 +190,35 @@ class NativeModelFileTest {
         NativeModelWriter.write(f, new NativeModel(wrong, m.weights(), null, null, null, null), null, Progress.NONE);
         assertTrue(fail(Files.readAllBytes(f)).contains("does not match"));
     }
+
+    /** A sparse file whose second tensor starts beyond 2 GiB: offsets are longs end to end. */
+    @Test
+    void tensorsBeyondTwoGigabytesAreReachable() throws Exception {
+        long far = (1L << 31) + 4096;
+        float[] vals = {1.5f, -2f, 3.25f, 1e-3f};
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : vals) bb.putFloat(v);
+        CRC32C crc = new CRC32C();
+        crc.update(bb.array());
+        CRC32C zeros = new CRC32C();
+        zeros.update(new byte[16]);
+        ModelHeader h = ModelHeader.newBuilder().setFormatVersion(1)
+                .addTensors(entry("near", 0, 16, 4).toBuilder().setCrc32C((int) zeros.getValue()))
+                .addTensors(entry("far", far, 16, 4).toBuilder().setCrc32C((int) crc.getValue())).build();
+        byte[] head = container(h, new byte[0], true);
+        Path f = dir.resolve("sparse.fclip");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.write(head);
+            raf.setLength(head.length + far + 16); // sparse: no disk blocks for the gap
+            raf.seek(head.length + far);
+            raf.write(bb.array());
+        }
+        try (NativeModelFile nf = NativeModelFile.open(f)) {
+            assertArrayEquals(vals, nf.tensor("far").data());
+            assertArrayEquals(new float[4], nf.tensor("near").data());
+            assertEquals(far, nf.index().get("far").offset());
+        } finally {
+            Files.delete(f);
+        }
+    }
 }

@@ -39,6 +39,13 @@ final class BmpDecoding {
         if (compression != 0 && compression != 1 && compression != 2 && compression != 3) {
             throw new ImageDecodeException("unsupported BMP compression " + compression);
         }
+        if (compression == 0 || compression == 3) { // uncompressed rows: the file must hold all of them
+            long stride = ((w * bits + 31) >> 3) & ~3L;
+            long needed = u32(b, 10) + stride * (h - 1) + (w * bits + 7) / 8; // the last row's padding may be absent
+            if (needed > b.length) {
+                throw new ImageDecodeException("BMP is truncated: " + needed + " bytes needed, " + b.length + " present");
+            }
+        }
         return switch (bits) {
             case 1, 4, 8 -> paletted(b, width, height, bits, colors, headerSize, paletteEntrySize);
             case 16 -> {

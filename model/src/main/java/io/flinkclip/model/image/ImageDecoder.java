@@ -7,8 +7,14 @@ import java.awt.image.Raster;
  * dimensions are read from the header before any pixel is decoded, and images with more than
  * {@link #maxPixels()} pixels (Pillow's MAX_IMAGE_PIXELS by default) are refused, so a decompression bomb
  * costs nothing. Every failure is an {@link ImageDecodeException} naming the problem. Thread-safe.
+ *
+ * <p>Known differences from Pillow: WebP, TIFF and other formats Pillow also reads are refused, and so are
+ * arithmetic-coded JPEGs (ImageIO's libjpeg lacks them). Like Pillow, a JPEG without its final EOI marker is
+ * treated as truncated.
  */
-public final class ImageDecoder {
+public final class ImageDecoder implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** Pillow's MAX_IMAGE_PIXELS: 1 GiB / 4 bytes / 3. */
     public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
 

@@ -17,11 +17,14 @@ import java.util.List;
  *   float32, CHW.</li>
  * </ul>
  * Only the cropped window of the resized image is computed; each output pixel is independent, so the bytes are
- * those of resizing everything first. Stateless and thread-safe.
+ * those of resizing everything first. Stateless apart from the decoder's limit: thread-safe and serialisable
+ * (a Flink function may hold one).
  */
-public final class ImagePreprocessor implements ImagePreprocessing {
-    public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
-    public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+public final class ImagePreprocessor implements ImagePreprocessing, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+    private static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
 
     /** (v/255 − mean)/std for every byte value and channel, computed once in float32 like torch. */
     private static final float[][] NORMALISED = new float[3][256];
@@ -37,6 +40,12 @@ public final class ImagePreprocessor implements ImagePreprocessing {
 
     private final ImageDecoder decoder;
 
+    /** OpenAI's per-channel mean (R, G, B), a copy. */
+    public static float[] mean() { return MEAN.clone(); }
+
+    /** OpenAI's per-channel standard deviation (R, G, B), a copy. */
+    public static float[] std() { return STD.clone(); }
+
     public ImagePreprocessor() { this(new ImageDecoder()); }
 
     public ImagePreprocessor(ImageDecoder decoder) { this.decoder = decoder; }
@@ -47,6 +56,11 @@ public final class ImagePreprocessor implements ImagePreprocessing {
     public float[] preprocess(byte[] encoded, int resolution) {
         checkResolution(resolution);
         return normalize(resizeAndCropU8(decoder.decode(encoded), resolution), resolution);
+    }
+
+    /** The same for an image decoded already. */
+    public float[] preprocess(DecodedImage image, int resolution) {
+        return normalize(resizeAndCropU8(image, resolution), resolution);
     }
 
     /** Preprocesses a batch into one n×3×R×R array; a bad image fails the batch naming its index. */

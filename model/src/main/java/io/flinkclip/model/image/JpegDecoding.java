@@ -4,8 +4,8 @@ import java.awt.image.Raster;
 
 /**
  * JPEG: the frame header (SOFn) is parsed first for the size check; ImageIO's libjpeg then decodes to RGB
- * (YCbCr, with the same fancy upsampling and integer colour conversion as Pillow's libjpeg) or grey "L".
- * Four-component (CMYK/YCCK) JPEGs are refused: ImageIO cannot decode them the way Pillow does.
+ * (YCbCr, with the same fancy upsampling and integer colour conversion as Pillow's libjpeg), grey "L", or
+ * four-component CMYK/YCCK → "CMYK" with Adobe's inverted polarity undone, which Pillow also always assumes.
  */
 final class JpegDecoding {
     private JpegDecoding() {}
@@ -14,12 +14,16 @@ final class JpegDecoding {
         int[] frame = frameHeader(b);
         int height = frame[0], width = frame[1], components = frame[2];
         limits.checkSize("JPEG", width, height);
-        if (components == 4) throw new ImageDecodeException("CMYK/YCCK JPEG is not supported");
-        if (components != 1 && components != 3) {
+        if (components != 1 && components != 3 && components != 4) {
             throw new ImageDecodeException("JPEG with " + components + " components is not supported");
         }
         Raster r = ImageDecoder.raster("jpeg", b);
-        PixelMode mode = r.getNumBands() == 1 ? PixelMode.L : PixelMode.RGB;
+        PixelMode mode = switch (r.getNumBands()) {
+            case 1 -> PixelMode.L;
+            case 3 -> PixelMode.RGB;
+            case 4 -> PixelMode.CMYK;
+            default -> throw new ImageDecodeException("JPEG decoded to " + r.getNumBands() + " bands");
+        };
         return new DecodedImage(mode, width, height,
                 RasterReader.interleaved(r, width, height, mode.bytesPerPixel(), null), null);
     }

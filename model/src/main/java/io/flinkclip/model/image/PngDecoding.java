@@ -16,6 +16,7 @@ final class PngDecoding {
         if (b.length < pos + 8 + 13 + 4 || !type(b, pos + 4).equals("IHDR") || u32(b, pos) != 13) {
             throw new ImageDecodeException("PNG is truncated or does not start with an IHDR chunk");
         }
+        checkCrc(b, pos, 13, "IHDR");
         long w = u32(b, pos + 8), h = u32(b, pos + 12);
         int depth = b[pos + 16] & 255, colour = b[pos + 17] & 255;
         limits.checkSize("PNG", w, h);
@@ -29,6 +30,7 @@ final class PngDecoding {
             String t = type(b, pos + 4);
             if (len > b.length - pos - 12L) throw new ImageDecodeException("PNG chunk " + t + " is truncated");
             if (t.equals("IDAT")) break;
+            checkCrc(b, pos, (int) len, t);
             if (t.equals("IEND")) throw new ImageDecodeException("PNG has no image data");
             if (t.equals("PLTE")) {
                 if (len % 3 != 0 || len > 768 || len == 0) throw new ImageDecodeException("PNG palette has invalid length " + len);
@@ -85,6 +87,15 @@ final class PngDecoding {
         Raster r = ImageDecoder.raster("png", b);
         // Palette indices and low bit depths are read raw; only the sample → byte mapping differs per case.
         return new DecodedImage(mode, w, h, RasterReader.interleaved(r, w, h, bands, lut), pal);
+    }
+
+    /** Pillow verifies the CRC of every chunk before the image data ("broken PNG file"); so do we. */
+    private static void checkCrc(byte[] b, int pos, int len, String type) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, pos + 4, 4 + len);
+        if (crc.getValue() != u32(b, pos + 8 + len)) {
+            throw new ImageDecodeException("PNG is corrupt: bad checksum in its " + type + " chunk");
+        }
     }
 
     private static long u32(byte[] b, int p) {

@@ -2,9 +2,13 @@ package io.flinkclip.model.image;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBufferByte;
@@ -17,23 +21,25 @@ import java.util.List;
 
 /**
  * Decodes the first image of a file with javax.imageio and hands back its raw raster (sample values as stored
- * in the file: palette indices, unscaled low bit depths, 16-bit samples), never colour-managed RGB. Any reader
- * warning (e.g. a truncated JPEG, which ImageIO would otherwise fill with grey) is an error, as it is in Pillow.
+ * in the file: palette indices, unscaled low bit depths, 16-bit samples), never colour-managed RGB. A warning
+ * that the data ended early (a truncated JPEG, which ImageIO would otherwise pad with grey) is an error, as it
+ * is in Pillow; other warnings (e.g. libjpeg's "extraneous bytes", an invalid ICC profile) are not, as in Pillow.
  */
 final class RasterReader {
     private RasterReader() {}
 
     static Raster read(String format, byte[] bytes) {
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-        if (!readers.hasNext()) throw new ImageDecodeException("no " + format + " decoder available");
-        ImageReader reader = readers.next();
+        ImageReader reader = jdkReader(format);
         List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
-            BufferedImage image = reader.read(0);
-            if (!warnings.isEmpty()) {
-                throw new ImageDecodeException(format + " data is corrupt or truncated: " + warnings.get(0));
+            BufferedImage image = reader.read(0, paramWithoutColourConversion(reader));
+            for (String w : warnings) {
+                String lower = String.valueOf(w).toLowerCase(java.util.Locale.ROOT);
+                if (lower.contains("truncated") || lower.contains("premature end") || lower.contains("missing eoi")) {
+                    throw new ImageDecodeException(format + " data is truncated: " + w);
+                }
             }
             return image.getRaster();
         } catch (ImageDecodeException e) {
@@ -47,12 +53,61 @@ final class RasterReader {
         }
     }
 
+    /**
+     * The JDK's own reader for the format. Other ImageIO plugins on the classpath (a Flink job may bring some)
+     * can register readers for the same format that colour-manage or decode differently, so they are only used
+     * when the JDK has none.
+     */
+    private static ImageReader jdkReader(String format) {
+        ImageReader fallback = null;
+        for (Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format); it.hasNext(); ) {
+            ImageReader r = it.next();
+            if (r.getClass().getName().startsWith("com.sun.imageio.plugins.")) {
+                if (fallback != null) fallback.dispose();
+                return r;
+            }
+            if (fallback == null) fallback = r; else r.dispose();
+        }
+        if (fallback == null) throw new ImageDecodeException("no " + format + " decoder available");
+        return fallback;
+    }
+
+    /**
+     * ImageIO's JPEG reader converts pixels from an embedded ICC profile to sRGB when it decodes into its default
+     * sRGB image; Pillow never does. Asking for the image type that carries the embedded profile itself keeps
+     * libjpeg's output untouched.
+     */
+    private static ImageReadParam paramWithoutColourConversion(ImageReader reader) throws IOException {
+        ImageReadParam param = reader.getDefaultReadParam();
+        for (Iterator<ImageTypeSpecifier> it = reader.getImageTypes(0); it.hasNext(); ) {
+            ImageTypeSpecifier type = it.next();
+            ColorSpace cs = type.getColorModel().getColorSpace();
+            if (cs instanceof ICC_ColorSpace && !isStandard(cs)
+                    && type.getNumBands() == cs.getNumComponents() + (type.getColorModel().hasAlpha() ? 1 : 0)) {
+                param.setDestinationType(type);
+                break;
+            }
+        }
+        return param;
+    }
+
+    private static boolean isStandard(ColorSpace cs) {
+        for (int id : new int[] {ColorSpace.CS_sRGB, ColorSpace.CS_GRAY, ColorSpace.CS_LINEAR_RGB}) {
+            if (cs == ColorSpace.getInstance(id)) return true;
+        }
+        return cs.isCS_sRGB();
+    }
+
     private static String describe(Throwable e) {
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        StringBuilder sb = new StringBuilder(message(e));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            sb.append(" (").append(c.getMessage()).append(')');
+            sb.append(" (").append(message(c)).append(')');
         }
         return sb.toString();
+    }
+
+    private static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /**

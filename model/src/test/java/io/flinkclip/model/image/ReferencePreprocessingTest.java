@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,6 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -74,6 +78,28 @@ class ReferencePreprocessingTest {
         assertEquals(px.data().length, batch.length);
         for (int j = 0; j < batch.length; j++) {
             assertTrue(Math.abs(batch[j] - px.data()[j]) <= 1e-6f, "batch value " + j);
+        }
+    }
+
+    /** One shared preprocessor used from several threads gives the sequential results. */
+    @Test
+    void sharedAcrossThreads() throws Exception {
+        Path dir = SHARED.resolve("reference").resolve("tiny-vit");
+        JsonNode images = new ObjectMapper().readTree(dir.resolve("expected.json").toFile()).get("images");
+        List<byte[]> all = new ArrayList<>();
+        for (JsonNode info : images) all.add(Files.readAllBytes(dir.resolve(info.get("file").asText())));
+        ImagePreprocessor pre = new ImagePreprocessor();
+        List<float[]> sequential = new ArrayList<>();
+        for (byte[] b : all) sequential.add(pre.preprocess(b, 64));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<float[]>> futures = new ArrayList<>();
+            for (int rep = 0; rep < 3; rep++) for (byte[] b : all) futures.add(pool.submit(() -> pre.preprocess(b, 64)));
+            for (int i = 0; i < futures.size(); i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(sequential.get(i % all.size()), futures.get(i).get());
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 }

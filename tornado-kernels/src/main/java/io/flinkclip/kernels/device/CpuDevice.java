@@ -91,7 +91,7 @@ public final class CpuDevice implements Device {
 
     @Override
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                          float eps, DeviceBuffer stats) {
+                          float eps, DeviceBuffer stats, int statsOff) {
         float[] X = f(x);
         if (stats != null) {
             float[] S = f(stats);
@@ -100,19 +100,19 @@ public final class CpuDevice implements Device {
                 for (int i = 0; i < dim; i++) mean += X[xOff + r * dim + i];
                 mean /= dim;
                 for (int i = 0; i < dim; i++) { double d = X[xOff + r * dim + i] - mean; var += d * d; }
-                S[2 * r] = (float) mean;
-                S[2 * r + 1] = (float) (1 / Math.sqrt(var / dim + eps));
+                S[statsOff + 2 * r] = (float) mean;
+                S[statsOff + 2 * r + 1] = (float) (1 / Math.sqrt(var / dim + eps));
             }
         }
         Ops.layerNorm(X, xOff, f(gamma), f(beta), f(y), yOff, rows, dim, eps);
     }
 
     @Override
-    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy,
-                                  int dyOff, DeviceBuffer dx, int dxOff) {
+    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff,
+                                  DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
         float[] X = f(x), G = f(gamma), S = f(stats), DY = f(dy), DX = f(dx);
         Parallel.forEach(rows, 4, r -> {
-            float mean = S[2 * r], rstd = S[2 * r + 1];
+            float mean = S[statsOff + 2 * r], rstd = S[statsOff + 2 * r + 1];
             float sumDg = 0, sumDgX = 0;
             for (int i = 0; i < dim; i++) {
                 float xh = (X[xOff + r * dim + i] - mean) * rstd, dg = DY[dyOff + r * dim + i] * G[i];
@@ -212,6 +212,129 @@ public final class CpuDevice implements Device {
     public void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
         float[] X = f(x), O = f(out);
         for (int r = 0; r < rows; r++) System.arraycopy(X, xOff + i(rowIndex, r) * width, O, outOff + r * width, width);
+    }
+
+    @Override
+    public void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff) {
+        float[] C = f(conv), E = f(classEmbedding), O = f(out);
+        int tokens = 1 + patches;
+        for (int b = 0; b < n; b++) {
+            int base = outOff + b * tokens * width;
+            System.arraycopy(E, 0, O, base, width);
+            for (int s = 0; s < patches; s++) {
+                for (int c = 0; c < width; c++) O[base + (1 + s) * width + c] = C[convOff + (b * width + c) * patches + s];
+            }
+        }
+    }
+
+    @Override
+    public void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        float[] X = f(x), O = f(out);
+        int tokens = 1 + hw;
+        for (int b = 0; b < n; b++) {
+            int base = outOff + b * tokens * channels;
+            for (int c = 0; c < channels; c++) {
+                int plane = xOff + (b * channels + c) * hw;
+                float s = 0;
+                for (int i = 0; i < hw; i++) {
+                    s += X[plane + i];
+                    O[base + (1 + i) * channels + c] = X[plane + i];
+                }
+                O[base + c] = s / hw;
+            }
+        }
+    }
+
+    @Override
+    public void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride) {
+        float[] X = f(x), O = f(out);
+        for (int r = 0; r < rows; r++) System.arraycopy(X, xOff + r * xStride, O, outOff + r * outStride, width);
+    }
+
+    @Override
+    public void fill(int n, float value, DeviceBuffer x, int off) { java.util.Arrays.fill(f(x), off, off + n, value); }
+
+    @Override
+    public void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff) {
+        float[] X = f(x), O = f(cols);
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1, spatial = n * oh * ow;
+        for (int row = 0; row < c * kh * kw; row++) {
+            int ci = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+            for (int col = 0; col < spatial; col++) {
+                int b = col / (oh * ow), oy = (col / ow) % oh, ox = col % ow;
+                int iy = oy * stride + ki - pad, ix = ox * stride + kj - pad;
+                O[colsOff + row * spatial + col] = iy >= 0 && iy < h && ix >= 0 && ix < w ? X[xOff + ((b * c + ci) * h + iy) * w + ix] : 0f;
+            }
+        }
+    }
+
+    @Override
+    public void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                                    DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff) {
+        float[] X = f(x), S = f(stats), DY = f(dy), DG = f(dg), DB = f(db);
+        for (int r = 0; r < rows; r++) {
+            float mean = S[statsOff + 2 * r], rstd = S[statsOff + 2 * r + 1];
+            for (int c = 0; c < dim; c++) {
+                float g = DY[dyOff + r * dim + c];
+                DG[dgOff + c] += g * (X[xOff + r * dim + c] - mean) * rstd;
+                DB[dbOff + c] += g;
+            }
+        }
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        float[] X = f(x), O = f(out);
+        for (int r = 0; r < rows; r++) {
+            int o = outOff + i(index, r) * width;
+            for (int k = 0; k < width; k++) O[o + k] += X[xOff + r * width + k];
+        }
+    }
+
+    @Override
+    public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
+                                  int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
+        float[] Q = f(qkv), DO = f(dOut), D = f(dqkv);
+        java.util.Arrays.fill(D, dqkvOff, dqkvOff + batch * seq * 3 * dim, 0f);
+        int hd = dim / heads, stride = 3 * dim;
+        double scale = 1.0 / Math.sqrt(hd);
+        Parallel.forEach(batch * heads, 1, bh -> {
+            int b = bh / heads, h = bh % heads;
+            double[] p = new double[seq], dp = new double[seq];
+            for (int t = 0; t < seq; t++) {
+                int q = qkvOff + (b * seq + t) * stride + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
+                int dq = dqkvOff + (b * seq + t) * stride + h * hd;
+                int len = causal ? t + 1 : seq;
+                double max = Double.NEGATIVE_INFINITY, sum = 0, dot = 0;
+                for (int s = 0; s < len; s++) {
+                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd;
+                    double a = 0;
+                    for (int i = 0; i < hd; i++) a += Q[q + i] * Q[k + i];
+                    p[s] = a * scale;
+                    max = Math.max(max, p[s]);
+                }
+                for (int s = 0; s < len; s++) { p[s] = Math.exp(p[s] - max); sum += p[s]; }
+                for (int s = 0; s < len; s++) {
+                    p[s] /= sum;
+                    int v = qkvOff + (b * seq + s) * stride + 2 * dim + h * hd, dv = dqkvOff + (b * seq + s) * stride + 2 * dim + h * hd;
+                    double a = 0;
+                    for (int i = 0; i < hd; i++) {
+                        a += DO[o + i] * Q[v + i];
+                        D[dv + i] += (float) (p[s] * DO[o + i]);
+                    }
+                    dp[s] = a;
+                    dot += p[s] * a;
+                }
+                for (int s = 0; s < len; s++) {
+                    double ds = p[s] * (dp[s] - dot) * scale;
+                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd, dk = dqkvOff + (b * seq + s) * stride + dim + h * hd;
+                    for (int i = 0; i < hd; i++) {
+                        D[dq + i] += (float) (ds * Q[k + i]);
+                        D[dk + i] += (float) (ds * Q[q + i]);
+                    }
+                }
+            }
+        });
     }
 
     @Override

@@ -52,12 +52,23 @@ public interface Device extends AutoCloseable {
     }
 
     /** LayerNorm of rows; when {@code stats} is non-null it receives (mean, 1/std) per row for the backward pass. */
-    void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                   float eps, DeviceBuffer stats);
+    default void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                           float eps, DeviceBuffer stats) {
+        layerNorm(rows, dim, x, xOff, gamma, beta, y, yOff, eps, stats, 0);
+    }
 
-    /** dx += LayerNorm backward (gain/bias gradients: {@link #columnSum} of dy·x̂ and dy). */
-    void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
-                           DeviceBuffer dx, int dxOff);
+    /** As above with the (mean, 1/std) pairs written from element {@code statsOff} of {@code stats}. */
+    void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
+                   float eps, DeviceBuffer stats, int statsOff);
+
+    /** dx += LayerNorm backward (gain/bias gradients: {@link #layerNormParamGrads}). */
+    default void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
+                                   DeviceBuffer dx, int dxOff) {
+        layerNormBackward(rows, dim, x, xOff, gamma, stats, 0, dy, dyOff, dx, dxOff);
+    }
+
+    void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff, DeviceBuffer dy,
+                           int dyOff, DeviceBuffer dx, int dxOff);
 
     /** out[c] += Σ_r in[r, c]. */
     void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff);
@@ -83,6 +94,22 @@ public interface Device extends AutoCloseable {
     void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
                 DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
 
+    /**
+     * As {@link #conv2d(int, int, int, int, DeviceBuffer, int, int, int, int, int, DeviceBuffer, int, DeviceBuffer, int)} with
+     * caller-provided scratch of {@link #conv2dScratch} elements at {@code scratchOff}: no allocation and no
+     * synchronisation, so a model can keep every activation in one reused arena.
+     */
+    default void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                        DeviceBuffer x, int xOff, DeviceBuffer out, int outOff, DeviceBuffer scratch, int scratchOff) {
+        conv2d(n, c, h, w, weight, outC, kh, kw, stride, pad, x, xOff, out, outOff);
+    }
+
+    /** Scratch elements of the arena form of conv2d: the im2col matrix and the [outC, n·oh·ow] GEMM result. */
+    static long conv2dScratch(int n, int c, int h, int w, int outC, int kh, int kw, int stride, int pad) {
+        long spatial = (long) n * ((h + 2 * pad - kh) / stride + 1) * ((w + 2 * pad - kw) / stride + 1);
+        return ((long) c * kh * kw + outC) * spatial;
+    }
+
     void avgPool(int nc, int h, int w, int k, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
 
     /** Eval-mode BatchNorm in place (+ ReLU). */
@@ -94,6 +121,41 @@ public interface Device extends AutoCloseable {
 
     /** out[r, :] = x[rowIndex[r], :] */
     void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /**
+     * ViT token rows: {@code conv} is the patch convolution's channel-major output [n, width, patches]; {@code out}
+     * becomes [n, 1 + patches, width] with {@code classEmbedding} as each image's row 0.
+     */
+    void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff);
+
+    /** Attention-pool token rows: NCHW x [n, channels, hw] → out [n, 1 + hw, channels], row 0 the spatial mean. */
+    void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** out[outOff + r·outStride + i] = x[xOff + r·xStride + i] for r < rows, i < width. */
+    void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride);
+
+    /** x[off + i] = value for i < n. */
+    void fill(int n, float value, DeviceBuffer x, int off);
+
+    /** The im2col matrix of a convolution's input: cols[(c·kh + i)·kw + j][n·oh·ow] (the B operand of its GEMM). */
+    void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff);
+
+    /** LayerNorm gain/bias gradients: dg[c] += Σ_r dy[r,c]·x̂[r,c], db[c] += Σ_r dy[r,c], x̂ from the saved stats. */
+    void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                             DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff);
+
+    /** out[outOff + index[r]·width + i] += x[xOff + r·width + i]; repeated indexes accumulate (embedding gradients). */
+    void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff);
+
+    /** Scratch elements of {@link #attentionBackward}: a (logsumexp, D) pair per batch·head·query. */
+    static long attentionBackwardScratch(int batch, int seq, int heads) { return 2L * batch * heads * seq; }
+
+    /**
+     * Backward of {@link #attention}: writes d[q|k|v] [batch·seq, 3·dim] from the forward's packed qkv and
+     * dOut [batch·seq, dim], using {@link #attentionBackwardScratch} elements of scratch.
+     */
+    void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut, int dOutOff,
+                           DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff);
 
     /** One AdamW step (decoupled weight decay) for {@code n} parameters at (1-based) step {@code t}. */
     void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,

@@ -29,14 +29,14 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
-                          float eps, DeviceBuffer stats) {
-        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, 0, stats == null ? 0 : 1);
+                          float eps, DeviceBuffer stats, int statsOff) {
+        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, statsOff, stats == null ? 0 : 1);
     }
 
     @Override
-    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy,
-                                  int dyOff, DeviceBuffer dx, int dxOff) {
-        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, 0, dy, dyOff, dx, dxOff);
+    public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff,
+                                  DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
+        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, statsOff, dy, dyOff, dx, dxOff);
     }
 
     @Override
@@ -67,7 +67,7 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
-        launch("attention", new int[] {seq, batch * heads}, new int[] {1, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
+        launch("attention", new int[] {seq, batch * heads}, attentionLocal(seq), batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
     }
 
     @Override
@@ -78,12 +78,23 @@ abstract class KernelDevice implements Device {
                        DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
         int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
         int spatial = n * oh * ow, rows = c * kh * kw;
-        try (DeviceBuffer cols = allocate((long) rows * spatial); DeviceBuffer tmp = allocate((long) outC * spatial)) {
-            launch1("im2col", rows * spatial, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, cols, 0);
-            gemmNN(outC, spatial, rows, weight, 0, cols, 0, tmp, 0, false);
-            launch1("cnhw_to_nchw", outC * spatial, n, outC, oh * ow, tmp, 0, out, outOff);
+        try (DeviceBuffer scratch = allocate(((long) rows + outC) * spatial)) {
+            conv2d(n, c, h, w, weight, outC, kh, kw, stride, pad, x, xOff, out, outOff, scratch, 0);
             synchronize(); // scratch is freed on return
         }
+    }
+
+    @Override
+    public void conv2d(int n, int c, int h, int w, DeviceBuffer weight, int outC, int kh, int kw, int stride, int pad,
+                       DeviceBuffer x, int xOff, DeviceBuffer out, int outOff, DeviceBuffer scratch, int scratchOff) {
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        int spatial = n * oh * ow, rows = c * kh * kw, tmp = scratchOff + rows * spatial;
+        if (scratchOff + Device.conv2dScratch(n, c, h, w, outC, kh, kw, stride, pad) > scratch.length()) {
+            throw new IllegalArgumentException("conv2d scratch of " + scratch.length() + " elements is too small at offset " + scratchOff);
+        }
+        launch1("im2col", rows * spatial, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, scratch, scratchOff);
+        gemmNN(outC, spatial, rows, weight, 0, scratch, scratchOff, scratch, tmp, false);
+        launch1("cnhw_to_nchw", outC * spatial, n, outC, oh * ow, scratch, tmp, out, outOff);
     }
 
     @Override
@@ -105,6 +116,50 @@ abstract class KernelDevice implements Device {
     @Override
     public void gatherRows(int rows, int width, DeviceBuffer rowIndex, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
         launch1("gather_rows", rows * width, rows, width, rowIndex, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void patchTokens(int n, int width, int patches, DeviceBuffer conv, int convOff, DeviceBuffer classEmbedding, DeviceBuffer out, int outOff) {
+        launch1("patch_tokens", n * (1 + patches) * width, n, width, patches, conv, convOff, classEmbedding, out, outOff);
+    }
+
+    @Override
+    public void meanTokens(int n, int channels, int hw, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("mean_tokens", n * (1 + hw) * channels, n, channels, hw, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void copyRows(int rows, int width, DeviceBuffer x, int xOff, int xStride, DeviceBuffer out, int outOff, int outStride) {
+        launch1("copy_rows", rows * width, rows, width, x, xOff, xStride, out, outOff, outStride);
+    }
+
+    @Override
+    public void fill(int n, float value, DeviceBuffer x, int off) { launch1("fill", n, n, value, x, off); }
+
+    @Override
+    public void im2col(int n, int c, int h, int w, int kh, int kw, int stride, int pad, DeviceBuffer x, int xOff, DeviceBuffer cols, int colsOff) {
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        launch1("im2col", c * kh * kw * n * oh * ow, n, c, h, w, kh, kw, stride, pad, oh, ow, x, xOff, cols, colsOff);
+    }
+
+    @Override
+    public void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
+                                    DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff) {
+        launch1("layer_norm_param_grads", dim, rows, dim, x, xOff, stats, statsOff, dy, dyOff, dg, dgOff, db, dbOff);
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int width, DeviceBuffer index, DeviceBuffer x, int xOff, DeviceBuffer out, int outOff) {
+        launch1("scatter_add_rows", width, rows, width, index, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
+                                  int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
+        int[] global = {seq, batch * heads}, local = attentionLocal(seq);
+        launch("attention_backward_stats", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff);
+        launch("attention_backward", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff,
+                dqkv, dqkvOff);
     }
 
     @Override
@@ -131,6 +186,12 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void fromBf16(int n, DeviceBuffer in, DeviceBuffer y) { launch1("bf16_to_f32", n, n, in, y); }
+
+    /**
+     * Work-group of the attention kernels: up to 32 queries of one (batch, head) together (a full warp on NVIDIA;
+     * groups of one work-item would leave 31 of 32 lanes idle). The kernels guard t ≥ seq.
+     */
+    private static int[] attentionLocal(int seq) { return new int[] {Math.min(32, Math.max(1, seq)), 1}; }
 
     static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 }

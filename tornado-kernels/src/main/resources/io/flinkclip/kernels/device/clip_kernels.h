@@ -280,3 +280,152 @@ KERNEL void bf16_to_f32(int n, GLOBAL const USHORT* x, GLOBAL float* y) {
     if (i >= n) return;
     y[i] = AS_FLOAT(((UINT) x[i]) << 16);
 }
+
+/*
+ * ViT token rows from the patch convolution: conv is channel-major [n, width, patches] (NCHW of the conv
+ * output), out is token-major [n, 1 + patches, width] with the class embedding as row 0 of each image.
+ * The positional embedding is added afterwards by add_row_vector over rows of (1 + patches)·width.
+ */
+KERNEL void patch_tokens(int n, int width, int patches, GLOBAL const float* conv, int convOff,
+                         GLOBAL const float* cls, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    int perImage = (1 + patches) * width;
+    if (idx >= n * perImage) return;
+    int b = idx / perImage, t = (idx / width) % (1 + patches), c = idx % width;
+    out[outOff + idx] = t == 0 ? cls[c] : conv[convOff + (b * width + c) * patches + (t - 1)];
+}
+
+/*
+ * Attention-pool token rows from an NCHW map x [n, channels, hw]: out [n, 1 + hw, channels] holds the
+ * spatial mean as row 0 and the pixels (transposed to token-major) after it. One work-item per output value;
+ * the mean is recomputed by each of the channels' row-0 items only.
+ */
+KERNEL void mean_tokens(int n, int channels, int hw, GLOBAL const float* x, int xOff, GLOBAL float* out, int outOff) {
+    int idx = GLOBAL_ID(0);
+    int perImage = (1 + hw) * channels;
+    if (idx >= n * perImage) return;
+    int b = idx / perImage, t = (idx / channels) % (1 + hw), c = idx % channels;
+    GLOBAL const float* plane = x + xOff + (b * channels + c) * hw;
+    if (t > 0) { out[outOff + idx] = plane[t - 1]; return; }
+    float s = 0.0f;
+    for (int i = 0; i < hw; i++) s += plane[i];
+    out[outOff + idx] = s / (float) hw;
+}
+
+/* out[outOff + r·outStride + i] = x[xOff + r·xStride + i] for i < width (class token, pooled query rows). */
+KERNEL void copy_rows(int rows, int width, GLOBAL const float* x, int xOff, int xStride, GLOBAL float* out, int outOff, int outStride) {
+    int idx = GLOBAL_ID(0);
+    if (idx >= rows * width) return;
+    int r = idx / width, i = idx % width;
+    out[outOff + r * outStride + i] = x[xOff + r * xStride + i];
+}
+
+/* x[off + i] = value */
+KERNEL void fill(int n, float value, GLOBAL float* x, int off) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    x[off + i] = value;
+}
+
+/*
+ * LayerNorm gain and bias gradients: dg[c] += Σ_r dy[r, c]·x̂[r, c], db[c] += Σ_r dy[r, c], with x̂ from the
+ * (mean, 1/std) pairs layer_norm saved. One work-item per column, rows summed in order (deterministic).
+ */
+KERNEL void layer_norm_param_grads(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* stats, int statsOff,
+                                   GLOBAL const float* dy, int dyOff, GLOBAL float* dg, int dgOff, GLOBAL float* db, int dbOff) {
+    int c = GLOBAL_ID(0);
+    if (c >= dim) return;
+    float sg = 0.0f, sb = 0.0f;
+    for (int r = 0; r < rows; r++) {
+        float g = dy[dyOff + r * dim + c];
+        sg += g * (x[xOff + r * dim + c] - stats[statsOff + 2 * r]) * stats[statsOff + 2 * r + 1];
+        sb += g;
+    }
+    dg[dgOff + c] += sg;
+    db[dbOff + c] += sb;
+}
+
+/*
+ * out[outOff + index[r]·width + i] += x[xOff + r·width + i]: embedding-table gradients and row scatters. One
+ * work-item per column walks the rows in order, so repeated indexes accumulate without races or atomics.
+ */
+KERNEL void scatter_add_rows(int rows, int width, GLOBAL const int* index, GLOBAL const float* x, int xOff,
+                             GLOBAL float* out, int outOff) {
+    int i = GLOBAL_ID(0);
+    if (i >= width) return;
+    for (int r = 0; r < rows; r++) out[outOff + index[r] * width + i] += x[xOff + r * width + i];
+}
+
+/*
+ * Attention backward, pass 1, one work-item per (batch·head, query t): stats[2j] = log Σ_s exp(score_ts) (with
+ * the scale), stats[2j + 1] = D_t = Σ_s P_ts·(dO_t·v_s), where j = bh·seq + t.
+ */
+KERNEL void attention_backward_stats(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                                     GLOBAL const float* dOut, int dOutOff, GLOBAL float* stats, int statsOff) {
+    int t = GLOBAL_ID(0), bh = GLOBAL_ID(1);
+    if (t >= seq || bh >= batch * heads) return;
+    int b = bh / heads, h = bh % heads, hd = dim / heads;
+    float scale = 1.0f / SQRTF((float) hd);
+    int q = qkvOff + (b * seq + t) * 3 * dim + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
+    int len = causal ? t + 1 : seq;
+    float mx = -3.0e38f;
+    for (int s = 0; s < len; s++) {
+        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
+        float dot = 0.0f;
+        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
+        mx = FMAXF(mx, dot * scale);
+    }
+    float sum = 0.0f, dsum = 0.0f;
+    for (int s = 0; s < len; s++) {
+        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd, v = k + dim;
+        float dot = 0.0f, dp = 0.0f;
+        for (int i = 0; i < hd; i++) { dot += qkv[q + i] * qkv[k + i]; dp += dOut[o + i] * qkv[v + i]; }
+        float p = EXPF(dot * scale - mx);
+        sum += p;
+        dsum += p * dp;
+    }
+    stats[statsOff + 2 * (bh * seq + t)] = mx + LOGF(sum);
+    stats[statsOff + 2 * (bh * seq + t) + 1] = dsum / sum;
+}
+
+/*
+ * Attention backward, pass 2, one work-item per (batch·head, position j): writes the head's slices of dq_j (j as a
+ * query), dk_j and dv_j (j as a key) into dqkv, recomputing P_ts = exp(scale·q_t·k_s − lse_t). Each work-item owns
+ * its outputs, so no atomics: dv_j = Σ_t P_tj dO_t, dk_j = scale Σ_t P_tj (dO_t·v_j − D_t) q_t,
+ * dq_j = scale Σ_s P_js (dO_j·v_s − D_j) k_s.
+ */
+KERNEL void attention_backward(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                               GLOBAL const float* dOut, int dOutOff, GLOBAL const float* stats, int statsOff,
+                               GLOBAL float* dqkv, int dqkvOff) {
+    int j = GLOBAL_ID(0), bh = GLOBAL_ID(1);
+    if (j >= seq || bh >= batch * heads) return;
+    int b = bh / heads, h = bh % heads, hd = dim / heads;
+    float scale = 1.0f / SQRTF((float) hd);
+    int row = (b * seq + j) * 3 * dim + h * hd;
+    int qj = qkvOff + row, kj = qj + dim, vj = kj + dim;
+    int dq = dqkvOff + row, dk = dq + dim, dv = dk + dim;
+    int oj = dOutOff + (b * seq + j) * dim + h * hd;
+    for (int i = 0; i < hd; i++) { dqkv[dq + i] = 0.0f; dqkv[dk + i] = 0.0f; dqkv[dv + i] = 0.0f; }
+    /* j as the query */
+    float lse = stats[statsOff + 2 * (bh * seq + j)], dj = stats[statsOff + 2 * (bh * seq + j) + 1];
+    int len = causal ? j + 1 : seq;
+    for (int s = 0; s < len; s++) {
+        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd, v = k + dim;
+        float dot = 0.0f, dp = 0.0f;
+        for (int i = 0; i < hd; i++) { dot += qkv[qj + i] * qkv[k + i]; dp += dOut[oj + i] * qkv[v + i]; }
+        float ds = EXPF(dot * scale - lse) * (dp - dj) * scale;
+        for (int i = 0; i < hd; i++) dqkv[dq + i] += ds * qkv[k + i];
+    }
+    /* j as the key (and value) of every query t that sees it */
+    for (int t = causal ? j : 0; t < seq; t++) {
+        int q = qkvOff + (b * seq + t) * 3 * dim + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
+        float dot = 0.0f, dp = 0.0f;
+        for (int i = 0; i < hd; i++) { dot += qkv[q + i] * qkv[kj + i]; dp += dOut[o + i] * qkv[vj + i]; }
+        float p = EXPF(dot * scale - stats[statsOff + 2 * (bh * seq + t)]);
+        float ds = p * (dp - stats[statsOff + 2 * (bh * seq + t) + 1]) * scale;
+        for (int i = 0; i < hd; i++) {
+            dqkv[dv + i] += p * dOut[o + i];
+            dqkv[dk + i] += ds * qkv[q + i];
+        }
+    }
+}

@@ -98,10 +98,17 @@ class DeviceKernelsTest {
 
     @Test
     void attentionCausalAndFull() {
-        int batch = 2, seq = 9, dim = 16, heads = 2;
-        for (boolean causal : new boolean[] {true, false}) {
-            same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim]}, (d, b) ->
-                    d.attention(batch, seq, dim, heads, causal, b[0], 0, b[1], 0));
+        int batch = 2, dim = 16, heads = 2;
+        for (int seq : new int[] {9, 40}) { // 40: work-groups of 32 queries, the last one partly past the sequence
+            int scratch = (int) Device.attentionBackwardScratch(batch, seq, heads);
+            for (boolean causal : new boolean[] {true, false}) {
+                same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim], random(batch * seq * dim),
+                        new float[batch * seq * 3 * dim], new float[scratch]}, (d, b) -> {
+                    d.attention(batch, seq, dim, heads, causal, b[0], 0, b[1], 0);
+                    d.attentionBackward(batch, seq, dim, heads, causal, b[0], 0, b[2], 0, b[3], 0, b[4], 0);
+                    d.fill(scratch, 0f, b[4], 0); // scratch contents are backend-specific
+                });
+            }
         }
     }
 
@@ -118,6 +125,118 @@ class DeviceKernelsTest {
             d.batchNorm(n, oc, oh * ow, b[2], 0, b[4], b[5], b[6], b[7], 1e-5f, true);
             d.avgPool(n * oc, oh, ow, 2, b[2], 0, b[3], 0);
         });
+    }
+
+    @Test
+    void convolutionIntoCallerScratchMatchesAllocatingForm() {
+        int n = 2, c = 3, h = 10, w = 7, oc = 5, k = 3, stride = 1, pad = 1;
+        int outSize = n * oc * h * w;
+        int scratch = (int) Device.conv2dScratch(n, c, h, w, oc, k, k, stride, pad);
+        // input at an offset inside an "arena", scratch after the output, as DeviceClipModel lays them out
+        same(1e-5f, new float[][] {random(4 + n * c * h * w + outSize + 3 + scratch), random(oc * c * k * k), new float[outSize]}, (d, b) -> {
+            d.conv2d(n, c, h, w, b[1], oc, k, k, stride, pad, b[0], 4, b[0], 4 + n * c * h * w, b[0], 4 + n * c * h * w + outSize + 3);
+            d.conv2d(n, c, h, w, b[1], oc, k, k, stride, pad, b[0], 4, b[2], 0);
+            d.write(b[0], 4 + n * c * h * w + outSize + 3, new float[scratch], 0, scratch); // scratch contents are backend-specific
+        });
+    }
+
+    @Test
+    void tokenLayoutKernels() {
+        int n = 3, width = 6, patches = 5, channels = 4, hw = 9;
+        same(1e-6f, new float[][] {random(2 + n * width * patches), random(width), new float[1 + n * (1 + patches) * width]}, (d, b) ->
+                d.patchTokens(n, width, patches, b[0], 2, b[1], b[2], 1));
+        same(1e-6f, new float[][] {random(3 + n * channels * hw), new float[n * (1 + hw) * channels]}, (d, b) ->
+                d.meanTokens(n, channels, hw, b[0], 3, b[1], 0));
+        same(0f, new float[][] {random(50), random(40)}, (d, b) -> d.copyRows(3, 5, b[0], 2, 11, b[1], 1, 7));
+        // hand check of the layouts on the CPU device
+        float[] conv = new float[n * width * patches];
+        for (int i = 0; i < conv.length; i++) conv[i] = i;
+        try (DeviceBuffer x = cpu.upload(conv); DeviceBuffer cls = cpu.upload(new float[] {-1, -2, -3, -4, -5, -6});
+             DeviceBuffer out = cpu.allocate((long) n * (1 + patches) * width)) {
+            cpu.patchTokens(n, width, patches, x, 0, cls, out, 0);
+            float[] o = cpu.download(out);
+            assertEquals(-3, o[2]);
+            // image 1, token 1 + 4, channel 2 = conv[1, 2, 4]
+            assertEquals((1 * width + 2) * patches + 4, o[(1 * (1 + patches) + 5) * width + 2]);
+        }
+        float[] map = new float[channels * hw];
+        for (int i = 0; i < map.length; i++) map[i] = i;
+        try (DeviceBuffer x = cpu.upload(map); DeviceBuffer out = cpu.allocate((long) (1 + hw) * channels)) {
+            cpu.meanTokens(1, channels, hw, x, 0, out, 0);
+            float[] o = cpu.download(out);
+            assertEquals(hw + (hw - 1) / 2f, o[1], 1e-6); // mean of channel 1 = 9..17
+            assertEquals(2 * hw + 3, o[(1 + 3) * channels + 2]);
+        }
+    }
+
+    @Test
+    void trainingKernels() {
+        int rows = 7, dim = 24, width = 5;
+        same(1e-5f, new float[][] {random(rows * dim), random(dim), random(dim), new float[rows * dim], new float[2 * rows], random(rows * dim),
+                random(3 + dim), random(dim), new float[1 + 2 * rows], new float[rows * dim]}, (d, b) -> {
+            d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[4]);
+            d.layerNormParamGrads(rows, dim, b[0], 0, b[4], 0, b[5], 0, b[6], 3, b[7], 0);
+            // the same statistics at an offset, backward included
+            d.layerNorm(rows, dim, b[0], 0, b[1], b[2], b[3], 0, 1e-5f, b[8], 1);
+            d.layerNormBackward(rows, dim, b[0], 0, b[1], b[8], 1, b[5], 0, b[9], 0);
+            d.layerNormBackward(rows, dim, b[0], 0, b[1], b[4], b[5], 0, b[9], 0);
+            d.fill(5, 2.5f, b[3], 4);
+        });
+        int n = 2, c = 3, h = 6, w = 5;
+        int cols = (int) (Device.conv2dScratch(n, c, h, w, 0, 3, 3, 2, 1));
+        same(0f, new float[][] {random(1 + n * c * h * w), new float[2 + cols]}, (d, b) -> d.im2col(n, c, h, w, 3, 3, 2, 1, b[0], 1, b[1], 2));
+        int[] index = {3, 0, 3, 3, 1};
+        for (Device d : new Device[] {gpu, cpu}) {
+            float[] x = new float[index.length * width];
+            for (int i = 0; i < x.length; i++) x[i] = i;
+            try (DeviceBuffer idx = d.uploadInts(index); DeviceBuffer in = d.upload(x); DeviceBuffer out = d.allocate(1 + 4 * width)) {
+                d.scatterAddRows(index.length, width, idx, in, 0, out, 1);
+                float[] o = d.download(out);
+                for (int k = 0; k < width; k++) {
+                    assertEquals(x[k] + x[2 * width + k] + x[3 * width + k], o[1 + 3 * width + k], d.describe());
+                    assertEquals(x[width + k], o[1 + k]);
+                    assertEquals(0, o[1 + 2 * width + k]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionBackwardMatchesCpuAndFiniteDifferences() {
+        int batch = 2, seq = 7, dim = 12, heads = 3;
+        int scratch = (int) Device.attentionBackwardScratch(batch, seq, heads);
+        for (boolean causal : new boolean[] {true, false}) {
+            float[] qkv = random(batch * seq * 3 * dim), dOut = random(batch * seq * dim);
+            same(1e-5f, new float[][] {qkv, dOut, new float[5 + batch * seq * 3 * dim], new float[scratch]}, (d, b) -> {
+                d.attentionBackward(batch, seq, dim, heads, causal, b[0], 0, b[1], 0, b[2], 5, b[3], 0);
+                d.fill(scratch, 0f, b[3], 0); // scratch contents are backend-specific
+            });
+            // d/dqkv of Σ dOut·attention(qkv), by central differences on the CPU device
+            float[] grad;
+            try (DeviceBuffer q = cpu.upload(qkv); DeviceBuffer g = cpu.upload(dOut); DeviceBuffer dq = cpu.allocate(qkv.length);
+                 DeviceBuffer sc = cpu.allocate(scratch)) {
+                cpu.attentionBackward(batch, seq, dim, heads, causal, q, 0, g, 0, dq, 0, sc, 0);
+                grad = cpu.download(dq);
+            }
+            for (int idx : new int[] {0, 5, dim + 3, 2 * dim + 1, 3 * dim * 4 + dim + 7, qkv.length - 1}) {
+                double eps = 1e-2;
+                float[] plus = qkv.clone(), minus = qkv.clone();
+                plus[idx] += (float) eps;
+                minus[idx] -= (float) eps;
+                double fd = (objective(plus, dOut, batch, seq, dim, heads, causal) - objective(minus, dOut, batch, seq, dim, heads, causal)) / (2 * eps);
+                assertEquals(fd, grad[idx], 2e-3 * (1 + Math.abs(fd)), "d/dqkv[" + idx + "] causal=" + causal);
+            }
+        }
+    }
+
+    private static double objective(float[] qkv, float[] dOut, int batch, int seq, int dim, int heads, boolean causal) {
+        try (DeviceBuffer q = cpu.upload(qkv); DeviceBuffer o = cpu.allocate((long) batch * seq * dim)) {
+            cpu.attention(batch, seq, dim, heads, causal, q, 0, o, 0);
+            float[] out = cpu.download(o);
+            double s = 0;
+            for (int i = 0; i < out.length; i++) s += (double) out[i] * dOut[i];
+            return s;
+        }
     }
 
     @Test

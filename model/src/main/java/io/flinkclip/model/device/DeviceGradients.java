@@ -1,0 +1,59 @@
+package io.flinkclip.model.device;
+
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+import io.flinkclip.kernels.device.Device;
+import io.flinkclip.kernels.device.DeviceBuffer;
+import io.flinkclip.model.nn.Gradients;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Parameter gradients on the device: one flat buffer with a region per OpenAI-named parameter (llm.c's
+ * grads_memory), zeroed per step, downloaded once at the end of the backward pass.
+ */
+final class DeviceGradients implements AutoCloseable {
+    private final Device device;
+    private final Map<String, int[]> shapes = new LinkedHashMap<>();
+    private final Map<String, Integer> offsets = new LinkedHashMap<>();
+    private final DeviceBuffer buffer;
+    private final long size;
+
+    DeviceGradients(Device device, StateDict sd, Iterable<String> names) {
+        this.device = device;
+        Layout l = new Layout();
+        for (String name : names) {
+            Tensor t = sd.get(name);
+            shapes.put(name, t.shape());
+            offsets.put(name, l.take(t.numel()));
+        }
+        size = l.size();
+        buffer = device.allocate(size);
+    }
+
+    DeviceBuffer buffer() { return buffer; }
+
+    int offset(String name) {
+        Integer o = offsets.get(name);
+        if (o == null) throw new IllegalStateException("no gradient region for " + name);
+        return o;
+    }
+
+    void zero() { device.fill((int) size, 0f, buffer, 0); }
+
+    /** Downloads every region (one transfer) and adds it into {@code g} under its parameter name. */
+    void addTo(Gradients g) {
+        float[] all = new float[(int) size];
+        device.download(buffer, 0, all, 0, all.length);
+        offsets.forEach((name, off) -> {
+            int[] shape = shapes.get(name);
+            int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            g.add(name, shape, Arrays.copyOfRange(all, off, off + n));
+        });
+    }
+
+    @Override
+    public void close() { buffer.close(); }
+}

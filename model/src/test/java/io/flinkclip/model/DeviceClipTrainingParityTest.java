@@ -1,0 +1,166 @@
+package io.flinkclip.model;
+
+import io.flinkclip.io.Tensor;
+import io.flinkclip.kernels.device.CpuDevice;
+import io.flinkclip.kernels.device.Device;
+import io.flinkclip.kernels.device.DeviceException;
+import io.flinkclip.kernels.device.Devices;
+import io.flinkclip.model.device.DeviceClipTraining;
+import io.flinkclip.model.nn.ClipBackward;
+import io.flinkclip.model.nn.Gradients;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static io.flinkclip.model.ReferenceCase.assertClose;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The device training step (ViT + text towers) against PyTorch autograd: loss, logits and every parameter gradient
+ * within reference/README.md's tolerances, on {@code -Dclip.test.device} (default opencl:0:0) and the CPU device.
+ */
+class DeviceClipTrainingParityTest {
+    private static final String SPEC = System.getProperty("clip.test.device", "opencl:0:0");
+    private static Device gpu;
+
+    @BeforeAll
+    static void open() {
+        try {
+            gpu = Devices.open(SPEC);
+        } catch (DeviceException e) {
+            throw new AssertionError("device " + SPEC + " unavailable (CI installs pocl-opencl-icd): " + e.getMessage(), e);
+        }
+    }
+
+    @AfterAll
+    static void close() { if (gpu != null) gpu.close(); }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"test", "cpu"})
+    void lossAndEveryGradientMatchReference(String which) {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        int n = ref.json.get("train").get("n").asInt();
+        Device device = which.equals("cpu") ? new CpuDevice() : gpu;
+        ClipBackward.Result r;
+        try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, device)) {
+            r = training.contrastiveGradients(ref.pixels(0, n), n, ref.tokens(0, n));
+            // a second step on the reused arena and gradient buffer gives the same gradients (zeroed per step)
+            ClipBackward.Result again = training.contrastiveGradients(ref.pixels(0, n), n, ref.tokens(0, n));
+            assertEquals(r.loss(), again.loss(), 0);
+            for (String p : r.gradients().names()) assertClose("repeat " + p, r.gradients().get(p), again.gradients().get(p), 0);
+        }
+        double expectedLoss = ref.expected.get("train.loss").scalar();
+        double lossRel = Math.abs(r.loss() - expectedLoss) / Math.abs(expectedLoss);
+        assertTrue(lossRel <= 1e-5, "loss " + r.loss() + " vs " + expectedLoss);
+        assertClose("train.logits_per_image", ref.expected.get("train.logits_per_image").data(), r.logitsPerImage(), 1e-4);
+
+        Gradients g = r.gradients();
+        String tokName = "token_embedding.weight";
+        Tensor rows = ref.expected.get("grad_sparse_rows." + tokName), values = ref.expected.get("grad_sparse_values." + tokName);
+        double bigG = 0;
+        for (String key : ref.expected.names()) {
+            if (key.startsWith("grad.") || key.equals("grad_sparse_values." + tokName)) {
+                for (float v : ref.expected.get(key).data()) bigG = Math.max(bigG, Math.abs(v));
+            }
+        }
+        double sumSqDiff = 0, sumSqRef = 0, worst = 0;
+        String worstName = "";
+        Set<String> seen = new HashSet<>();
+        List<String> report = new ArrayList<>();
+        for (String key : ref.expected.names()) {
+            if (!key.startsWith("grad.")) continue;
+            String param = key.substring(5);
+            float[] got = g.get(param);
+            assertNotNull(got, "no gradient for " + param);
+            assertArrayEquals(ref.expected.get(key).shape(), g.shape(param), "gradient shape of " + param);
+            double[] s = check(param, ref.expected.get(key).data(), got, bigG);
+            sumSqDiff += s[0];
+            sumSqRef += s[1];
+            if (s[2] > worst) { worst = s[2]; worstName = param; }
+            seen.add(param);
+        }
+        int width = ref.config.textWidth();
+        float[] wantDense = new float[g.get(tokName).length];
+        for (int i = 0; i < rows.dim(0); i++) System.arraycopy(values.data(), i * width, wantDense, (int) rows.longs()[i] * width, width);
+        double[] s = check(tokName, wantDense, g.get(tokName), bigG);
+        sumSqDiff += s[0];
+        sumSqRef += s[1];
+        seen.add(tokName);
+        Set<String> params = new HashSet<>();
+        ref.json.get("parameter_names").forEach(p -> params.add(p.asText()));
+        assertEquals(params, seen, "the reference's parameters vs the gradients checked");
+        assertEquals(params, g.names(), "gradients produced");
+        double relL2 = Math.sqrt(sumSqDiff / sumSqRef);
+        assertTrue(relL2 <= 1e-3, "relative L2 of all gradients " + relL2);
+        report.add(String.format("loss rel %.1e, grads rel L2 %.2e, worst max|Δ|/bound %.2e (%s)", lossRel, relL2, worst, worstName));
+        System.out.println("tiny-vit training on " + device.describe() + ": " + report);
+    }
+
+    @Test
+    void backwardFromGivenFeatureGradientsAccumulates() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        int n = 4;
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, gpu)) {
+            ClipBackward.Result once = training.contrastiveGradients(pixels, n, tokens);
+            // the same loss gradients from the CPU model's features, fed twice: every tower gradient doubles
+            ClipBackward.Pass pass = ref.model().trainingForward(pixels, n, tokens);
+            io.flinkclip.model.nn.ContrastiveLoss.Result loss = io.flinkclip.model.nn.ContrastiveLoss.compute(
+                    pass.imageFeatures(), pass.textFeatures(), n, ref.config.embedDim(), ref.model().logitScale());
+            Gradients acc = new Gradients();
+            training.backward(pixels, n, tokens, loss.dImage(), loss.dText(), acc);
+            training.backward(pixels, n, tokens, loss.dImage(), loss.dText(), acc);
+            // text tower alone (no images): text gradients as in the full step, visual ones zero
+            Gradients textOnly = new Gradients();
+            training.backward(null, 0, tokens, null, loss.dText(), textOnly);
+            for (String p : once.gradients().names()) {
+                if (p.equals("logit_scale")) continue;
+                float[] a = once.gradients().get(p), b = acc.get(p), t = textOnly.get(p);
+                float[] twice = new float[a.length];
+                for (int i = 0; i < a.length; i++) twice[i] = 2 * a[i];
+                assertClose("accumulated " + p, twice, b, 1e-4);
+                if (p.startsWith("visual.")) {
+                    for (float v : t) assertEquals(0f, v, p);
+                } else {
+                    assertClose("text only " + p, a, t, 1e-4);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> training.backward(pixels, n, tokens, loss.dImage(), null, new Gradients()));
+        }
+    }
+
+    @Test
+    void resNetAndMismatchedBatchesAreRejected() {
+        ReferenceCase rn = ReferenceCase.load("tiny-rn-perturbed");
+        assertThrows(UnsupportedOperationException.class, () -> DeviceClipTraining.create(rn.weights, rn.config, gpu));
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        try (DeviceClipTraining t = DeviceClipTraining.create(ref.weights, ref.config, gpu)) {
+            assertThrows(IllegalArgumentException.class, () -> t.contrastiveGradients(ref.pixels(0, 2), 2, ref.tokens(0, 3)));
+            assertThrows(IllegalArgumentException.class, () -> t.contrastiveGradients(new float[0], 0, new int[0][]));
+        }
+    }
+
+    /** Asserts max|Δ| ≤ 1e-3·max|ref| + 1e-4·G; returns {Σ Δ², Σ ref², max|Δ| / bound}. */
+    private static double[] check(String what, float[] want, float[] got, double bigG) {
+        assertEquals(want.length, got.length, what + ": size");
+        double maxRef = 0, maxDiff = 0, sd = 0, sr = 0;
+        for (int i = 0; i < want.length; i++) {
+            double d = Math.abs((double) want[i] - got[i]);
+            if (!(d <= maxDiff)) maxDiff = Double.isNaN(d) ? Double.POSITIVE_INFINITY : d;
+            maxRef = Math.max(maxRef, Math.abs(want[i]));
+            sd += d * d;
+            sr += (double) want[i] * want[i];
+        }
+        double bound = 1e-3 * maxRef + 1e-4 * bigG;
+        assertTrue(maxDiff <= bound, what + ": max|Δ| " + maxDiff + " > " + bound + " (max|ref| " + maxRef + ", G " + bigG + ")");
+        return new double[] {sd, sr, maxDiff / bound};
+    }
+}

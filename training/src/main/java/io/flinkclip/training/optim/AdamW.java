@@ -1,0 +1,109 @@
+package io.flinkclip.training.optim;
+
+import io.flinkclip.io.DType;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW with decoupled weight decay, the update of PyTorch's {@code torch.optim.AdamW} (single-tensor path, float32):
+ * p ← p·(1 − lr·wd); m ← m + (g − m)(1 − β₁); v ← β₂v + (1 − β₂)g²; p ← p − (lr/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε).
+ * Parameters without decay are chosen by a {@link WeightDecayRule}. Moments are created lazily (zero) per parameter.
+ */
+public final class AdamW {
+    public static final String STEP = "adam.step", M = "adam.m.", V = "adam.v.";
+
+    /** open_clip's defaults for ViT CLIP are β₁ 0.9, β₂ 0.98, ε 1e-6, weight decay 0.2. */
+    public record Hyper(double beta1, double beta2, double eps, double weightDecay) implements java.io.Serializable {
+        public static Hyper openClipVit() { return new Hyper(0.9, 0.98, 1e-6, 0.2); }
+
+        public Hyper {
+            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("betas must be in [0, 1): " + beta1 + ", " + beta2);
+            if (!(eps > 0) || !(weightDecay >= 0)) throw new IllegalArgumentException("need eps > 0 and weight decay ≥ 0: " + eps + ", " + weightDecay);
+        }
+    }
+
+    private final Hyper hyper;
+    private final WeightDecayRule decayRule;
+    private final Map<String, float[]> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
+    private long step;
+
+    public AdamW(Hyper hyper, WeightDecayRule decayRule) {
+        this.hyper = hyper;
+        this.decayRule = decayRule;
+    }
+
+    public long stepCount() { return step; }
+
+    /** One update of every parameter that has a gradient of the same name; lr is this step's learning rate. */
+    public void step(StateDict params, StateDict grads, double lr) {
+        // Validate everything first so a bad gradient never leaves the parameters half-updated.
+        for (Tensor p : params.tensors()) {
+            if (!grads.has(p.name())) continue;
+            Tensor gt = grads.get(p.name());
+            if (!Arrays.equals(gt.shape(), p.shape())) {
+                throw new IllegalArgumentException("gradient of " + p.name() + " has shape " + Arrays.toString(gt.shape())
+                        + ", parameter " + Arrays.toString(p.shape()));
+            }
+            float[] g = gt.data();
+            for (int i = 0; i < g.length; i++) {
+                if (!Float.isFinite(g[i])) throw new IllegalStateException("non-finite gradient in " + p.name() + "[" + i + "] at step " + (step + 1));
+            }
+        }
+        step++;
+        float b1 = (float) hyper.beta1, b2 = (float) hyper.beta2;
+        double bc1 = 1 - Math.pow(hyper.beta1, step), bc2Sqrt = Math.sqrt(1 - Math.pow(hyper.beta2, step));
+        float stepSize = (float) (lr / bc1), eps = (float) hyper.eps;
+        for (Tensor p : params.tensors()) {
+            if (!grads.has(p.name())) continue;
+            float[] w = p.data(), g = grads.get(p.name()).data();
+            float[] mm = m.computeIfAbsent(p.name(), k -> new float[w.length]);
+            float[] vv = v.computeIfAbsent(p.name(), k -> new float[w.length]);
+            float decay = decayRule.decays(p.name(), p.shape()) ? (float) (1 - lr * hyper.weightDecay) : 1f;
+            float bc2 = (float) bc2Sqrt;
+            for (int i = 0; i < w.length; i++) {
+                float gi = g[i];
+                w[i] *= decay;
+                mm[i] += (gi - mm[i]) * (1 - b1);
+                vv[i] = vv[i] * b2 + (1 - b2) * gi * gi;
+                float denom = (float) Math.sqrt(vv[i]) / bc2 + eps;
+                w[i] -= stepSize * (mm[i] / denom);
+            }
+        }
+    }
+
+    /**
+     * Optimizer state as tensors {@code adam.m.<param>}, {@code adam.v.<param>} and {@code adam.step} (I64 scalar).
+     * The moment tensors are live views (no copy, the state can be as large as the model twice): serialise them
+     * before the next {@link #step}.
+     */
+    public StateDict state(StateDict params) {
+        StateDict sd = new StateDict();
+        sd.put(new Tensor(STEP, DType.I64, new int[0], null, new long[]{step}));
+        for (Tensor p : params.tensors()) {
+            float[] mm = m.get(p.name());
+            if (mm == null) continue;
+            sd.put(Tensor.of(M + p.name(), p.shape().clone(), mm));
+            sd.put(Tensor.of(V + p.name(), p.shape().clone(), v.get(p.name())));
+        }
+        return sd;
+    }
+
+    /** Restores {@link #state}; every moment must match its parameter's shape. */
+    public void load(StateDict state, StateDict params) {
+        if (!state.has(STEP)) throw new IllegalArgumentException("optimizer state lacks " + STEP);
+        Tensor st = state.get(STEP);
+        long s = st.longs() != null ? st.longs()[0] : (long) st.scalar();
+        m.clear();
+        v.clear();
+        for (Tensor p : params.tensors()) {
+            if (!state.has(M + p.name())) continue;
+            m.put(p.name(), state.floats(M + p.name(), p.shape()).clone());
+            v.put(p.name(), state.floats(V + p.name(), p.shape()).clone());
+        }
+        step = s;
+    }
+}

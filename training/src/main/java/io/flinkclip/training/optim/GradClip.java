@@ -1,0 +1,43 @@
+package io.flinkclip.training.optim;
+
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+
+/** Gradient utilities applied between backward and the optimizer step. */
+public final class GradClip {
+    public static final float MAX_LOGIT_SCALE = (float) Math.log(100);
+
+    private GradClip() {}
+
+    /** The global L2 norm over all gradients (double accumulation). */
+    public static double globalNorm(StateDict grads) {
+        double s = 0;
+        for (Tensor t : grads.tensors()) for (float g : t.data()) s += (double) g * g;
+        return Math.sqrt(s);
+    }
+
+    /**
+     * {@code torch.nn.utils.clip_grad_norm_}: if the global norm exceeds maxNorm, scales every gradient by
+     * maxNorm/(norm + 1e-6). Returns the norm before clipping.
+     */
+    public static double clipGlobalNorm(StateDict grads, double maxNorm) {
+        double norm = globalNorm(grads);
+        if (!Double.isFinite(norm)) throw new IllegalStateException("gradient norm is " + norm);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) {
+            float c = (float) coef;
+            for (Tensor t : grads.tensors()) {
+                float[] g = t.data();
+                for (int i = 0; i < g.length; i++) g[i] *= c;
+            }
+        }
+        return norm;
+    }
+
+    /** open_clip clamps logit_scale to [0, ln 100] after every optimizer step. */
+    public static void clampLogitScale(StateDict params, String name) {
+        if (!params.has(name)) return;
+        float[] s = params.get(name).data();
+        s[0] = Math.max(0f, Math.min(MAX_LOGIT_SCALE, s[0]));
+    }
+}
