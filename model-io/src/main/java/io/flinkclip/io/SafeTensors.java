@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,6 +21,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reader and writer of the safetensors format (8-byte little-endian header length, JSON header, raw data).
@@ -39,13 +41,29 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
+    /**
+     * Reads a file tensor by tensor: each tensor's bytes are mapped on their own and unmapped right after the
+     * copy, so the process never holds more than one tensor of the file mapped (resident set ≈ the float
+     * arrays, not the arrays plus the whole file).
+     */
     public static StateDict read(Path file) {
-        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return read(seg, size, file.toString());
-        } catch (IOException e) {
-            throw new ClipFormatException("cannot read " + file + ": " + e.getMessage(), e);
+            Source src = new Source() {
+                @Override
+                public <T> T window(long at, long len, Function<MemorySegment, T> f) {
+                    if (len == 0) return f.apply(MemorySegment.NULL);
+                    try (Arena arena = Arena.ofConfined()) {
+                        return f.apply(ch.map(FileChannel.MapMode.READ_ONLY, at, len, arena));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            return read(src, size, file.toString());
+        } catch (IOException | UncheckedIOException e) {
+            Throwable c = e instanceof UncheckedIOException u ? u.getCause() : e;
+            throw new ClipFormatException("cannot read " + file + ": " + c.getMessage(), c);
         }
     }
 
@@ -55,20 +73,32 @@ public final class SafeTensors {
 
     /** Parses a safetensors image held in {@code seg}; tensors are copied out, so the segment may be closed after. */
     public static StateDict read(MemorySegment seg, long size, String what) {
+        return read(new Source() {
+            @Override
+            public <T> T window(long at, long len, Function<MemorySegment, T> f) { return f.apply(seg.asSlice(at, len)); }
+        }, size, what);
+    }
+
+    /** Bytes of a safetensors image, handed out one window at a time (a slice of memory, or a mapping per tensor). */
+    private interface Source {
+        <T> T window(long at, long len, Function<MemorySegment, T> f);
+    }
+
+    private static StateDict read(Source src, long size, String what) {
         try {
-            return parse(seg, size, what);
+            return parse(src, size, what);
         } catch (ArithmeticException e) { // element counts overflowing a long: a corrupt header, not a bug
             throw new ClipFormatException(what + ": tensor sizes in the header overflow: " + e.getMessage(), e);
         }
     }
 
-    private static StateDict parse(MemorySegment seg, long size, String what) {
+    private static StateDict parse(Source src, long size, String what) {
         if (size < 8) throw new ClipFormatException(what + ": not a safetensors file (" + size + " bytes)");
-        long headerLen = seg.get(I64, 0);
+        long headerLen = src.window(0, 8, s -> s.get(I64, 0));
         if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
             throw new ClipFormatException(what + ": invalid safetensors header length " + headerLen + " for a file of " + size + " bytes");
         }
-        byte[] hb = seg.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+        byte[] hb = src.window(8, headerLen, s -> s.toArray(ValueLayout.JAVA_BYTE));
         JsonNode header;
         try {
             header = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
@@ -117,7 +147,8 @@ public final class SafeTensors {
                         + dt + java.util.Arrays.toString(shape) + " needs " + (numel * dt.bytes));
             }
             ranges.add(new long[] {begin, end});
-            sd.put(decode(seg, dataStart + begin, (int) numel, dt, name, shape));
+            int count = (int) numel;
+            sd.put(src.window(dataStart + begin, end - begin, s -> decode(s, 0, count, dt, name, shape)));
         }
         ranges.sort(Comparator.comparingLong(r -> r[0]));
         for (int i = 1; i < ranges.size(); i++) {

@@ -59,11 +59,17 @@ public final class ClipLoader {
         return new Clip(encoder, tok, new ImagePreprocessor());
     }
 
+    /**
+     * Loads a safetensors checkpoint for inference: the model is built with {@link ClipModel#forInference}
+     * (weights packed once, the file's arrays released as they are packed), so it cannot compute gradients;
+     * read the file with {@link SafeTensors#read} and use {@link #fromStateDict} for a trainable model.
+     */
     public static Clip fromSafetensors(Path weights, Path vocab, Overrides overrides) {
         if (!Files.isRegularFile(weights)) throw new ClipFormatException("no such weights file: " + weights);
-        StateDict sd = SafeTensors.read(weights);
         ClipTokenizer tokenizer = vocab == null ? null : tokenizer(vocab);
-        return fromStateDict(sd, tokenizer, overrides);
+        StateDict sd = SafeTensors.read(weights);
+        ClipConfig cfg = config(sd, overrides);
+        return new Clip(ClipModel.forInference(sd, cfg), tokenizer, new ImagePreprocessor());
     }
 
     public static Clip fromStateDict(StateDict sd, ClipTokenizer tokenizer, Overrides overrides) {

@@ -7,6 +7,7 @@ import io.flinkclip.model.nn.Arena;
 import io.flinkclip.model.nn.ClipBackward;
 import io.flinkclip.model.nn.ModifiedResNet;
 import io.flinkclip.model.nn.Params;
+import io.flinkclip.model.nn.TextBatches;
 import io.flinkclip.model.nn.TextTransformer;
 import io.flinkclip.model.nn.Trace;
 import io.flinkclip.model.nn.VisionTower;
@@ -26,9 +27,11 @@ public final class ClipModel implements ClipEncoder {
     private final TextTransformer text;
     private final float logitScale;
     private final int maxBatch;
+    private final boolean inferenceOnly;
 
-    private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch) {
+    private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch, boolean inferenceOnly) {
         this.config = config;
+        this.inferenceOnly = inferenceOnly;
         this.vision = vision;
         this.text = text;
         this.logitScale = logitScale;
@@ -42,24 +45,39 @@ public final class ClipModel implements ClipEncoder {
      * The model keeps the state dict's float arrays without copying: an optimiser updating them in place
      * updates this model (and the caller must not mutate them while encoding).
      */
-    public static ClipModel fromStateDict(StateDict sd, ClipConfig cfg) {
+    public static ClipModel fromStateDict(StateDict sd, ClipConfig cfg) { return build(sd, cfg, false); }
+
+    /**
+     * Builds an inference-only model: every Linear and convolution weight is packed once into the GEMM's layout
+     * (the ResNet's eval BatchNorms folded into their convolutions), so no call repacks weights. It CONSUMES
+     * {@code sd}: each tensor is removed from it as soon as it has been packed, so the unpacked arrays can be
+     * collected while the model is built and the peak memory stays near one copy of the weights. The same
+     * validation as {@link #fromStateDict} applies; {@link #contrastiveGradients} and {@link #trainingForward}
+     * are unavailable. Results agree with {@link #fromStateDict} to float rounding.
+     */
+    public static ClipModel forInference(StateDict sd, ClipConfig cfg) { return build(sd, cfg, true); }
+
+    private static ClipModel build(StateDict sd, ClipConfig cfg, boolean inference) {
         if (sd == null || cfg == null) throw new IllegalArgumentException("state dict and config are required");
         if (!cfg.isResNet() && (cfg.visionPatchSize() <= 0 || cfg.imageResolution() % cfg.visionPatchSize() != 0)) {
             throw new ClipFormatException("image resolution " + cfg.imageResolution() + " is not a multiple of the patch size " + cfg.visionPatchSize());
         }
-        Params p = new Params(sd);
+        Params p = new Params(sd, inference);
         VisionTower vision = cfg.isResNet() ? new ModifiedResNet(p, cfg) : new VisionTransformer(p, cfg);
         TextTransformer text = new TextTransformer(p, cfg);
         float logitScale = p.scalar("logit_scale");
         p.requireAllUsed();
-        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH);
+        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH, inference);
     }
 
     /** A copy that encodes in chunks of at most {@code maxBatch} rows. */
     public ClipModel withMaxBatch(int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
-        return new ClipModel(config, vision, text, logitScale, maxBatch);
+        return new ClipModel(config, vision, text, logitScale, maxBatch, inferenceOnly);
     }
+
+    /** Whether this model was built by {@link #forInference} (packed weights, no training). */
+    public boolean inferenceOnly() { return inferenceOnly; }
 
     @Override
     public ClipConfig config() { return config; }
@@ -84,8 +102,8 @@ public final class ClipModel implements ClipEncoder {
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
-            float[] part = new float[m * per];
-            System.arraycopy(pixels, start * per, part, 0, m * per);
+            float[] part = m == n ? pixels : new float[m * per]; // towers only read their input
+            if (part != pixels) System.arraycopy(pixels, start * per, part, 0, m * per);
             split(vision.forward(part, m, new Arena(), trace), m, out, start);
         }
         return out;
@@ -102,6 +120,16 @@ public final class ClipModel implements ClipEncoder {
         if (tokens == null) throw new IllegalArgumentException("tokens are null");
         int n = tokens.length;
         float[][] out = new float[n][];
+        if (trace == null && skipPadding) { // rows of similar length run together, each group up to its own longest
+            int d = config.embedDim();
+            for (int[] g : TextBatches.plan(text.runLengths(tokens), maxBatch)) {
+                int[][] part = new int[g.length][];
+                for (int k = 0; k < g.length; k++) part[k] = tokens[g[k]];
+                float[] flat = text.forward(part, new Arena(), null, true);
+                for (int k = 0; k < g.length; k++) out[g[k]] = java.util.Arrays.copyOfRange(flat, k * d, (k + 1) * d);
+            }
+            return out;
+        }
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
@@ -141,12 +169,18 @@ public final class ClipModel implements ClipEncoder {
      * text i (eval mode: BatchNorm uses running statistics). Gradients carry OpenAI's parameter names.
      */
     public ClipBackward.Result contrastiveGradients(float[] pixels, int n, int[][] tokens) {
+        requireTrainable();
         return ClipBackward.contrastive(vision, text, logitScale, pixels, n, tokens);
     }
 
     /** Training forward keeping activations; pair with {@link ClipBackward#backward} for a custom loss. */
     public ClipBackward.Pass trainingForward(float[] pixels, int n, int[][] tokens) {
+        requireTrainable();
         return ClipBackward.forward(vision, text, pixels, n, tokens);
+    }
+
+    private void requireTrainable() {
+        if (inferenceOnly) throw new IllegalStateException("this model was built with ClipModel.forInference (packed weights only); build it with fromStateDict to train");
     }
 
     private void split(float[] flat, int m, float[][] out, int start) {

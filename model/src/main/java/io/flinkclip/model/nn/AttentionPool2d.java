@@ -1,7 +1,11 @@
 package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.kernels.Epilogue;
+import io.flinkclip.kernels.Gemm;
 import io.flinkclip.kernels.Ops;
+import io.flinkclip.kernels.PackedMatrix;
+import io.flinkclip.kernels.Parallel;
 
 /**
  * CLIP's attention pooling: tokens = [spatial mean; pixels] + positional embedding, one multi-head attention
@@ -14,6 +18,9 @@ public final class AttentionPool2d {
     final int spatial, tokens, channels, heads, outDim;
     final float[] positionalEmbedding;
     final Linear q, k, v, cProj;
+    /** Inference only (else null): k_proj and v_proj stacked as one packed [2C, C] GEMM operand, and their biases. */
+    final PackedMatrix kvPacked;
+    final float[] kvBias;
 
     AttentionPool2d(Params p, String name, int spatial, int channels, int heads, int outDim) {
         if (heads <= 0 || channels % heads != 0) {
@@ -27,8 +34,24 @@ public final class AttentionPool2d {
         this.outDim = outDim;
         positionalEmbedding = p.get(name + ".positional_embedding", tokens, channels);
         q = new Linear(p, name + ".q_proj", channels, channels, true);
-        k = new Linear(p, name + ".k_proj", channels, channels, true);
-        v = new Linear(p, name + ".v_proj", channels, channels, true);
+        if (p.inference()) {
+            int cc = channels * channels;
+            float[] kv = new float[2 * cc];
+            System.arraycopy(p.get(name + ".k_proj.weight", channels, channels), 0, kv, 0, cc);
+            System.arraycopy(p.get(name + ".v_proj.weight", channels, channels), 0, kv, cc, cc);
+            kvBias = new float[2 * channels];
+            System.arraycopy(p.get(name + ".k_proj.bias", channels), 0, kvBias, 0, channels);
+            System.arraycopy(p.get(name + ".v_proj.bias", channels), 0, kvBias, channels, channels);
+            p.release(name + ".k_proj.weight");
+            p.release(name + ".v_proj.weight");
+            kvPacked = PackedMatrix.fromRowsNK(kv, 0, 2 * channels, channels);
+            k = v = null;
+        } else {
+            k = new Linear(p, name + ".k_proj", channels, channels, true);
+            v = new Linear(p, name + ".v_proj", channels, channels, true);
+            kvPacked = null;
+            kvBias = null;
+        }
         cProj = new Linear(p, name + ".c_proj", channels, outDim, true);
     }
 
@@ -77,6 +100,44 @@ public final class AttentionPool2d {
         if (cache != null) {
             cache.n = n; cache.tokens = tok; cache.mean = mean; cache.qkv = qkv; cache.pooled = pooled;
         }
+        return out;
+    }
+
+    /**
+     * Inference forward on an NHWC map x [n, spatial², C] (already token-major): one GEMM yields [k | v] for
+     * every token; queries are projected for the mean token only, the one OpenAI keeps.
+     */
+    float[] forwardNhwc(float[] x, int n, Arena arena) {
+        int hw = spatial * spatial, c = channels, t = tokens;
+        float[] tok = arena.take(n * t * c), mean = arena.take(n * c);
+        Parallel.forEach(n, 1, b -> {
+            int base = b * t * c;
+            double[] sum = new double[c];
+            for (int s = 0; s < hw; s++) {
+                int src = (b * hw + s) * c, dst = base + (1 + s) * c, pos = (1 + s) * c;
+                for (int ch = 0; ch < c; ch++) {
+                    float val = x[src + ch];
+                    sum[ch] += val;
+                    tok[dst + ch] = val + positionalEmbedding[pos + ch];
+                }
+            }
+            for (int ch = 0; ch < c; ch++) tok[base + ch] = (float) (sum[ch] / hw) + positionalEmbedding[ch];
+            System.arraycopy(tok, base, mean, b * c, c);
+        });
+        float[] qOut = arena.take(n * c), kv = arena.take(n * t * 2 * c);
+        q.forward(mean, 0, qOut, 0, n, false);
+        Gemm.packed(tok, 0, kvPacked, kvBias, kv, 0, n * t, false, Epilogue.NONE);
+        float[] qkv = arena.take(n * t * 3 * c); // zero queries except each image's mean token
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(qOut, b * c, qkv, b * t * 3 * c, c);
+            for (int s = 0; s < t; s++) System.arraycopy(kv, (b * t + s) * 2 * c, qkv, (b * t + s) * 3 * c + c, 2 * c);
+        }
+        float[] attn = arena.take(n * t * c);
+        Ops.attention(qkv, 0, attn, 0, n, t, c, heads, false);
+        float[] pooled = arena.take(n * c);
+        for (int b = 0; b < n; b++) System.arraycopy(attn, b * t * c, pooled, b * c, c);
+        float[] out = new float[n * outDim];
+        cProj.forward(pooled, 0, out, 0, n, false);
         return out;
     }
 

@@ -24,7 +24,7 @@ final class Backprop {
                 for (int j = 0; j < l.out; j++) gB[j] += dy[o + j];
             }
         }
-        if (dx != null) Gemm.nn(dy, dyOff, l.weight, 0, dx, dxOff, rows, l.in, l.out, accumulateDx);
+        if (dx != null) Gemm.nn(dy, dyOff, l.trainableWeight(), 0, dx, dxOff, rows, l.in, l.out, accumulateDx);
     }
 
     static void linear(Linear l, float[] x, float[] dy, int rows, float[] dx, boolean accumulateDx, Gradients g) {

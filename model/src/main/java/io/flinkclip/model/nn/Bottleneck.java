@@ -14,19 +14,32 @@ public final class Bottleneck {
     final int inplanes, planes, stride;
     final Conv2d conv1, conv2, conv3, downConv;
     final BatchNorm2d bn1, bn2, bn3, downBn;
+    /** Inference only (else null): conv+BN(+ReLU) fused, NHWC, packed. */
+    final FusedConv f1, f2, f3, fDown;
 
     Bottleneck(Params p, String name, int inplanes, int planes, int stride) {
         this.name = name;
         this.inplanes = inplanes;
         this.planes = planes;
         this.stride = stride;
+        boolean down = stride > 1 || inplanes != planes * EXPANSION;
+        if (p.inference()) {
+            f1 = new FusedConv(p, name + ".conv1", name + ".bn1", inplanes, planes, 1, 1, 0, true);
+            f2 = new FusedConv(p, name + ".conv2", name + ".bn2", planes, planes, 3, 1, 1, true);
+            f3 = new FusedConv(p, name + ".conv3", name + ".bn3", planes, planes * EXPANSION, 1, 1, 0, true); // ReLU after the residual add
+            fDown = down ? new FusedConv(p, name + ".downsample.0", name + ".downsample.1", inplanes, planes * EXPANSION, 1, 1, 0, false) : null;
+            conv1 = conv2 = conv3 = downConv = null;
+            bn1 = bn2 = bn3 = downBn = null;
+            return;
+        }
+        f1 = f2 = f3 = fDown = null;
         conv1 = new Conv2d(p, name + ".conv1", inplanes, planes, 1, 1, 0);
         bn1 = new BatchNorm2d(p, name + ".bn1", planes);
         conv2 = new Conv2d(p, name + ".conv2", planes, planes, 3, 1, 1);
         bn2 = new BatchNorm2d(p, name + ".bn2", planes);
         conv3 = new Conv2d(p, name + ".conv3", planes, planes * EXPANSION, 1, 1, 0);
         bn3 = new BatchNorm2d(p, name + ".bn3", planes * EXPANSION);
-        if (stride > 1 || inplanes != planes * EXPANSION) {
+        if (down) {
             downConv = new Conv2d(p, name + ".downsample.0", inplanes, planes * EXPANSION, 1, 1, 0);
             downBn = new BatchNorm2d(p, name + ".downsample.1", planes * EXPANSION);
         } else {
@@ -79,6 +92,40 @@ public final class Bottleneck {
             cache.x = x; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.pooled = pooled;
             cache.c3 = c3; cache.xPooled = xPooled; cache.dsc = dsc; cache.out = out;
         }
+        return out;
+    }
+
+    /**
+     * Inference forward on NHWC x [n, h, w, inplanes] → [n, h/stride, w/stride, 4·planes]. The identity (or the
+     * downsample branch) is written to the output first and conv3 accumulates onto it with ReLU fused, so the
+     * residual add costs no extra pass. Without a downsample branch x itself is overwritten and returned.
+     */
+    float[] forwardInference(float[] x, int n, int h, int w, Arena arena) {
+        int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
+        float[] a1 = arena.takeDirty(n * h * w * planes);
+        f1.forward(x, n, h, w, a1, false, arena);
+        float[] a2 = arena.takeDirty(n * h * w * planes);
+        f2.forward(a1, n, h, w, a2, false, arena);
+        arena.release(a1);
+        float[] pooled = a2;
+        if (stride > 1) {
+            pooled = arena.takeDirty(n * oh * ow * planes);
+            Nhwc.avgPool(a2, n, h, w, planes, stride, pooled);
+            arena.release(a2);
+        }
+        float[] out = x;
+        if (fDown != null) {
+            float[] xPooled = x;
+            if (stride > 1) {
+                xPooled = arena.takeDirty(n * oh * ow * inplanes);
+                Nhwc.avgPool(x, n, h, w, inplanes, stride, xPooled);
+            }
+            out = arena.takeDirty(n * oh * ow * outC);
+            fDown.forward(xPooled, n, oh, ow, out, false, arena);
+            if (xPooled != x) arena.release(xPooled);
+        }
+        f3.forward(pooled, n, oh, ow, out, true, arena);
+        arena.release(pooled);
         return out;
     }
 

@@ -14,6 +14,8 @@ public final class ModifiedResNet implements VisionTower {
     final BatchNorm2d bn1, bn2, bn3;
     final Bottleneck[][] layers;
     final AttentionPool2d attnpool;
+    /** Inference only (else null): the stem's conv+BN+ReLU fused, NHWC, packed. */
+    final FusedConv s1, s2, s3;
 
     public ModifiedResNet(Params p, ClipConfig cfg) {
         width = cfg.visionWidth();
@@ -22,12 +24,21 @@ public final class ModifiedResNet implements VisionTower {
         if (width % 2 != 0 || resolution % 32 != 0) {
             throw new ClipFormatException("ResNet width " + width + " must be even and resolution " + resolution + " a multiple of 32");
         }
-        conv1 = new Conv2d(p, "visual.conv1", 3, width / 2, 3, 2, 1);
-        bn1 = new BatchNorm2d(p, "visual.bn1", width / 2);
-        conv2 = new Conv2d(p, "visual.conv2", width / 2, width / 2, 3, 1, 1);
-        bn2 = new BatchNorm2d(p, "visual.bn2", width / 2);
-        conv3 = new Conv2d(p, "visual.conv3", width / 2, width, 3, 1, 1);
-        bn3 = new BatchNorm2d(p, "visual.bn3", width);
+        if (p.inference()) {
+            s1 = new FusedConv(p, "visual.conv1", "visual.bn1", 3, width / 2, 3, 2, 1, true);
+            s2 = new FusedConv(p, "visual.conv2", "visual.bn2", width / 2, width / 2, 3, 1, 1, true);
+            s3 = new FusedConv(p, "visual.conv3", "visual.bn3", width / 2, width, 3, 1, 1, true);
+            conv1 = conv2 = conv3 = null;
+            bn1 = bn2 = bn3 = null;
+        } else {
+            s1 = s2 = s3 = null;
+            conv1 = new Conv2d(p, "visual.conv1", 3, width / 2, 3, 2, 1);
+            bn1 = new BatchNorm2d(p, "visual.bn1", width / 2);
+            conv2 = new Conv2d(p, "visual.conv2", width / 2, width / 2, 3, 1, 1);
+            bn2 = new BatchNorm2d(p, "visual.bn2", width / 2);
+            conv3 = new Conv2d(p, "visual.conv3", width / 2, width, 3, 1, 1);
+            bn3 = new BatchNorm2d(p, "visual.bn3", width);
+        }
         int[] blocks = cfg.visionLayers();
         if (blocks.length != 4) throw new ClipFormatException("ResNet needs 4 stages, config has " + blocks.length);
         layers = new Bottleneck[4][];
@@ -54,6 +65,7 @@ public final class ModifiedResNet implements VisionTower {
     public float[] forward(float[] pixels, int n, Arena arena, Trace trace) { return forward(pixels, n, arena, trace, null); }
 
     float[] forward(float[] pixels, int n, Arena arena, Trace trace, Cache cache) {
+        if (s1 != null) return forwardInference(pixels, n, arena, trace);
         int h = conv1.outSize(resolution), half = width / 2;
         float[] a1 = arena.take(n * half * h * h);
         conv1.forward(pixels, n, resolution, resolution, a1);
@@ -89,6 +101,41 @@ public final class ModifiedResNet implements VisionTower {
         }
         AttentionPool2d.Cache pc = cache == null ? null : (cache.pool = new AttentionPool2d.Cache());
         float[] out = attnpool.forward(x, n, arena, pc);
+        if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
+        return out;
+    }
+
+    /** The inference forward, channels-last from the stem to the attention pool (which reads NHWC directly). */
+    private float[] forwardInference(float[] pixels, int n, Arena arena, Trace trace) {
+        int r = resolution, h = s1.outSize(r), half = width / 2;
+        float[] x0 = Nhwc.fromNchw(pixels, n, 3, r * r, arena.takeDirty(n * r * r * 3));
+        float[] a1 = arena.takeDirty(n * h * h * half);
+        s1.forward(x0, n, r, r, a1, false, arena);
+        arena.release(x0);
+        float[] a2 = arena.takeDirty(n * h * h * half);
+        s2.forward(a1, n, h, h, a2, false, arena);
+        arena.release(a1);
+        float[] a3 = arena.takeDirty(n * h * h * width);
+        s3.forward(a2, n, h, h, a3, false, arena);
+        arena.release(a2);
+        int s = h / 2;
+        float[] x = arena.takeDirty(n * s * s * width);
+        Nhwc.avgPool(a3, n, h, h, width, 2, x);
+        arena.release(a3);
+        if (trace != null && trace.wants("visual.avgpool")) trace.put("visual.avgpool", Nhwc.toNchw(x, n, s * s, width), 0, n, width, s, s);
+        int channels = width;
+        for (int l = 0; l < 4; l++) {
+            for (Bottleneck block : layers[l]) {
+                float[] in = x;
+                x = block.forwardInference(in, n, s, s, arena);
+                if (x != in) arena.release(in);
+                s /= block.stride;
+                channels = block.planes * Bottleneck.EXPANSION;
+            }
+            String key = "visual.layer" + (l + 1);
+            if (trace != null && trace.wants(key)) trace.put(key, Nhwc.toNchw(x, n, s * s, channels), 0, n, channels, s, s);
+        }
+        float[] out = attnpool.forwardNhwc(x, n, arena);
         if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
         return out;
     }

@@ -21,8 +21,28 @@ public final class Params {
     private static final Set<String> NOT_WEIGHTS = Set.of("input_resolution", "context_length", "vocab_size");
     private final StateDict sd;
     private final Set<String> used = new HashSet<>();
+    private final boolean inference;
 
-    public Params(StateDict sd) { this.sd = sd; }
+    /** Training-capable parameters: layers keep the state dict's arrays (shared, never copied). */
+    public Params(StateDict sd) { this(sd, false); }
+
+    /**
+     * @param inference when true, layers pack or fold their weights for the fast inference path and
+     *                  {@link #release} drops each consumed tensor from the state dict, so its unpacked array
+     *                  can be collected while the rest of the model is still being built
+     */
+    public Params(StateDict sd, boolean inference) {
+        this.sd = sd;
+        this.inference = inference;
+    }
+
+    /** Whether layers are built for inference only (packed/folded weights, no backward pass). */
+    public boolean inference() { return inference; }
+
+    /** In inference mode, removes {@code name} from the state dict once its data has been packed or folded. */
+    void release(String name) {
+        if (inference) sd.remove(name);
+    }
 
     /** The float data of {@code name}, which must have exactly {@code shape} and hold only finite values. */
     public float[] get(String name, int... shape) {

@@ -1,6 +1,7 @@
 package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.kernels.Epilogue;
 import io.flinkclip.kernels.Ops;
 
 /**
@@ -22,8 +23,7 @@ public final class ResidualAttentionBlock {
         this.width = width;
         this.heads = heads;
         ln1 = new LayerNorm(p, name + ".ln_1", width);
-        inProj = new Linear(name + ".attn.in_proj", name + ".attn.in_proj_weight", name + ".attn.in_proj_bias", width, 3 * width,
-                p.get(name + ".attn.in_proj_weight", 3 * width, width), p.get(name + ".attn.in_proj_bias", 3 * width));
+        inProj = new Linear(p, name + ".attn.in_proj", name + ".attn.in_proj_weight", name + ".attn.in_proj_bias", width, 3 * width);
         outProj = new Linear(p, name + ".attn.out_proj", width, width, true);
         ln2 = new LayerNorm(p, name + ".ln_2", width);
         fc = new Linear(p, name + ".mlp.c_fc", width, 4 * width, true);
@@ -60,9 +60,13 @@ public final class ResidualAttentionBlock {
         outProj.forward(a.attn, 0, x, 0, rows, true);
         if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, rows * d);
         ln2.forward(x, 0, a.ln2, 0, rows);
-        fc.forward(a.ln2, 0, a.h, 0, rows, false);
-        if (a.hPre != null) System.arraycopy(a.h, 0, a.hPre, 0, rows * 4 * d);
-        Ops.quickGelu(a.h, 0, rows * 4 * d);
+        if (a.hPre != null) { // training keeps the pre-activation for the backward pass
+            fc.forward(a.ln2, 0, a.hPre, 0, rows, false);
+            System.arraycopy(a.hPre, 0, a.h, 0, rows * 4 * d);
+            Ops.quickGelu(a.h, 0, rows * 4 * d);
+        } else {
+            fc.forward(a.ln2, 0, a.h, 0, rows, false, Epilogue.QUICK_GELU);
+        }
         proj.forward(a.h, 0, x, 0, rows, true);
     }
 

@@ -1,7 +1,9 @@
 package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipConfig;
+import io.flinkclip.kernels.Epilogue;
 import io.flinkclip.kernels.Gemm;
+import io.flinkclip.kernels.PackedMatrix;
 
 /**
  * OpenAI's text encoder: token + positional embedding → causal transformer → ln_final → the feature at the
@@ -19,6 +21,8 @@ public final class TextTransformer {
     public static final int EOT = 49407;
     final int width, contextLength, vocab, embedDim;
     final float[] tokenEmbedding, positionalEmbedding, textProjection;
+    /** Inference only: text_projection packed once (else null). */
+    final PackedMatrix projectionPacked;
     final Transformer transformer;
     final LayerNorm lnFinal;
 
@@ -31,7 +35,15 @@ public final class TextTransformer {
         positionalEmbedding = p.get("positional_embedding", contextLength, width);
         transformer = new Transformer(p, "transformer", width, cfg.textLayers(), cfg.textHeads());
         lnFinal = new LayerNorm(p, "ln_final", width);
-        textProjection = p.get("text_projection", width, embedDim);
+        float[] tp = p.get("text_projection", width, embedDim);
+        if (p.inference()) {
+            projectionPacked = PackedMatrix.fromRowsKN(tp, 0, width, embedDim);
+            textProjection = null;
+            p.release("text_projection");
+        } else {
+            projectionPacked = null;
+            textProjection = tp;
+        }
     }
 
     static final class Cache {
@@ -63,6 +75,14 @@ public final class TextTransformer {
                 }
             }
         }
+    }
+
+    /** Validates the rows and returns how many positions each must run (its pooled position + 1). */
+    public int[] runLengths(int[][] tokens) {
+        validate(tokens);
+        int[] len = new int[tokens.length];
+        for (int r = 0; r < tokens.length; r++) len[r] = poolPosition(tokens[r]) + 1;
+        return len;
     }
 
     /**
@@ -114,7 +134,8 @@ public final class TextTransformer {
         float[] normed = arena.take(n * d);
         lnFinal.forward(pooled, 0, normed, 0, n);
         float[] out = new float[n * embedDim];
-        Gemm.nn(normed, 0, textProjection, 0, out, 0, n, embedDim, d, false);
+        if (projectionPacked != null) Gemm.packed(normed, 0, projectionPacked, null, out, 0, n, false, Epilogue.NONE);
+        else Gemm.nn(normed, 0, textProjection, 0, out, 0, n, embedDim, d, false);
         if (cache != null) {
             cache.n = n; cache.seq = seq; cache.tokens = tokens; cache.pool = pool; cache.pooled = pooled; cache.normed = normed; cache.blocks = acts;
         }

@@ -2,7 +2,10 @@ package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipConfig;
 import io.flinkclip.kernels.Conv;
+import io.flinkclip.kernels.Epilogue;
 import io.flinkclip.kernels.Gemm;
+import io.flinkclip.kernels.PackedMatrix;
+import io.flinkclip.kernels.Parallel;
 
 /**
  * OpenAI's VisionTransformer: patchify conv (no bias) → [class token; patches] + positional embedding →
@@ -11,6 +14,8 @@ import io.flinkclip.kernels.Gemm;
 public final class VisionTransformer implements VisionTower {
     final int width, patch, resolution, grid, tokens, embedDim;
     final float[] conv1, classEmbedding, positionalEmbedding, proj;
+    /** Inference only: conv1 as a [width, 3·patch²] GEMM operand and proj, both packed once (else null). */
+    final PackedMatrix conv1Packed, projPacked;
     final LayerNorm lnPre, lnPost;
     final Conv2d conv1Layer;
     final Transformer transformer;
@@ -22,14 +27,30 @@ public final class VisionTransformer implements VisionTower {
         grid = resolution / patch;
         tokens = grid * grid + 1;
         embedDim = cfg.embedDim();
-        conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
-        conv1 = conv1Layer.weight;
+        if (p.inference()) {
+            conv1Layer = null;
+            conv1 = null;
+            conv1Packed = PackedMatrix.fromRowsNK(p.get("visual.conv1.weight", width, 3, patch, patch), 0, width, 3 * patch * patch);
+            p.release("visual.conv1.weight");
+        } else {
+            conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
+            conv1 = conv1Layer.weight;
+            conv1Packed = null;
+        }
         classEmbedding = p.get("visual.class_embedding", width);
         positionalEmbedding = p.get("visual.positional_embedding", tokens, width);
         lnPre = new LayerNorm(p, "visual.ln_pre", width);
         transformer = new Transformer(p, "visual.transformer", width, cfg.visionLayers()[0], cfg.visionHeads());
         lnPost = new LayerNorm(p, "visual.ln_post", width);
-        proj = p.get("visual.proj", width, embedDim);
+        float[] pr = p.get("visual.proj", width, embedDim);
+        if (p.inference()) {
+            projPacked = PackedMatrix.fromRowsKN(pr, 0, width, embedDim);
+            proj = null;
+            p.release("visual.proj");
+        } else {
+            projPacked = null;
+            proj = pr;
+        }
     }
 
     /** Saved activations for the backward pass. */
@@ -43,6 +64,7 @@ public final class VisionTransformer implements VisionTower {
     public float[] forward(float[] pixels, int n, Arena arena, Trace trace) { return forward(pixels, n, arena, trace, null); }
 
     float[] forward(float[] pixels, int n, Arena arena, Trace trace, Cache cache) {
+        if (conv1Packed != null) return forwardInference(pixels, n, arena, trace);
         int gg = grid * grid, w = width;
         float[] patches = arena.take(n * w * gg);
         Conv.conv2d(pixels, n, 3, resolution, resolution, conv1, null, w, patch, patch, patch, 0, patches);
@@ -79,6 +101,51 @@ public final class VisionTransformer implements VisionTower {
             cache.post = post;
             cache.blocks = acts;
         }
+        return out;
+    }
+
+    /**
+     * The inference forward: patchify as one GEMM over all images' patches (rows = patches, so the result is
+     * already token-major), packed weights everywhere, one shared set of block buffers.
+     */
+    private float[] forwardInference(float[] pixels, int n, Arena arena, Trace trace) {
+        int gg = grid * grid, w = width, kdim = 3 * patch * patch;
+        float[] cols = arena.take(n * gg * kdim);
+        Parallel.forEach(n * gg, 16, row -> { // cols[b·gg + s, (c, i, j)] = pixels[b, c, gy·p + i, gx·p + j]
+            int b = row / gg, s = row % gg, gy = s / grid, gx = s % grid, o = row * kdim;
+            for (int c = 0; c < 3; c++) {
+                for (int i = 0; i < patch; i++, o += patch) {
+                    System.arraycopy(pixels, ((b * 3 + c) * resolution + gy * patch + i) * resolution + gx * patch, cols, o, patch);
+                }
+            }
+        });
+        float[] patches = arena.take(n * gg * w);
+        Gemm.packed(cols, 0, conv1Packed, null, patches, 0, n * gg, false, Epilogue.NONE);
+        if (trace != null && trace.wants("visual.conv1")) {
+            float[] nchw = arena.take(n * w * gg);
+            for (int b = 0; b < n; b++) for (int s = 0; s < gg; s++) for (int c = 0; c < w; c++) nchw[(b * w + c) * gg + s] = patches[(b * gg + s) * w + c];
+            trace.put("visual.conv1", nchw, 0, n, w, grid, grid);
+        }
+        float[] x = arena.take(n * tokens * w);
+        for (int b = 0; b < n; b++) {
+            int base = b * tokens * w;
+            for (int c = 0; c < w; c++) x[base + c] = classEmbedding[c] + positionalEmbedding[c];
+            for (int s = 0; s < gg; s++) {
+                int t = base + (1 + s) * w, pos = (1 + s) * w, src = (b * gg + s) * w;
+                for (int c = 0; c < w; c++) x[t + c] = patches[src + c] + positionalEmbedding[pos + c];
+            }
+        }
+        float[] h = arena.take(n * tokens * w);
+        lnPre.forward(x, 0, h, 0, n * tokens);
+        if (trace != null) trace.put("visual.ln_pre", h, 0, n, tokens, w);
+        transformer.forward(h, n, tokens, false, arena, trace, false);
+        float[] cls = arena.take(n * w);
+        for (int b = 0; b < n; b++) System.arraycopy(h, b * tokens * w, cls, b * w, w);
+        float[] post = arena.take(n * w);
+        lnPost.forward(cls, 0, post, 0, n);
+        if (trace != null) trace.put("visual.ln_post", post, 0, n, w);
+        float[] out = new float[n * embedDim];
+        Gemm.packed(post, 0, projPacked, null, out, 0, n, false, Epilogue.NONE);
         return out;
     }
 

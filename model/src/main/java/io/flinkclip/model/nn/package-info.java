@@ -8,6 +8,11 @@
  *   <li>Activations are batch-first ([n, tokens, width], NCHW for convolutions) and come from a per-call
  *       {@link io.flinkclip.model.nn.Arena}; at inference all transformer blocks share one set of scratch
  *       buffers, in training every layer keeps its own for the backward pass.</li>
+ *   <li>Inference builds ({@link io.flinkclip.model.nn.Params#inference()}, from {@code ClipModel.forInference})
+ *       instead pack every Linear/convolution weight once for {@code Gemm.packed} (bias, QuickGELU, ReLU and
+ *       the residual add fused into the GEMM store), fold eval BatchNorm into the convolutions
+ *       ({@link io.flinkclip.model.nn.FusedConv}), run the ResNet channels-last, and release each consumed
+ *       tensor from the state dict; they have no backward pass.</li>
  *   <li>{@link io.flinkclip.model.nn.Trace} captures activations under the reference's module names.</li>
  *   <li>Backward passes ({@link io.flinkclip.model.nn.ClipBackward}) are eval mode: BatchNorm uses running
  *       statistics, as the reference gradients were computed.</li>
