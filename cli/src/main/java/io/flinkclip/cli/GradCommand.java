@@ -24,7 +24,7 @@ final class GradCommand implements ClipCli.Command {
     @Override
     public int run(String[] argv) throws Exception {
         Args a = new Args(argv, 0, ModelOptions.FLAGS, ModelOptions.with("images", "texts", "out"));
-        Clip clip = ModelOptions.load(a, true);
+        Clip clip = ModelOptions.load(a, true, true);
         List<String> files = a.all("images");
         List<String> texts = TextInputs.read(a.path("texts"));
         if (files.isEmpty() || files.size() != texts.size()) {

@@ -13,13 +13,18 @@ final class ModelOptions {
 
     private ModelOptions() {}
 
-    static Clip load(Args a, boolean needVocab) {
+    static Clip load(Args a, boolean needVocab) { return load(a, needVocab, false); }
+
+    /** @param trainable a model that can compute gradients (CPU, weights not pre-packed) */
+    static Clip load(Args a, boolean needVocab, boolean trainable) {
         String weights = a.require("weights");
         String vocab = a.get("vocab", null);
         Integer vh = a.has("vision-heads") ? a.intValue("vision-heads", 0) : null;
         Integer th = a.has("text-heads") ? a.intValue("text-heads", 0) : null;
         // --weights may be a native file, a safetensors file or a Hugging Face directory (see ModelLocation)
-        Clip clip = ClipLoader.load(weights, vocab, new ClipLoader.Overrides(vh, th), a.get("device", System.getProperty("clip.device", "cpu")));
+        ClipLoader.Overrides o = new ClipLoader.Overrides(vh, th);
+        Clip clip = trainable ? ClipLoader.loadTrainable(weights, vocab, o)
+                : ClipLoader.load(weights, vocab, o, a.get("device", System.getProperty("clip.device", "cpu")));
         if (needVocab && clip.tokenizer() == null) {
             throw new Args.UsageException("the model at " + weights + " carries no vocabulary: give --vocab");
         }

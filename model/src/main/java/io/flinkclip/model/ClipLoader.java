@@ -43,9 +43,17 @@ public final class ClipLoader {
         return fromNative(m, overrides, deviceSpec);
     }
 
+    /** As {@link #load(String, String, Overrides)} but trainable (gradients available; weights not pre-packed). */
+    public static Clip loadTrainable(String location, String vocabLocation, Overrides overrides) {
+        return build(ModelLocation.open(location, vocabLocation, Progress.NONE), overrides, "cpu", true);
+    }
+
     public static Clip fromNative(NativeModel m, Overrides o) { return fromNative(m, o, "cpu"); }
 
-    public static Clip fromNative(NativeModel m, Overrides o, String deviceSpec) {
+    /** An inference model (weights packed once; the state dict is consumed) on {@code deviceSpec}. */
+    public static Clip fromNative(NativeModel m, Overrides o, String deviceSpec) { return build(m, o, deviceSpec, false); }
+
+    private static Clip build(NativeModel m, Overrides o, String deviceSpec, boolean trainable) {
         ClipConfig cfg = m.config();
         var meta = m.weights().metadata();
         cfg = cfg.withHeads(pick(o.visionHeads(), meta.get("clip.vision_heads"), cfg.visionHeads()),
@@ -54,8 +62,10 @@ public final class ClipLoader {
         if (m.vocab() != null && tok.vocabularySize() != cfg.vocabSize()) {
             throw new ClipFormatException("the vocabulary has " + tok.vocabularySize() + " tokens but the model's embedding has " + cfg.vocabSize());
         }
-        ClipEncoder encoder = deviceSpec == null || deviceSpec.equals("cpu") ? ClipModel.fromStateDict(m.weights(), cfg)
-                : io.flinkclip.model.device.ClipModels.onDevice(m.weights(), cfg, deviceSpec);
+        boolean cpu = deviceSpec == null || deviceSpec.equals("cpu");
+        if (trainable && !cpu) throw new IllegalArgumentException("trainable models load on the CPU; use ClipModels.onDevice for device training");
+        ClipEncoder encoder = !cpu ? io.flinkclip.model.device.ClipModels.onDevice(m.weights(), cfg, deviceSpec)
+                : trainable ? ClipModel.fromStateDict(m.weights(), cfg) : ClipModel.forInference(m.weights(), cfg);
         return new Clip(encoder, tok, new ImagePreprocessor());
     }
 
