@@ -201,6 +201,16 @@ def texts(n, length):
     return t
 
 
+def blas_library():
+    """The BLAS that Debian's torch actually loaded (libblas.so.3 is an alternative: netlib or OpenBLAS)."""
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    with open("/proc/self/maps") as f:
+        libs = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})
+    if libs and all("openblas" not in l for l in libs):
+        print("warning: PyTorch runs on the reference BLAS (%s); install libopenblas0-pthread for a fair peer" % libs)
+    return libs
+
+
 def timeit(fn, seconds):
     fn()  # warm-up
     n, t0 = 0, time.perf_counter()
@@ -237,7 +247,7 @@ def main():
                               input_names=["tokens"], output_names=["embeds"],
                               dynamic_axes={"tokens": {0: "n", 1: "len"}, "embeds": {0: "n"}})
         return
-    res = {"torch": torch.__version__, "threads": a.threads}
+    res = {"torch": torch.__version__, "threads": a.threads, "blas": blas_library()}
     if a.mode == "bench":
         with torch.inference_mode():
             for b in [int(x) for x in a.batches.split(",")]:
