@@ -149,6 +149,16 @@ public final class ClipModel implements ClipEncoder {
         return ClipBackward.forward(vision, text, pixels, n, tokens);
     }
 
+    /** Image tower only, keeping activations (backpropagate with a null text gradient). */
+    public ClipBackward.Pass trainingForwardImages(float[] pixels, int n) {
+        return ClipBackward.forwardImages(vision, text, pixels, n);
+    }
+
+    /** Text tower only, keeping activations (backpropagate with a null image gradient). */
+    public ClipBackward.Pass trainingForwardTexts(int[][] tokens) {
+        return ClipBackward.forwardTexts(vision, text, tokens);
+    }
+
     private void split(float[] flat, int m, float[][] out, int start) {
         int d = config.embedDim();
         for (int i = 0; i < m; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
