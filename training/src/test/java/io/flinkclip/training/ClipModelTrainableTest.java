@@ -65,9 +65,10 @@ class ClipModelTrainableTest {
             for (int k = 0; k < ctx; k++) tok[i][k] = t.longs() != null ? (int) t.longs()[i * ctx + k] : (int) t.data()[i * ctx + k];
         }
         float[][] before = m.embedImages(px, n, false);
-        // no-grad and keeping passes are bit-identical (GradCache re-embeds)
-        assertArrayEquals(before[2], m.embedImages(px, n, true)[2]);
-        assertArrayEquals(m.embedTexts(tok, false)[1], m.embedTexts(tok, true)[1]);
+        // no-grad and keeping passes agree (GradCache re-embeds). Not asserted bitwise: the kernels' vector exp gives
+        // JIT-tier-dependent last bits (SVML stub once C2-compiled, Math.exp before)
+        assertArrayEquals(before[2], m.embedImages(px, n, true)[2], 1e-6f);
+        assertArrayEquals(m.embedTexts(tok, false)[1], m.embedTexts(tok, true)[1], 1e-6f);
 
         ClipTrainer trainer = new ClipTrainer(m, new ClipTrainer.Options(2, 1.0, new CosineSchedule(1e-3, 0, 10),
                 AdamW.Hyper.openClipVit(), WeightDecayRule.openClip()));
@@ -78,7 +79,7 @@ class ClipModelTrainableTest {
         StateDict copy = new StateDict();
         for (Tensor p : w.tensors()) copy.put(p.isFloat() ? Tensor.of(p.name(), p.shape(), p.data().clone()) : p);
         ClipModel fresh = ClipModel.fromStateDict(copy, m.config()).withMaxBatch(Integer.MAX_VALUE);
-        assertArrayEquals(fresh.encodeImages(px, n)[0], after[0]);
-        assertArrayEquals(fresh.encodeTexts(tok)[3], m.embedTexts(tok, false)[3]);
+        assertArrayEquals(fresh.encodeImages(px, n)[0], after[0], 1e-6f);
+        assertArrayEquals(fresh.encodeTexts(tok)[3], m.embedTexts(tok, false)[3], 1e-6f);
     }
 }
