@@ -191,9 +191,9 @@ class CLIP(nn.Module):
         return x[torch.arange(x.shape[0]), tokens.argmax(-1)] @ self.text_projection
 
 
-def texts(n, length):
-    """Token rows like the JVM bench: SOT, length-2 ids, EOT, padding to 77."""
-    t = torch.zeros(n, 77, dtype=torch.long)
+def texts(n, length, ctx=77):
+    """Token rows like the JVM bench: SOT, length-2 ids, EOT, padding to the context length (77)."""
+    t = torch.zeros(n, ctx, dtype=torch.long)
     g = torch.Generator().manual_seed(0)
     t[:, 0] = 49406
     t[:, 1:length - 1] = torch.randint(300, 40000, (n, length - 2), generator=g)
@@ -259,7 +259,7 @@ def main():
     else:
         model.train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.2)
-        px, tk = torch.randn(a.batch, 3, R, R), texts(a.batch, 16)
+        px, tk = torch.randn(a.batch, 3, R, R), texts(a.batch, 16, model.positional_embedding.shape[0])
 
         def step():
             i = F.normalize(model.encode_image(px), dim=-1); t = F.normalize(model.encode_text(tk), dim=-1)

@@ -35,6 +35,7 @@ public final class ClipCli {
         COMMANDS.put("grad", new GradCommand());
         COMMANDS.put("convert", new ConvertCommand());
         COMMANDS.put("eval", new EvalCommand());
+        COMMANDS.put("train", new TrainCommand());
     }
 
     private ClipCli() {}

@@ -183,6 +183,18 @@ public final class ClipModel implements ClipEncoder {
         if (inferenceOnly) throw new IllegalStateException("this model was built with ClipModel.forInference (packed weights only); build it with fromStateDict to train");
     }
 
+    /** Image tower only, keeping activations (backpropagate with a null text gradient). */
+    public ClipBackward.Pass trainingForwardImages(float[] pixels, int n) {
+        requireTrainable();
+        return ClipBackward.forwardImages(vision, text, pixels, n);
+    }
+
+    /** Text tower only, keeping activations (backpropagate with a null image gradient). */
+    public ClipBackward.Pass trainingForwardTexts(int[][] tokens) {
+        requireTrainable();
+        return ClipBackward.forwardTexts(vision, text, tokens);
+    }
+
     private void split(float[] flat, int m, float[][] out, int start) {
         int d = config.embedDim();
         for (int i = 0; i < m; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);

@@ -69,6 +69,9 @@ public final class ClipTrainer {
         return sd;
     }
 
+    /** The AdamW state ({@code adam.step}, {@code adam.m.*}, {@code adam.v.*}); live moment arrays, read before the next step. */
+    public StateDict optimizerState() { return optimizer.state(model.parameters()); }
+
     /** Everything needed to continue bit-identically, as one safetensors blob (small models; see {@link #writeSnapshot}). */
     public byte[] snapshot() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

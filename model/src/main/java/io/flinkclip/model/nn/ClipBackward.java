@@ -20,6 +20,7 @@ public final class ClipBackward {
         private TextTransformer.Cache textCache;
         private float[] imageFeatures, textFeatures;
         private int images, texts;
+        private boolean consumed;
 
         private Pass(VisionTower vision, TextTransformer text) {
             this.vision = vision;
@@ -46,18 +47,49 @@ public final class ClipBackward {
         }
         if (tokens == null || tokens.length < 1) throw new IllegalArgumentException("a training batch needs at least one text");
         Pass p = new Pass(vision, text);
+        forwardVision(p, pixels, n);
+        forwardText(p, tokens);
+        return p;
+    }
+
+    /**
+     * Image tower only (e.g. GradCache, which embeds and backpropagates the towers separately); backpropagate
+     * with a null text gradient.
+     */
+    public static Pass forwardImages(VisionTower vision, TextTransformer text, float[] pixels, int n) {
+        int r = vision.resolution();
+        if (pixels == null || n < 1 || pixels.length != (long) n * 3 * r * r) {
+            throw new IllegalArgumentException("expected n ≥ 1 images of 3×" + r + "×" + r + ", got " + (pixels == null ? "null" : pixels.length + " floats for n=" + n));
+        }
+        Pass p = new Pass(vision, text);
+        forwardVision(p, pixels, n);
+        return p;
+    }
+
+    /** Text tower only; backpropagate with a null image gradient. */
+    public static Pass forwardTexts(VisionTower vision, TextTransformer text, int[][] tokens) {
+        if (tokens == null || tokens.length < 1) throw new IllegalArgumentException("a training batch needs at least one text");
+        Pass p = new Pass(vision, text);
+        forwardText(p, tokens);
+        return p;
+    }
+
+    private static void forwardVision(Pass p, float[] pixels, int n) {
         float[][] out = new float[1][];
-        p.visionCache = switch (vision) {
+        p.visionCache = switch (p.vision) {
             case VisionTransformer v -> v.forwardTrain(pixels, n, p.arena, out);
             case ModifiedResNet m -> m.forwardTrain(pixels, n, p.arena, out);
-            default -> throw new UnsupportedOperationException("no backward pass for " + vision.getClass().getSimpleName());
+            default -> throw new UnsupportedOperationException("no backward pass for " + p.vision.getClass().getSimpleName());
         };
         p.imageFeatures = out[0];
         p.images = n;
-        p.textCache = text.forwardTrain(tokens, p.arena, out);
+    }
+
+    private static void forwardText(Pass p, int[][] tokens) {
+        float[][] out = new float[1][];
+        p.textCache = p.text.forwardTrain(tokens, p.arena, out);
         p.textFeatures = out[0];
         p.texts = tokens.length;
-        return p;
     }
 
     /**
@@ -65,11 +97,15 @@ public final class ClipBackward {
      * when the loss does not depend on that tower. A pass may be backpropagated once.
      */
     public static void backward(Pass p, float[] dImage, float[] dText, Gradients g) {
-        if (p.textCache == null) throw new IllegalStateException("this pass was already backpropagated");
+        if (p.consumed) throw new IllegalStateException("this pass was already backpropagated");
         int d = p.vision.embedDim();
         if (dImage != null && dImage.length != p.images * d || dText != null && dText.length != p.texts * d) {
             throw new IllegalArgumentException("feature gradients must be [" + p.images + ", " + d + "] and [" + p.texts + ", " + d + "]");
         }
+        if (dImage != null && p.visionCache == null || dText != null && p.textCache == null) {
+            throw new IllegalArgumentException("a gradient for a tower this pass did not run forward");
+        }
+        p.consumed = true;
         if (dText != null) p.text.backward(p.textCache, dText, p.arena, g);
         if (dImage != null) {
             switch (p.vision) {

@@ -171,7 +171,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         last = r;
         history.add(new double[]{s.step(), s.loss(), s.lr(), s.logitScale(), s.gradNorm()});
         output.collect(new StreamRecord<>(r));
-        if (cfg.saveEverySteps() > 0 && s.step() % cfg.saveEverySteps() == 0) saveModel("model-step-" + s.step() + ".safetensors");
+        if (cfg.saveEverySteps() > 0 && s.step() % cfg.saveEverySteps() == 0) saveModel("model-step-" + s.step() + factory.modelFileSuffix());
         if (cfg.evalEverySteps() > 0 && s.step() % cfg.evalEverySteps() == 0) evaluate();
         if (cfg.listener() != null) cfg.listener().afterStep(s.step(), checkpointedStep);
     }
@@ -210,7 +210,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
     @Override
     public void endInput() throws Exception {
         evaluate();
-        saveModel("model-final.safetensors");
+        saveModel("model-final" + factory.modelFileSuffix());
         Path dir = Path.of(cfg.outputDir());
         TrainingReport.writeCsv(history, dir.resolve("metrics.csv"));
         TrainingReport.writeLossPlot(history, dir.resolve("loss.png"));
@@ -226,7 +226,7 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         Path dir = Path.of(cfg.outputDir());
         Files.createDirectories(dir);
         Path tmp = dir.resolve(name + ".tmp");
-        SafeTensors.write(tmp, trainer.modelState());
+        factory.writeModel(trainer, assembler.frontier(), tmp);
         Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -23,14 +23,15 @@ import java.util.Set;
 /**
  * Command line of the training job. Datasets: {@code --captions INDEX.tsv|.jsonl [--root DIR]},
  * {@code --idx-images F --idx-labels F --classes FILE --templates FILE} (one name / template per line), or
- * {@code --shards a.tar,b.tar}. The model comes from {@code --factory CLASS} (a {@link TrainingModelFactory} with a
- * public constructor taking {@code --model PATH}, or a no-argument one).
+ * {@code --shards a.tar,b.tar}. The model is the product CLIP ({@link ClipModelFactory}: {@code --model FILE} or
+ * {@code --model init:ARCH}, {@code --vocab BPE}), or comes from {@code --factory CLASS} (a {@link TrainingModelFactory}
+ * with a public constructor taking {@code --model PATH} [and {@code --vocab PATH}], or a no-argument one).
  */
 public final class TrainingCli {
     static final Set<String> KEYS = Set.of("factory", "model", "out", "captions", "root", "idx-images", "idx-labels", "classes",
             "templates", "shards", "batch", "chunk", "epochs", "lr", "warmup", "wd", "beta2", "eps", "clip", "seed", "resolution",
             "context", "decoders", "save-every", "checkpoint-ms", "crop-min", "heldout-captions", "heldout-root", "heldout-limit",
-            "eval-every", "no-decay-embeddings");
+            "eval-every", "no-decay-embeddings", "vocab");
 
     /** Everything parsed from the command line. */
     public record Plan(PairDataset data, TrainingModelFactory factory, TrainingConfig config, long checkpointMillis) {}
@@ -43,7 +44,7 @@ public final class TrainingCli {
             plan = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
-            System.err.println("usage: ClipTrainingJob --factory CLASS [--model PATH] --out DIR (--captions FILE [--root DIR] | "
+            System.err.println("usage: ClipTrainingJob (--model FILE|init:ARCH [--vocab BPE] | --factory CLASS [--model PATH]) --out DIR (--captions FILE [--root DIR] | "
                     + "--idx-images F --idx-labels F --classes F --templates F | --shards A.tar,B.tar) [--batch 256] [--chunk 64] "
                     + "[--epochs 1] [--lr 5e-4] [--warmup 500] [--wd 0.2] [--clip 1.0] [--seed 0] [--resolution 224] [--context 77] "
                     + "[--decoders 2] [--save-every 0] [--checkpoint-ms 60000] [--heldout-captions FILE --eval-every N]");
@@ -76,7 +77,15 @@ public final class TrainingCli {
                 new CosineSchedule(number(a, "lr", 5e-4), warmup, steps),
                 new AdamW.Hyper(0.9, number(a, "beta2", 0.98), number(a, "eps", 1e-6), number(a, "wd", 0.2)),
                 a.containsKey("no-decay-embeddings") ? WeightDecayRule.openClipAndEmbeddings() : WeightDecayRule.openClip());
-        TrainingConfig.Builder b = TrainingConfig.builder(opt, required(a, "out"), integer(a, "resolution", 224), integer(a, "context", 77))
+        TrainingModelFactory factory = a.containsKey("factory") ? factory(a.get("factory"), a.get("model"), a.get("vocab"))
+                : new ClipModelFactory(required(a, "model"), a.get("vocab"));
+        // the product model knows its input sizes; other factories say them on the command line
+        int resolution = 224, context = 77;
+        if (factory instanceof ClipModelFactory f) {
+            resolution = f.config().imageResolution();
+            context = f.config().contextLength();
+        }
+        TrainingConfig.Builder b = TrainingConfig.builder(opt, required(a, "out"), integer(a, "resolution", resolution), integer(a, "context", context))
                 .batchSize(batch).epochs(epochs).seed(integer(a, "seed", 0)).decodeParallelism(integer(a, "decoders", 2))
                 .cropScale(number(a, "crop-min", 0.9), 1.0).saveEverySteps(integer(a, "save-every", 0));
         if (a.containsKey("heldout-captions")) {
@@ -84,7 +93,7 @@ public final class TrainingCli {
             b.heldOut(CaptionedImageFiles.load(Path.of(a.getOrDefault("heldout-root", idx.toAbsolutePath().getParent().toString())), idx),
                     integer(a, "heldout-limit", 1000), integer(a, "eval-every", 100));
         }
-        return new Plan(data, factory(required(a, "factory"), a.get("model")), b.build(), integer(a, "checkpoint-ms", 60000));
+        return new Plan(data, factory, b.build(), integer(a, "checkpoint-ms", 60000));
     }
 
     private static PairDataset dataset(Map<String, String> a) {
@@ -99,11 +108,12 @@ public final class TrainingCli {
                 lines(required(a, "templates")));
     }
 
-    private static TrainingModelFactory factory(String cls, String model) {
+    private static TrainingModelFactory factory(String cls, String model, String vocab) {
         try {
             Class<?> c = Class.forName(cls);
             if (!TrainingModelFactory.class.isAssignableFrom(c)) throw new IllegalArgumentException(cls + " is not a TrainingModelFactory");
-            Object f = model != null ? c.getConstructor(String.class).newInstance(model) : c.getConstructor().newInstance();
+            Object f = vocab != null ? c.getConstructor(String.class, String.class).newInstance(model, vocab)
+                    : model != null ? c.getConstructor(String.class).newInstance(model) : c.getConstructor().newInstance();
             return (TrainingModelFactory) f;
         } catch (ReflectiveOperationException e) {
             throw new IllegalArgumentException("cannot create model factory " + cls + (model != null ? "(\"" + model + "\")" : "()") + ": " + e, e);

@@ -1,0 +1,130 @@
+package io.flinkclip.training;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+import io.flinkclip.model.ClipModel;
+import io.flinkclip.model.nn.ClipBackward;
+import io.flinkclip.model.nn.Gradients;
+
+import java.util.Arrays;
+
+/**
+ * The product CLIP ({@link ClipModel}, ViT or modified ResNet) as a {@link TrainableClip}, backpropagating through
+ * {@link ClipBackward}.
+ *
+ * <p>Live parameters: {@link ClipModel#fromStateDict} keeps the state dict's float arrays without copying, and
+ * {@link #parameters()} hands out those same arrays, so an optimizer's in-place update is what the next forward
+ * computes with. BatchNorm is in <b>eval mode</b> (running statistics, never updated — what ClipBackward does and
+ * what the reference gradients were made with); the statistics and {@code num_batches_tracked} are exposed as
+ * {@link #buffers()} only so that model files and checkpoints stay complete.
+ *
+ * <p>Not thread-safe: one trainer drives it (the kernels parallelise internally).
+ */
+public final class ClipModelTrainable implements TrainableClip {
+    private final ClipConfig config;
+    private final ClipModel model;
+    private final StateDict parameters = new StateDict(), gradients = new StateDict(), buffers = new StateDict();
+    private final Gradients grads = new Gradients();
+    private ClipBackward.Pass imagePass, textPass;
+
+    /** @param weights OpenAI-named weights, adopted (not copied): training updates these arrays */
+    public ClipModelTrainable(StateDict weights, ClipConfig config) {
+        this.config = config;
+        // one chunk per call, so a no-grad embedding runs the same batch shapes as the keeping pass GradCache repeats
+        this.model = ClipModel.fromStateDict(weights, config).withMaxBatch(Integer.MAX_VALUE);
+        for (Tensor t : weights.tensors()) {
+            if (!t.isFloat() || t.name().endsWith(".running_mean") || t.name().endsWith(".running_var")) {
+                buffers.put(t);
+                continue;
+            }
+            parameters.put(t);
+            grads.add(t.name(), t.shape(), new float[t.data().length]);   // allocates the gradient buffer, in parameter order
+            gradients.put(Tensor.of(t.name(), t.shape(), grads.get(t.name())));
+        }
+        if (!parameters.has(LOGIT_SCALE)) throw new IllegalArgumentException("weights have no " + LOGIT_SCALE);
+    }
+
+    public ClipConfig config() { return config; }
+
+    /** The inference model over the same (live) weights. Its {@code logitScale()} is the value at construction. */
+    public ClipModel model() { return model; }
+
+    @Override
+    public float[][] embedImages(float[] pixels, int n, boolean keepActivations) {
+        if (!keepActivations) return model.encodeImages(pixels, n);
+        imagePass = null;   // drop the previous activations before allocating new ones
+        imagePass = model.trainingForwardImages(pixels, n);
+        return rows(imagePass.imageFeatures(), n);
+    }
+
+    @Override
+    public float[][] embedTexts(int[][] tokens, boolean keepActivations) {
+        if (!keepActivations) return model.encodeTexts(tokens, null, true);
+        textPass = null;
+        textPass = model.trainingForwardTexts(tokens);
+        return rows(textPass.textFeatures(), tokens.length);
+    }
+
+    @Override
+    public void backwardImages(float[][] dEmbeddings) {
+        if (imagePass == null) throw new IllegalStateException("backwardImages without a keeping embedImages call");
+        ClipBackward.Pass p = imagePass;
+        imagePass = null;
+        ClipBackward.backward(p, flat(dEmbeddings, p.images()), null, grads);
+        checkNoStrayGradients();
+    }
+
+    @Override
+    public void backwardTexts(float[][] dEmbeddings) {
+        if (textPass == null) throw new IllegalStateException("backwardTexts without a keeping embedTexts call");
+        ClipBackward.Pass p = textPass;
+        textPass = null;
+        ClipBackward.backward(p, null, flat(dEmbeddings, p.texts()), grads);
+        checkNoStrayGradients();
+    }
+
+    /** A gradient the backward created beyond the parameters would be silently lost by the optimizer. */
+    private void checkNoStrayGradients() {
+        if (grads.names().size() != parameters.size()) {
+            for (String n : grads.names()) {
+                if (!parameters.has(n)) throw new IllegalStateException("backward produced a gradient for '" + n + "', which is not a trained parameter");
+            }
+        }
+    }
+
+    @Override public StateDict parameters() { return parameters; }
+
+    @Override public StateDict gradients() { return gradients; }
+
+    @Override
+    public void zeroGrad() {
+        for (Tensor g : gradients.tensors()) Arrays.fill(g.data(), 0f);
+    }
+
+    @Override public int imageResolution() { return config.imageResolution(); }
+
+    @Override public int contextLength() { return config.contextLength(); }
+
+    @Override public StateDict buffers() { return buffers; }
+
+    private float[][] rows(float[] flat, int n) {
+        int d = config.embedDim();
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+        return out;
+    }
+
+    private float[] flat(float[][] rows, int n) {
+        int d = config.embedDim();
+        if (rows == null || rows.length != n) {
+            throw new IllegalArgumentException("expected " + n + " embedding gradients, got " + (rows == null ? "null" : rows.length));
+        }
+        float[] out = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            if (rows[i].length != d) throw new IllegalArgumentException("embedding gradient " + i + " has " + rows[i].length + " values, expected " + d);
+            System.arraycopy(rows[i], 0, out, i * d, d);
+        }
+        return out;
+    }
+}
