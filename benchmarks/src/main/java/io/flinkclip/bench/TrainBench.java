@@ -73,8 +73,12 @@ public final class TrainBench {
             System.out.printf(Locale.ROOT, "%s flink-clip: %.2f pairs/s%n", m, ours);
             double pt = Double.NaN;
             if (torch) {
-                pt = torch(weights, batch, steps);
-                System.out.printf(Locale.ROOT, "%s pytorch:    %.2f pairs/s%n", m, pt);
+                try {
+                    pt = torch(weights, batch, steps);
+                    System.out.printf(Locale.ROOT, "%s pytorch:    %.2f pairs/s%n", m, pt);
+                } catch (IllegalStateException e) {   // report the peer's failure, keep our figure
+                    System.out.println(m + " pytorch: failed: " + e.getMessage());
+                }
             }
             results.put(m, Map.of("flink_clip_pairs_per_s", ours, "pytorch_pairs_per_s", pt, "batch", batch));
             rows.add(new String[]{m, String.format(Locale.ROOT, "%.2f", ours), String.format(Locale.ROOT, "%.2f", pt),
@@ -114,8 +118,12 @@ public final class TrainBench {
         List<String> cmd = List.of(System.getProperty("clip.bench.python", "/usr/bin/python3"), script, "train", "--weights", weights.toString(),
                 "--threads", "" + Parallel.THREADS, "--batch", "" + batch, "--steps", "" + steps, "--seconds", "0", "--json", json.toString());
         Process p = new ProcessBuilder(cmd).inheritIO().start();
-        if (!p.waitFor(60, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException("peer failed: " + String.join(" ", cmd) + " (needs python3-torch)");
+        if (!p.waitFor(60, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("peer timed out: " + String.join(" ", cmd));
+        }
+        if (p.exitValue() != 0) {   // 137 = killed (e.g. out of memory)
+            throw new IllegalStateException("peer exited with " + p.exitValue() + ": " + String.join(" ", cmd) + " (needs python3-torch)");
         }
         JsonNode n = new ObjectMapper().readTree(json.toFile());
         return n.get("train_pairs_per_s").asDouble();
