@@ -157,7 +157,11 @@ public final class SafeTensors {
         return sd;
     }
 
-    private static Tensor decode(MemorySegment seg, long at, int n, DType dt, String name, int[] shape) {
+    /**
+     * Decodes {@code n} little-endian elements of {@code dt} at {@code at}; floats of any width become float32, integers
+     * long. Shared by every tensor container (safetensors, the native format); bounds are the caller's to check.
+     */
+    public static Tensor decode(MemorySegment seg, long at, int n, DType dt, String name, int[] shape) {
         switch (dt) {
             case F32, F16, BF16, F64 -> {
                 float[] out = new float[n];

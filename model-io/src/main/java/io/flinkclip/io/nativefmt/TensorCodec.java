@@ -6,7 +6,6 @@ import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.Tensor;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -14,11 +13,6 @@ import java.nio.ByteOrder;
 final class TensorCodec {
     private TensorCodec() {}
 
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Writes elements [from, from+count) of {@code t} as {@code as} into {@code dst} (little-endian). */
     static void encode(Tensor t, DType as, int from, int count, ByteBuffer dst) {
@@ -50,27 +44,6 @@ final class TensorCodec {
 
     /** Decodes {@code n} elements of {@code dt} at {@code at}; floats of any width become float32. */
     static Tensor decode(MemorySegment seg, long at, int n, DType dt, String name, int[] shape) {
-        if (dt.isFloat()) {
-            float[] out = new float[n];
-            switch (dt) {
-                case F32 -> MemorySegment.copy(seg, F32, at, out, 0, n);
-                case F16 -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(seg.get(I16, at + 2L * i)); }
-                case BF16 -> { for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((seg.get(I16, at + 2L * i) & 0xffff) << 16); }
-                default -> { for (int i = 0; i < n; i++) out[i] = (float) seg.get(F64, at + 8L * i); }
-            }
-            return new Tensor(name, dt, shape, out, null);
-        }
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            long p = at + (long) i * dt.bytes;
-            out[i] = switch (dt) {
-                case I64 -> seg.get(I64, p);
-                case I32 -> seg.get(I32, p);
-                case I16 -> seg.get(I16, p);
-                case I8 -> seg.get(ValueLayout.JAVA_BYTE, p);
-                default -> seg.get(ValueLayout.JAVA_BYTE, p) & 0xff;
-            };
-        }
-        return new Tensor(name, dt, shape, null, out);
+        return io.flinkclip.io.SafeTensors.decode(seg, at, n, dt, name, shape);
     }
 }
