@@ -1,6 +1,7 @@
 package io.flinkclip.model.nn;
 
 import io.flinkclip.kernels.Gemm;
+import io.flinkclip.kernels.backward.AttentionBackward;
 import io.flinkclip.kernels.Parallel;
 
 /**
@@ -85,49 +86,9 @@ final class Backprop {
      */
     static void attention(float[] qkv, float[] dOut, float[] dqkv, int batch, int seq, int dim, int heads, boolean causal) {
         java.util.Arrays.fill(dqkv, 0, batch * seq * 3 * dim, 0f);
-        int hd = dim / heads, stride = 3 * dim;
-        double scale = 1.0 / Math.sqrt(hd);
-        Parallel.forEach(batch * heads, 1, bh -> {
-            int b = bh / heads, h = bh % heads;
-            double[] p = new double[seq], dp = new double[seq];
-            for (int t = 0; t < seq; t++) {
-                int q = (b * seq + t) * stride + h * hd, dOff = (b * seq + t) * dim + h * hd;
-                int len = causal ? t + 1 : seq;
-                boolean any = false;
-                for (int i = 0; i < hd; i++) any |= dOut[dOff + i] != 0;
-                if (!any) continue; // e.g. the unused queries of attention pooling and text padding
-                double max = Double.NEGATIVE_INFINITY;
-                for (int s = 0; s < len; s++) {
-                    int k = (b * seq + s) * stride + dim + h * hd;
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
-                    p[s] = dot * scale;
-                    max = Math.max(max, p[s]);
-                }
-                double sum = 0;
-                for (int s = 0; s < len; s++) { p[s] = Math.exp(p[s] - max); sum += p[s]; }
-                double dot = 0;
-                for (int s = 0; s < len; s++) {
-                    p[s] /= sum;
-                    int v = (b * seq + s) * stride + 2 * dim + h * hd;
-                    double a = 0;
-                    for (int i = 0; i < hd; i++) {
-                        a += dOut[dOff + i] * qkv[v + i];
-                        dqkv[v + i] += (float) (p[s] * dOut[dOff + i]);
-                    }
-                    dp[s] = a;
-                    dot += p[s] * a;
-                }
-                for (int s = 0; s < len; s++) {
-                    double ds = p[s] * (dp[s] - dot) * scale;
-                    int k = (b * seq + s) * stride + dim + h * hd;
-                    for (int i = 0; i < hd; i++) {
-                        dqkv[q + i] += (float) (ds * qkv[k + i]);
-                        dqkv[k + i] += (float) (ds * qkv[q + i]);
-                    }
-                }
-            }
-        });
+        AttentionBackward.backward(AttentionBackward.packedQ(qkv, 0, dim), AttentionBackward.packedK(qkv, 0, dim),
+                AttentionBackward.packedV(qkv, 0, dim), dOut, 0, null, AttentionBackward.packedQ(dqkv, 0, dim),
+                AttentionBackward.packedK(dqkv, 0, dim), AttentionBackward.packedV(dqkv, 0, dim), batch, seq, seq, dim, heads, causal);
     }
 
     /** Eval BatchNorm backward in place (dy ← dx = dy·γ/√(var+ε)); gγ += Σ dy·x̂, gβ += Σ dy, from the BN input x. */

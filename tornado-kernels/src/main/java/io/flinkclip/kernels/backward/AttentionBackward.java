@@ -72,6 +72,10 @@ public final class AttentionBackward {
             float[] p = new float[lk];
             double[] dp = new double[lk];
             for (int t = 0; t < lq; t++) {
+                int go = dOutOff + (b * lq + t) * dim + h * hd;
+                boolean any = false;
+                for (int i = 0; i < hd; i++) any |= dOut[go + i] != 0;
+                if (!any) continue; // contributes exactly zero: e.g. attention pooling's unused queries, text padding
                 int len;
                 if (probs != null) {
                     len = causal ? t + 1 : lk;
@@ -79,7 +83,6 @@ public final class AttentionBackward {
                 } else {
                     len = probabilities(q, k, b, h, t, lq, lk, hd, scale, causal, p);
                 }
-                int go = dOutOff + (b * lq + t) * dim + h * hd;
                 double dot = 0;
                 for (int j = 0; j < len; j++) {
                     int vo = v.at(b, lk, j, h * hd), dvo = dv.at(b, lk, j, h * hd);

@@ -2,6 +2,7 @@ package io.flinkclip.kernels.device;
 
 import io.flinkclip.kernels.Conv;
 import io.flinkclip.kernels.Gemm;
+import io.flinkclip.kernels.backward.AttentionBackward;
 import io.flinkclip.kernels.Ops;
 import io.flinkclip.kernels.Parallel;
 
@@ -294,47 +295,12 @@ public final class CpuDevice implements Device {
     @Override
     public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
                                   int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
-        float[] Q = f(qkv), DO = f(dOut), D = f(dqkv);
+        float[] Q = f(qkv), D = f(dqkv);
         java.util.Arrays.fill(D, dqkvOff, dqkvOff + batch * seq * 3 * dim, 0f);
-        int hd = dim / heads, stride = 3 * dim;
-        double scale = 1.0 / Math.sqrt(hd);
-        Parallel.forEach(batch * heads, 1, bh -> {
-            int b = bh / heads, h = bh % heads;
-            double[] p = new double[seq], dp = new double[seq];
-            for (int t = 0; t < seq; t++) {
-                int q = qkvOff + (b * seq + t) * stride + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
-                int dq = dqkvOff + (b * seq + t) * stride + h * hd;
-                int len = causal ? t + 1 : seq;
-                double max = Double.NEGATIVE_INFINITY, sum = 0, dot = 0;
-                for (int s = 0; s < len; s++) {
-                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd;
-                    double a = 0;
-                    for (int i = 0; i < hd; i++) a += Q[q + i] * Q[k + i];
-                    p[s] = a * scale;
-                    max = Math.max(max, p[s]);
-                }
-                for (int s = 0; s < len; s++) { p[s] = Math.exp(p[s] - max); sum += p[s]; }
-                for (int s = 0; s < len; s++) {
-                    p[s] /= sum;
-                    int v = qkvOff + (b * seq + s) * stride + 2 * dim + h * hd, dv = dqkvOff + (b * seq + s) * stride + 2 * dim + h * hd;
-                    double a = 0;
-                    for (int i = 0; i < hd; i++) {
-                        a += DO[o + i] * Q[v + i];
-                        D[dv + i] += (float) (p[s] * DO[o + i]);
-                    }
-                    dp[s] = a;
-                    dot += p[s] * a;
-                }
-                for (int s = 0; s < len; s++) {
-                    double ds = p[s] * (dp[s] - dot) * scale;
-                    int k = qkvOff + (b * seq + s) * stride + dim + h * hd, dk = dqkvOff + (b * seq + s) * stride + dim + h * hd;
-                    for (int i = 0; i < hd; i++) {
-                        D[dq + i] += (float) (ds * Q[k + i]);
-                        D[dk + i] += (float) (ds * Q[q + i]);
-                    }
-                }
-            }
-        });
+        // Probabilities are recomputed on the CPU, so the scratch the GPU kernels need stays unused.
+        AttentionBackward.backward(AttentionBackward.packedQ(Q, qkvOff, dim), AttentionBackward.packedK(Q, qkvOff, dim),
+                AttentionBackward.packedV(Q, qkvOff, dim), f(dOut), dOutOff, null, AttentionBackward.packedQ(D, dqkvOff, dim),
+                AttentionBackward.packedK(D, dqkvOff, dim), AttentionBackward.packedV(D, dqkvOff, dim), batch, seq, seq, dim, heads, causal);
     }
 
     @Override
