@@ -5,12 +5,14 @@ import static io.flinkclip.kernels.MicroKernel.KC;
 import static io.flinkclip.kernels.MicroKernel.NR;
 
 /**
- * Blocked SGEMM driver: A is packed per call (in row chunks), B arrives packed; C is cut into MC×NC blocks
- * that run as parallel tasks, and each block walks K in KC slices so the B micro-panel (KC×NR) stays in L1
- * and the block's A panels stay in L2.
+ * Blocked SGEMM driver: A is packed per call (in row chunks) or read in place by a convolution, B arrives
+ * packed; C is cut into blocks of at most MC×NC that run as parallel tasks, and each block walks K in KC
+ * slices so the B micro-panel (KC×NR) stays in L1 and the block's A rows stay in L2.
  */
 final class Sgemm {
     private static final int MC = 16 * MR, NC = 4 * NR;
+    /** Most rows per block; blocks are then evened out (tried 384: no gain on ResNet convs). */
+    private static final int ROWS_MAX = MC;
     /** Row stride of the per-thread partial-sum block: NC plus a cache line, so rows spread over L1 sets. */
     private static final int LDP = NC + 16;
     /** Rows of A packed per pass (a multiple of MC). */
@@ -57,9 +59,44 @@ final class Sgemm {
     /** As {@link #run} with A already packed (k > 0). */
     static void runPacked(float[] ap, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
                           boolean accumulate, Epilogue act) {
+        runBlocks(new PackedLhs(ap, k), bp, bias, c, cOff, m, n, k, accumulate, act);
+    }
+
+    /**
+     * Where the micro-kernel's A operand comes from. {@link #tile} computes the MR×NR tile at row i (a multiple
+     * of MR) over reduction indices [pc, pc + kc), with the same contract as {@link MicroKernel#tile}.
+     */
+    abstract static class Lhs {
+        /** Reduction indices per K slice; slices start at multiples of it. */
+        int kStep() { return KC; }
+
+        abstract void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst,
+                           int dOff, int ldd, float[] bias, int biasOff);
+    }
+
+    /** A packed into MR-row panels by {@link Packing#packA}. */
+    private static final class PackedLhs extends Lhs {
+        private final float[] ap;
+        private final int k;
+
+        PackedLhs(float[] ap, int k) { this.ap = ap; this.k = k; }
+
+        @Override
+        void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
+                  int ldd, float[] bias, int biasOff) {
+            MicroKernel.tile(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+        }
+    }
+
+    /** C[m,n] (+)= A·B (+ bias[j]) then act, A supplied tile by tile by {@code lhs}, B packed (k > 0). */
+    static void runBlocks(Lhs lhs, float[] bp, float[] bias, float[] c, int cOff, int m, int n, int k,
+                          boolean accumulate, Epilogue act) {
         if (m == 0 || n == 0) return;
         boolean parallel = isParallel(m, n, k);
-        int mc = MC, nc = NC;
+        // Equal row blocks (a 196-row conv would otherwise be a 192-row block plus a 4-row one that streams
+        // all of B again for 4 rows of work).
+        int rowBlocks = tiles(m, ROWS_MAX), mc = (tiles(m, rowBlocks) + MR - 1) / MR * MR;
+        int nc = NC;
         int want = parallel ? 4 * Parallel.THREADS : 1;
         while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
             if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
@@ -68,7 +105,7 @@ final class Sgemm {
         int tm = tiles(m, mc), tn = tiles(n, nc), fmc = mc, fnc = nc;
         Parallel.forEach(tm * tn, parallel ? 1 : tm * tn, t -> {
             int i0 = (t / tn) * fmc, j0 = (t % tn) * fnc;
-            block(ap, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
+            block(lhs, bp, c, cOff, m, n, k, i0, Math.min(m, i0 + fmc), j0, Math.min(n, j0 + fnc), bias, accumulate, act);
         });
     }
 
@@ -79,22 +116,23 @@ final class Sgemm {
      * per-thread block buffer, not in C: CLIP's row strides (768..3072 floats) are multiples of 1-4 KiB, so
      * a tile's rows in C collide in the same L1 sets. Edge tiles run through a dense scratch tile.
      */
-    private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
+    private static void block(Lhs lhs, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act) {
-        float[] part = k > KC ? Scratch.acquire(Scratch.C_BLOCK, MC * LDP) : null;
+        float[] part = k > lhs.kStep() ? Scratch.acquire(Scratch.C_BLOCK, (ROWS_MAX + MR) * LDP) : null;
         try {
-            block(ap, bp, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, part);
+            block(lhs, bp, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, part);
         } finally {
             Scratch.release(Scratch.C_BLOCK, part);
         }
     }
 
-    private static void block(float[] ap, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
+    private static void block(Lhs lhs, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act, float[] part) {
         float[] edge = null, zeros = MicroKernel.ZEROS;
-        boolean sliced = k > KC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
+        int step = lhs.kStep();
+        boolean sliced = k > step;
+        for (int pc = 0; pc < k; pc += step) {
+            int kc = Math.min(step, k - pc);
             boolean first = pc == 0, last = pc + kc == k;
             float[] tb = first ? bias : null;
             boolean addC = !first || accumulate;
@@ -104,7 +142,7 @@ final class Sgemm {
                 float[] biasArr = tb != null ? tb : zeros;
                 int biasOff = tb != null ? j : 0;
                 for (int i = i0; i < i1; i += MR) {
-                    int apo = (i / MR) * MR * k + pc * MR, mr = Math.min(MR, m - i), co = cOff + i * n + j;
+                    int mr = Math.min(MR, m - i), co = cOff + i * n + j;
                     if (mr == MR && nr == NR) {
                         // Partial sums: C itself (unsliced), else the dense block buffer until the last slice.
                         float[] src = zeros;
@@ -115,12 +153,12 @@ final class Sgemm {
                             so = fromC ? co : (i - i0) * LDP + (j - j0);
                             lds = fromC ? n : LDP;
                         }
-                        if (!sliced || last) MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, c, co, n, biasArr, biasOff);
-                        else MicroKernel.tile(ap, apo, bp, bpo, kc, src, so, lds, part, (i - i0) * LDP + (j - j0), LDP, biasArr, biasOff);
+                        if (!sliced || last) lhs.tile(i, pc, kc, bp, bpo, src, so, lds, c, co, n, biasArr, biasOff);
+                        else lhs.tile(i, pc, kc, bp, bpo, src, so, lds, part, (i - i0) * LDP + (j - j0), LDP, biasArr, biasOff);
                         ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
-                        MicroKernel.tile(ap, apo, bp, bpo, kc, zeros, 0, 0, edge, 0, NR, zeros, 0);
+                        lhs.tile(i, pc, kc, bp, bpo, zeros, 0, 0, edge, 0, NR, zeros, 0);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }

@@ -103,9 +103,9 @@ public final class Bottleneck {
     float[] forwardInference(float[] x, int n, int h, int w, Arena arena) {
         int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
         float[] a1 = arena.takeDirty(n * h * w * planes);
-        f1.forward(x, n, h, w, a1, false, arena);
+        f1.forward(x, n, h, w, a1, false);
         float[] a2 = arena.takeDirty(n * h * w * planes);
-        f2.forward(a1, n, h, w, a2, false, arena);
+        f2.forward(a1, n, h, w, a2, false);
         arena.release(a1);
         float[] pooled = a2;
         if (stride > 1) {
@@ -121,10 +121,10 @@ public final class Bottleneck {
                 Nhwc.avgPool(x, n, h, w, inplanes, stride, xPooled);
             }
             out = arena.takeDirty(n * oh * ow * outC);
-            fDown.forward(xPooled, n, oh, ow, out, false, arena);
+            fDown.forward(xPooled, n, oh, ow, out, false);
             if (xPooled != x) arena.release(xPooled);
         }
-        f3.forward(pooled, n, oh, ow, out, true, arena);
+        f3.forward(pooled, n, oh, ow, out, true);
         arena.release(pooled);
         return out;
     }

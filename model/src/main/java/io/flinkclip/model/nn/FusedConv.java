@@ -2,20 +2,17 @@ package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.kernels.Epilogue;
-import io.flinkclip.kernels.Gemm;
 import io.flinkclip.kernels.PackedMatrix;
-import io.flinkclip.kernels.Parallel;
+import io.flinkclip.kernels.ConvNhwc;
 
 /**
  * Inference-only convolution + eval BatchNorm (+ ReLU) over channels-last (NHWC) maps. The BatchNorm is
  * folded into the weights and a bias at build (W·s, β − μ·s with s = γ/√(σ²+ε), computed in double), and the
- * weights are packed once as the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC a 1×1
- * convolution is then a plain GEMM over all pixels of the batch, and a k×k one a GEMM over im2col rows that
- * are k·k contiguous channel runs of the input; bias and ReLU are fused into the GEMM's store.
+ * weights are packed once as the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC an output
+ * pixel's im2col row is k·k contiguous channel runs of the input, which {@link ConvNhwc} reads in place;
+ * bias and ReLU are fused into the GEMM's store.
  */
 final class FusedConv {
-    /** im2col rows are built and multiplied in slices of about this many floats (bounded scratch). */
-    private static final int COLS_FLOATS = 1 << 21;
     final String name;
     final int in, out, k, stride, pad;
     final boolean relu;
@@ -52,34 +49,11 @@ final class FusedConv {
 
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
-    /** x [n, h, w, in] → y [n, oh, ow, out]; with {@code accumulate} the result (before ReLU) adds to y. */
-    void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate, Arena arena) {
-        int oh = outSize(h), ow = outSize(w), rows = n * oh * ow;
-        Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
-        if (k == 1 && stride == 1 && pad == 0) {
-            Gemm.packed(x, 0, weight, bias, y, 0, rows, accumulate, act);
-            return;
-        }
-        int kdim = k * k * in, slice = Math.min(rows, Math.max(48, COLS_FLOATS / kdim));
-        float[] cols = arena.takeDirty(slice * kdim);
-        for (int r0 = 0; r0 < rows; r0 += slice) {
-            int m = Math.min(slice, rows - r0), base = r0;
-            Parallel.forEach(m, 8, r -> im2colRow(x, h, w, oh, ow, base + r, cols, r * kdim));
-            Gemm.packed(cols, 0, weight, bias, y, r0 * out, m, accumulate, act);
-        }
-        arena.release(cols);
-    }
-
-    /** cols[o + (i·k + j)·in + c] = x[b, oy·s + i − pad, ox·s + j − pad, c], zero in the padding. */
-    private void im2colRow(float[] x, int h, int w, int oh, int ow, int row, float[] cols, int o) {
-        int b = row / (oh * ow), pix = row % (oh * ow), oy = pix / ow, ox = pix % ow;
-        for (int i = 0; i < k; i++) {
-            int iy = oy * stride + i - pad;
-            for (int j = 0; j < k; j++, o += in) {
-                int ix = ox * stride + j - pad;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w) System.arraycopy(x, ((b * h + iy) * w + ix) * in, cols, o, in);
-                else java.util.Arrays.fill(cols, o, o + in, 0f);
-            }
-        }
+    /**
+     * x [n, h, w, in] → y [n, oh, ow, out] by direct convolution (no im2col matrix); with {@code accumulate} the
+     * result (before ReLU) adds to y.
+     */
+    void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
+        ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, relu ? Epilogue.RELU : Epilogue.NONE);
     }
 }

@@ -110,13 +110,13 @@ public final class ModifiedResNet implements VisionTower {
         int r = resolution, h = s1.outSize(r), half = width / 2;
         float[] x0 = Nhwc.fromNchw(pixels, n, 3, r * r, arena.takeDirty(n * r * r * 3));
         float[] a1 = arena.takeDirty(n * h * h * half);
-        s1.forward(x0, n, r, r, a1, false, arena);
+        s1.forward(x0, n, r, r, a1, false);
         arena.release(x0);
         float[] a2 = arena.takeDirty(n * h * h * half);
-        s2.forward(a1, n, h, h, a2, false, arena);
+        s2.forward(a1, n, h, h, a2, false);
         arena.release(a1);
         float[] a3 = arena.takeDirty(n * h * h * width);
-        s3.forward(a2, n, h, h, a3, false, arena);
+        s3.forward(a2, n, h, h, a3, false);
         arena.release(a2);
         int s = h / 2;
         float[] x = arena.takeDirty(n * s * s * width);

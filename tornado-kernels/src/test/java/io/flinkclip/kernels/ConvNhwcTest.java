@@ -1,0 +1,86 @@
+package io.flinkclip.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ConvNhwcTest {
+    /** y[b, oy, ox, o] = Σ w[o, (i, j, ci)] · x[b, oy·s + i − pad, ox·s + j − pad, ci], in double. */
+    private static double[] reference(float[] x, int n, int h, int w, int c, float[] wt, int oc, int k, int stride, int pad,
+                                      float[] bias, float[] old, boolean relu) {
+        int oh = ConvNhwc.outSize(h, k, stride, pad), ow = ConvNhwc.outSize(w, k, stride, pad);
+        double[] want = new double[n * oh * ow * oc];
+        for (int b = 0; b < n; b++) for (int y = 0; y < oh; y++) for (int xx = 0; xx < ow; xx++) for (int o = 0; o < oc; o++) {
+            int idx = ((b * oh + y) * ow + xx) * oc + o;
+            double acc = (bias == null ? 0 : bias[o]) + (old == null ? 0 : old[idx]);
+            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+                int iy = y * stride + i - pad, ix = xx * stride + j - pad;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                for (int ci = 0; ci < c; ci++) acc += (double) wt[o * k * k * c + (i * k + j) * c + ci] * x[((b * h + iy) * w + ix) * c + ci];
+            }
+            want[idx] = relu ? Math.max(0, acc) : acc;
+        }
+        return want;
+    }
+
+    @Test
+    void matchesReferenceAcrossGeometries() {
+        SplittableRandom rnd = new SplittableRandom(31);
+        // {n, h, w, c, outC, k, stride, pad}
+        int[][] shapes = {
+                {2, 16, 16, 3, 8, 3, 2, 1},     // ResNet stem conv (stride 2)
+                {1, 9, 7, 5, 6, 3, 1, 1},       // 3×3 same, odd sizes, rows not a multiple of the tile
+                {3, 7, 7, 70, 33, 3, 1, 1},     // 7×7 map (ResNet's last stage), N not a multiple of a panel
+                {2, 6, 6, 16, 40, 1, 1, 0},     // 1×1 bottleneck conv: no padding copy
+                {1, 5, 5, 300, 20, 3, 1, 1},    // input channels above the K slice: taps split across slices
+                {1, 4, 6, 600, 64, 1, 1, 0},    // 1×1 with K split into several slices
+                {2, 5, 5, 4, 3, 5, 1, 2},       // 5×5, wide padding
+                {1, 1, 1, 2, 3, 1, 1, 0},       // 1×1 image
+                {2, 5, 71, 2, 4, 3, 2, 1},      // wide rows with stride 2
+                {1, 8, 8, 7, 9, 2, 2, 0},       // even kernel, stride = kernel (patch-style)
+        };
+        for (int[] s : shapes) {
+            int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4], k = s[5], st = s[6], pad = s[7];
+            int oh = ConvNhwc.outSize(h, k, st, pad), ow = ConvNhwc.outSize(w, k, st, pad);
+            float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * k * k * c);
+            PackedMatrix packed = PackedMatrix.fromRowsNK(wt, 0, oc, k * k * c);
+            for (int variant = 0; variant < 3; variant++) {
+                float[] bias = variant > 0 ? Reference.random(rnd, oc) : null;
+                float[] old = variant == 2 ? Reference.random(rnd, n * oh * ow * oc) : null;
+                boolean relu = variant == 2;
+                float[] y = old == null ? new float[n * oh * ow * oc] : old.clone();
+                ConvNhwc.conv2d(x, n, h, w, c, k, st, pad, packed, bias, y, old != null, relu ? Epilogue.RELU : Epilogue.NONE);
+                Reference.assertClose("conv " + Arrays.toString(s) + " variant " + variant,
+                        reference(x, n, h, w, c, wt, oc, k, st, pad, bias, old, relu), y, 0, Math.sqrt(c * k * k), 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void manyImagesAreSplitIntoPaddedGroupsWithoutChangingTheResult() {
+        // 40 images of 40×40×64 exceed one padded group (4 Mi floats), so the batch is processed in parts.
+        SplittableRandom rnd = new SplittableRandom(32);
+        int n = 40, h = 40, w = 40, c = 64, oc = 32;
+        float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * 9 * c);
+        float[] all = new float[n * h * w * oc];
+        ConvNhwc.conv2d(x, n, h, w, c, 3, 1, 1, PackedMatrix.fromRowsNK(wt, 0, oc, 9 * c), null, all, false, Epilogue.NONE);
+        for (int b : new int[] {0, 17, 39}) {
+            float[] one = Arrays.copyOfRange(x, b * h * w * c, (b + 1) * h * w * c);
+            double[] want = reference(one, 1, h, w, c, wt, oc, 3, 1, 1, null, null, false);
+            Reference.assertClose("image " + b, want, Arrays.copyOfRange(all, b * h * w * oc, (b + 1) * h * w * oc), 0, 24, 1e-5);
+        }
+    }
+
+    @Test
+    void rejectsInconsistentArguments() {
+        PackedMatrix wt = PackedMatrix.fromRowsNK(new float[4 * 9 * 2], 0, 4, 18);
+        float[] x = new float[5 * 5 * 2], y = new float[5 * 5 * 4];
+        assertThrows(IllegalArgumentException.class, () -> ConvNhwc.conv2d(x, 1, 5, 5, 3, 3, 1, 1, wt, null, y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> ConvNhwc.conv2d(x, 1, 5, 5, 2, 3, 1, 3, wt, null, y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> ConvNhwc.conv2d(x, 1, 5, 5, 2, 3, 0, 1, wt, null, y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> ConvNhwc.conv2d(x, 1, 5, 6, 2, 3, 1, 1, wt, null, y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> ConvNhwc.conv2d(x, 1, 5, 5, 2, 3, 1, 1, wt, null, new float[10], false, Epilogue.NONE));
+    }
+}
