@@ -1,6 +1,8 @@
 package io.flinkclip.kernels.backward;
 
 import io.flinkclip.kernels.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Multi-head scaled dot-product attention with separate, strided q / k / v views, forward and backward. Token t of
@@ -12,6 +14,9 @@ public final class AttentionBackward {
     private AttentionBackward() {}
 
     /** Strided view of one of q, k, v (or their gradients). */
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+
     public record View(float[] buf, int off, int stride) {
         int at(int b, int len, int t, int col) { return off + (b * len + t) * stride + col; }
     }
@@ -64,47 +69,76 @@ public final class AttentionBackward {
         checkViews(batch, lq, lk, dim, dq, dk, dv);
         Spans.check(dOut, dOutOff, (long) batch * lq * dim, "dOut");
         if (probs != null) Spans.check(probs, 0, (long) batch * heads * lq * lk, "probabilities");
-        int hd = dim / heads;
-        double scale = 1.0 / Math.sqrt(hd);
+        int hd = dim / heads, lkPad = (lk + VL - 1) / VL * VL;
+        float scale = (float) (1.0 / Math.sqrt(hd));
         // Heads write disjoint columns of dk/dv; batches disjoint rows: (b, h) tasks never race.
         Parallel.forEach(batch * heads, 1, bh -> {
-            int b = bh / heads, h = bh % heads;
-            float[] p = new float[lk];
-            double[] dp = new double[lk];
+            int b = bh / heads, h = bh % heads, col = h * hd;
+            // Kᵀ and Vᵀ of this head ([hd, lkPad], zero-padded): scores and dP for 16 keys at once are then
+            // broadcast-FMAs over hd, with no horizontal sums (which would make the result order-dependent).
+            float[] kT = transposeHead(k, b, lk, col, hd, lkPad), vT = transposeHead(v, b, lk, col, hd, lkPad);
+            float[] p = new float[lkPad], dp = new float[lkPad];
             for (int t = 0; t < lq; t++) {
-                int go = dOutOff + (b * lq + t) * dim + h * hd;
+                int go = dOutOff + (b * lq + t) * dim + col;
                 boolean any = false;
                 for (int i = 0; i < hd; i++) any |= dOut[go + i] != 0;
                 if (!any) continue; // contributes exactly zero: e.g. attention pooling's unused queries, text padding
-                int len;
+                int len = causal ? t + 1 : lk, qo = q.at(b, lq, t, col), dqo = dq.at(b, lq, t, col);
                 if (probs != null) {
-                    len = causal ? t + 1 : lk;
                     System.arraycopy(probs, ((b * heads + h) * lq + t) * lk, p, 0, lk);
                 } else {
-                    len = probabilities(q, k, b, h, t, lq, lk, hd, scale, causal, p);
+                    rowTimesTransposed(q.buf, qo, kT, hd, lkPad, len, p);
+                    softmax(p, len, scale);
                 }
+                rowTimesTransposed(dOut, go, vT, hd, lkPad, len, dp);
                 double dot = 0;
+                for (int j = 0; j < len; j++) dot += (double) p[j] * dp[j];
                 for (int j = 0; j < len; j++) {
-                    int vo = v.at(b, lk, j, h * hd), dvo = dv.at(b, lk, j, h * hd);
-                    double s = 0;
-                    for (int i = 0; i < hd; i++) {
-                        s += dOut[go + i] * v.buf[vo + i];
-                        dv.buf[dvo + i] += p[j] * dOut[go + i];
-                    }
-                    dp[j] = s;
-                    dot += p[j] * s;
-                }
-                int qo = q.at(b, lq, t, h * hd), dqo = dq.at(b, lq, t, h * hd);
-                for (int j = 0; j < len; j++) {
-                    double ds = p[j] * (dp[j] - dot) * scale;   // d(score before scaling)
-                    int ko = k.at(b, lk, j, h * hd), dko = dk.at(b, lk, j, h * hd);
-                    for (int i = 0; i < hd; i++) {
-                        dq.buf[dqo + i] += (float) (ds * k.buf[ko + i]);
-                        dk.buf[dko + i] += (float) (ds * q.buf[qo + i]);
-                    }
+                    float ds = (float) (p[j] * (dp[j] - dot) * scale);   // d(score before scaling)
+                    axpy(p[j], dOut, go, dv.buf, dv.at(b, lk, j, col), hd);
+                    axpy(ds, k.buf, k.at(b, lk, j, col), dq.buf, dqo, hd);
+                    axpy(ds, q.buf, qo, dk.buf, dk.at(b, lk, j, col), hd);
                 }
             }
         });
+    }
+
+    /** [hd, lkPad] transpose of one head's rows of x (columns col..col+hd), zero beyond lk. */
+    private static float[] transposeHead(View x, int b, int lk, int col, int hd, int lkPad) {
+        float[] t = new float[hd * lkPad];
+        for (int j = 0; j < lk; j++) {
+            int o = x.at(b, lk, j, col);
+            for (int i = 0; i < hd; i++) t[i * lkPad + j] = x.buf[o + i];
+        }
+        return t;
+    }
+
+    /** out[j] = Σ_i row[ro + i] · xT[i, j] for j < len (rounded up to whole vectors; xT is zero-padded). */
+    private static void rowTimesTransposed(float[] row, int ro, float[] xT, int hd, int lkPad, int len, float[] out) {
+        int end = (len + VL - 1) / VL * VL;
+        for (int j = 0; j < end; j += VL) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < hd; i++) acc = FloatVector.fromArray(S, xT, i * lkPad + j).fma(FloatVector.broadcast(S, row[ro + i]), acc);
+            acc.intoArray(out, j);
+        }
+    }
+
+    /** p[0..len) ← softmax(p · scale), in double like the forward. */
+    private static void softmax(float[] p, int len, float scale) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) max = Math.max(max, (double) p[j] * scale);
+        double sum = 0;
+        double[] e = new double[len];
+        for (int j = 0; j < len; j++) { e[j] = Math.exp((double) p[j] * scale - max); sum += e[j]; }
+        for (int j = 0; j < len; j++) p[j] = (float) (e[j] / sum);
+    }
+
+    /** y[yo..yo+n) += a · x[xo..xo+n). */
+    private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(S, a);
+        int i = 0, vec = S.loopBound(n);
+        for (; i < vec; i += VL) FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
     }
 
     private static int probabilities(View q, View k, int b, int h, int t, int lq, int lk, int hd, double scale,

@@ -3,6 +3,7 @@ package io.flinkclip.training.optim;
 import io.flinkclip.io.DType;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
+import io.flinkclip.kernels.OptimizerKernels;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -48,10 +49,8 @@ public final class AdamW {
                 throw new IllegalArgumentException("gradient of " + p.name() + " has shape " + Arrays.toString(gt.shape())
                         + ", parameter " + Arrays.toString(p.shape()));
             }
-            float[] g = gt.data();
-            for (int i = 0; i < g.length; i++) {
-                if (!Float.isFinite(g[i])) throw new IllegalStateException("non-finite gradient in " + p.name() + "[" + i + "] at step " + (step + 1));
-            }
+            int bad = OptimizerKernels.firstNonFinite(gt.data());
+            if (bad >= 0) throw new IllegalStateException("non-finite gradient in " + p.name() + "[" + bad + "] at step " + (step + 1));
         }
         step++;
         float b1 = (float) hyper.beta1, b2 = (float) hyper.beta2;
@@ -63,15 +62,7 @@ public final class AdamW {
             float[] mm = m.computeIfAbsent(p.name(), k -> new float[w.length]);
             float[] vv = v.computeIfAbsent(p.name(), k -> new float[w.length]);
             float decay = decayRule.decays(p.name(), p.shape()) ? (float) (1 - lr * hyper.weightDecay) : 1f;
-            float bc2 = (float) bc2Sqrt;
-            for (int i = 0; i < w.length; i++) {
-                float gi = g[i];
-                w[i] *= decay;
-                mm[i] += (gi - mm[i]) * (1 - b1);
-                vv[i] = vv[i] * b2 + (1 - b2) * gi * gi;
-                float denom = (float) Math.sqrt(vv[i]) / bc2 + eps;
-                w[i] -= stepSize * (mm[i] / denom);
-            }
+            OptimizerKernels.adamW(w, g, mm, vv, decay, b1, b2, (float) bc2Sqrt, stepSize, eps);
         }
     }
 

@@ -2,6 +2,7 @@ package io.flinkclip.training.optim;
 
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
+import io.flinkclip.kernels.OptimizerKernels;
 
 /** Gradient utilities applied between backward and the optimizer step. */
 public final class GradClip {
@@ -12,7 +13,7 @@ public final class GradClip {
     /** The global L2 norm over all gradients (double accumulation). */
     public static double globalNorm(StateDict grads) {
         double s = 0;
-        for (Tensor t : grads.tensors()) for (float g : t.data()) s += (double) g * g;
+        for (Tensor t : grads.tensors()) s += OptimizerKernels.sumOfSquares(t.data());
         return Math.sqrt(s);
     }
 
@@ -25,11 +26,7 @@ public final class GradClip {
         if (!Double.isFinite(norm)) throw new IllegalStateException("gradient norm is " + norm);
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1) {
-            float c = (float) coef;
-            for (Tensor t : grads.tensors()) {
-                float[] g = t.data();
-                for (int i = 0; i < g.length; i++) g[i] *= c;
-            }
+            for (Tensor t : grads.tensors()) OptimizerKernels.scale(t.data(), (float) coef);
         }
         return norm;
     }
