@@ -211,12 +211,16 @@ def blas_library():
     return libs
 
 
-def timeit(fn, seconds):
-    fn()  # warm-up
+def timeit(fn, seconds, warmup_seconds=0.0, min_runs=3):
+    """Mean seconds per call: one warm-up call (more until warmup_seconds), then calls for ≥ seconds and ≥ min_runs."""
+    t0 = time.perf_counter()
+    fn()
+    while time.perf_counter() - t0 < warmup_seconds:
+        fn()
     n, t0 = 0, time.perf_counter()
     while True:
         fn(); n += 1
-        if time.perf_counter() - t0 > seconds and n >= 3:
+        if time.perf_counter() - t0 > seconds and n >= min_runs:
             return (time.perf_counter() - t0) / n
 
 
@@ -231,6 +235,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup-seconds", type=float, default=0.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     model = CLIP(read_safetensors(a.weights)).float().eval()
@@ -266,7 +271,7 @@ def main():
             logits = model.logit_scale.exp() * i @ t.t(); lab = torch.arange(a.batch)
             loss = (F.cross_entropy(logits, lab) + F.cross_entropy(logits.t(), lab)) / 2
             opt.zero_grad(); loss.backward(); opt.step()
-        res["train_step_s"] = timeit(step, a.seconds)
+        res["train_step_s"] = timeit(step, a.seconds, a.warmup_seconds, a.steps)
         res["train_pairs_per_s"] = a.batch / res["train_step_s"]
     print(json.dumps(res))
     if a.json:

@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/clip bench --train}: one contrastive training step (forward + backward of both towers, loss, global-norm
  * clipping, AdamW) of flink-clip against PyTorch eager ({@code bench/torch_clip.py train}: autograd + torch.optim.AdamW)
  * on the same OpenAI-initialised weights and batch shape, in one run.
- * <pre>bench --train [--models ViT-B/32,small] [--batch 32] [--steps 3] [--threads T] [--no-torch] [--cache DIR] [--json FILE]</pre>
+ * <pre>bench --train [--models ViT-B/32,small] [--batch 32] [--steps 3] [--seconds 10] [--threads T] [--no-torch] [--cache DIR] [--json FILE]</pre>
+ * Each side warms up for at least one step and 3 s, then times whole steps until both {@code --seconds} and
+ * {@code --steps} are reached (a fixed 3 steps of the small model, ~0.1 s, moved the ratio by 2× between runs).
  * "small" is the Fashion-MNIST model of docs/TRAINING.md; any {@code init:} spec of {@link ClipModelFactory} works too.
  * Inputs: Gaussian pixels; texts of 16 tokens (SOT, 14 random ids, EOT) zero-padded to the context length. PyTorch runs
  * every position of the context; flink-clip's text tower stops at the batch's last EOT (exact under the causal mask).
@@ -40,6 +42,7 @@ public final class TrainBench {
     public static void main(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "small");
         int batch = 32, steps = 3;
+        double seconds = 10;
         boolean torch = true;
         Path cache = Path.of("bench-cache"), json = null;
         for (int i = 0; i < args.length; i++) {
@@ -48,6 +51,7 @@ public final class TrainBench {
                 case "--models" -> models = List.of(args[++i].split(","));
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--threads" -> i++; // applied by bin/clip through -Dclip.threads
                 case "--no-torch" -> torch = false;
                 case "--cache" -> cache = Path.of(args[++i]);
@@ -57,8 +61,8 @@ public final class TrainBench {
         }
         if (batch < 2 || steps < 1) throw new IllegalArgumentException("need --batch ≥ 2 and --steps ≥ 1");
         Files.createDirectories(cache);
-        System.out.printf(Locale.ROOT, "flink-clip train bench: %d threads, batch %d, %d timed steps after 1 warm-up, %s%n",
-                Parallel.THREADS, batch, steps, System.getProperty("os.arch") + " " + Runtime.version());
+        System.out.printf(Locale.ROOT, "flink-clip train bench: %d threads, batch %d, ≥ %d timed steps and ≥ %.0f s after ≥ 3 s of warm-up, %s%n",
+                Parallel.THREADS, batch, steps, seconds, System.getProperty("os.arch") + " " + Runtime.version());
         Map<String, Object> results = new LinkedHashMap<>();
         List<String[]> rows = new ArrayList<>();
         for (String m : models) {
@@ -69,12 +73,12 @@ public final class TrainBench {
             StateDict sd = ClipInit.initialize(cfg, 0);
             Path weights = cache.resolve(slug + "-train.safetensors");
             if (torch && !Files.exists(weights)) SafeTensors.write(weights, sd);
-            double ours = ours(sd, cfg, batch, steps);
+            double ours = ours(sd, cfg, batch, steps, seconds);
             System.out.printf(Locale.ROOT, "%s flink-clip: %.2f pairs/s%n", m, ours);
             double pt = Double.NaN;
             if (torch) {
                 try {
-                    pt = torch(weights, batch, steps);
+                    pt = torch(weights, batch, steps, seconds);
                     System.out.printf(Locale.ROOT, "%s pytorch:    %.2f pairs/s%n", m, pt);
                 } catch (IllegalStateException e) {   // report the peer's failure, keep our figure
                     System.out.println(m + " pytorch: failed: " + e.getMessage());
@@ -90,10 +94,10 @@ public final class TrainBench {
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), results);
     }
 
-    /** Mean pairs/s of {@code steps} full optimiser steps after one warm-up step. */
-    static double ours(StateDict sd, ClipConfig cfg, int batch, int steps) {
+    /** Mean pairs/s of full optimiser steps (≥ {@code steps} and ≥ {@code seconds}) after ≥ 3 s of warm-up. */
+    static double ours(StateDict sd, ClipConfig cfg, int batch, int steps, double seconds) {
         ClipModelTrainable model = new ClipModelTrainable(sd, cfg);
-        ClipTrainer trainer = new ClipTrainer(model, new ClipTrainer.Options(batch, 1.0, new CosineSchedule(1e-5, 0, steps + 1),
+        ClipTrainer trainer = new ClipTrainer(model, new ClipTrainer.Options(batch, 1.0, new CosineSchedule(1e-5, 0, 1_000_000),
                 AdamW.Hyper.openClipVit(), WeightDecayRule.openClip()));
         SplittableRandom rnd = new SplittableRandom(1);
         int r = cfg.imageResolution();
@@ -105,18 +109,23 @@ public final class TrainBench {
             for (int k = 1; k < 15; k++) t[k] = rnd.nextInt(300, 40000);
             t[15] = 49407;
         }
-        trainer.train(px, tokens);
-        long t0 = System.nanoTime();
-        for (int s = 0; s < steps; s++) trainer.train(px, tokens);
-        return (double) batch * steps / ((System.nanoTime() - t0) / 1e9);
+        long warmEnd = System.nanoTime() + 3_000_000_000L;
+        do trainer.train(px, tokens); while (System.nanoTime() < warmEnd);
+        long t0 = System.nanoTime(), minNanos = (long) (seconds * 1e9);
+        int n = 0;
+        do {
+            trainer.train(px, tokens);
+            n++;
+        } while (n < steps || System.nanoTime() - t0 < minNanos);
+        return (double) batch * n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static double torch(Path weights, int batch, int steps) throws Exception {
+    private static double torch(Path weights, int batch, int steps, double seconds) throws Exception {
         Path json = Files.createTempFile("torch-train", ".json");
         String script = System.getProperty("clip.bench.torchScript", "bench/torch_clip.py");
-        // --seconds 0: the script times its minimum of 3 steps after one warm-up
+        // Same protocol as ours(): ≥ 3 s of warm-up, then whole steps for ≥ seconds and ≥ steps
         List<String> cmd = List.of(System.getProperty("clip.bench.python", "/usr/bin/python3"), script, "train", "--weights", weights.toString(),
-                "--threads", "" + Parallel.THREADS, "--batch", "" + batch, "--steps", "" + steps, "--seconds", "0", "--json", json.toString());
+                "--threads", "" + Parallel.THREADS, "--batch", "" + batch, "--steps", "" + steps, "--seconds", "" + seconds, "--warmup-seconds", "3", "--json", json.toString());
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         if (!p.waitFor(60, TimeUnit.MINUTES)) {
             p.destroyForcibly();
