@@ -118,7 +118,7 @@ public final class ConvNhwc {
         @Override
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
                   int ldd, float[] bias, int biasOff) {
-            MicroKernel.tileConv(a, rowOffs, i, taps, c, pc, kc, bp, bpo, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+            ConvMicroKernel.tileConv(a, rowOffs, i, taps, c, pc, kc, bp, bpo, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
         }
     }
 }
