@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * (CPU) on the same weights in the same run, as ratios, plus our SGEMM speed at CLIP shapes (the yardstick
  * for "fraction of GEMM speed"). Weights are random (OpenAI init) — speed does not depend on values.
  *
- * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--cache DIR] [--json FILE]</pre>
+ * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--gemm-last] [--cache DIR] [--json FILE]</pre>
+ * {@code --gemm-last} measures the models before the SGEMM table: the JIT compiles the kernels for whatever runs
+ * first, and the ResNet's conv kernel came out up to 1.5× slower after the SGEMM section (docs/BENCHMARKS.md).
  */
 public final class ClipBench {
     private final double seconds;
@@ -50,7 +52,7 @@ public final class ClipBench {
     public static void main(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "RN50");
         double seconds = 5;
-        boolean ort = true, torch = true;
+        boolean ort = true, torch = true, gemmLast = false;
         Path cache = Path.of("bench-cache"), json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -59,6 +61,7 @@ public final class ClipBench {
                 case "--threads" -> i++; // applied by bin/clip through -Dclip.threads
                 case "--no-ort" -> ort = false;
                 case "--no-torch" -> torch = false;
+                case "--gemm-last" -> gemmLast = true;
                 case "--cache" -> cache = Path.of(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -68,8 +71,17 @@ public final class ClipBench {
         ClipBench b = new ClipBench(seconds, Parallel.THREADS, cache);
         System.out.printf(Locale.ROOT, "flink-clip bench: %d threads, %.1fs per measurement, %s%n", b.threads, seconds,
                 System.getProperty("os.arch") + " " + Runtime.version());
-        double gemm = b.gemm();
-        for (String m : models) b.model(m, ort, torch, gemm);
+        List<Measured> measured = new java.util.ArrayList<>();
+        double gemm = gemmLast ? Double.NaN : b.gemm();
+        for (String m : models) {
+            Measured x = b.model(m, ort, torch);
+            if (!gemmLast) b.report(x, gemm);
+            measured.add(x);
+        }
+        if (gemmLast) {
+            gemm = b.gemm();
+            for (Measured x : measured) b.report(x, gemm);
+        }
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), b.results);
     }
 
@@ -94,7 +106,9 @@ public final class ClipBench {
         return mean;
     }
 
-    private void model(String arch, boolean ort, boolean torch, double gemm) throws Exception {
+    private record Measured(String arch, ClipConfig cfg, Map<String, Double> ours, Map<String, Double> onnx, Map<String, Double> pt) {}
+
+    private Measured model(String arch, boolean ort, boolean torch) throws Exception {
         ClipConfig cfg = ClipArchitectures.get(arch);
         String slug = arch.replace('/', '-').replace('@', '-');
         Path weights = cache.resolve(slug + ".safetensors");
@@ -124,6 +138,14 @@ public final class ClipBench {
             pt = torch(weights);
             System.out.println(arch + " pytorch items/s: " + pt);
         }
+        return new Measured(arch, cfg, ours, onnx, pt);
+    }
+
+    /** Prints one model's table: items/s, ratios to the peers, and the fraction of our GEMM speed. */
+    private void report(Measured r, double gemm) {
+        String arch = r.arch();
+        ClipConfig cfg = r.cfg();
+        Map<String, Double> ours = r.ours(), onnx = r.onnx(), pt = r.pt();
         double imgFlops = cfg.isResNet() ? Flops.resnetImage(cfg) : Flops.vitImage(cfg);
         System.out.printf(Locale.ROOT, "%n## %s (items/s; ratios = flink-clip / peer)%n", arch);
         System.out.printf(Locale.ROOT, "%-12s %12s %12s %12s %10s %10s %12s%n", "workload", "flink-clip", "onnxruntime", "pytorch", "vs ORT", "vs torch", "% of GEMM");
