@@ -179,6 +179,15 @@ public final class ClipModel implements ClipEncoder {
         return ClipBackward.forward(vision, text, pixels, n, tokens);
     }
 
+    /**
+     * BatchNorm (ResNet towers) in train mode — normalisation with the batch statistics, running statistics
+     * updated by every forward that keeps activations — or in eval mode (the default). No effect on ViT towers.
+     */
+    public void setBatchNormTraining(boolean on) {
+        requireTrainable();
+        vision.setBatchStatistics(on);
+    }
+
     private void requireTrainable() {
         if (inferenceOnly) throw new IllegalStateException("this model was built with ClipModel.forInference (packed weights only); build it with fromStateDict to train");
     }

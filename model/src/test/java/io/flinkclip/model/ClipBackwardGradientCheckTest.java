@@ -81,4 +81,62 @@ class ClipBackwardGradientCheckTest {
             assertTrue(rel < 0.03, name + ": directional derivative " + numeric + " vs |g| " + norm);
         }
     }
+
+    @Test
+    void trainModeBatchNormGradientsMatchFiniteDifferencesAndOnlyKeepingPassesUpdateRunningStatistics() {
+        ReferenceCase ref = ReferenceCase.load("tiny-rn-perturbed");
+        StateDict sd = withExtraBlock(ref.weights, 11);
+        ClipConfig cfg = ClipConfig.infer(sd);
+        cfg = cfg.withHeads(cfg.visionHeads(), ref.config.textHeads());
+        ClipModel model = ClipModel.fromStateDict(sd, cfg);
+        int n = 4;
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        float[] runMean = sd.get("visual.bn1.running_mean").data(), runVar = sd.get("visual.layer1.1.bn2.running_var").data();
+        float[] mean0 = runMean.clone(), var0 = runVar.clone();
+        float[] evalEmbedding = model.encodeImages(pixels, n)[0];
+
+        model.setBatchNormTraining(true);
+        float[] trainEmbedding = model.encodeImages(pixels, n)[0];
+        // Batch statistics change the features; a pass that keeps nothing leaves the running statistics alone.
+        assertTrue(!java.util.Arrays.equals(evalEmbedding, trainEmbedding), "train mode must normalise with batch statistics");
+        assertTrue(java.util.Arrays.equals(mean0, runMean) && java.util.Arrays.equals(var0, runVar), "an embedding-only pass updated running statistics");
+
+        ClipBackward.Result base = model.contrastiveGradients(pixels, n, tokens);
+        assertTrue(!java.util.Arrays.equals(mean0, runMean), "a training pass must update visual.bn1.running_mean");
+        assertTrue(!java.util.Arrays.equals(var0, runVar), "a training pass must update layer1.1.bn2.running_var");
+        // Momentum 0.1 towards the batch statistics, so one step moves them by a tenth of the way at most.
+        float[] mean1 = runMean.clone();
+        model.contrastiveGradients(pixels, n, tokens);
+        for (int i = 0; i < runMean.length; i++) {
+            // Same batch twice: m2 − m1 = 0.9·(m1 − m0) exactly in real arithmetic.
+            assertEquals(0.9 * (mean1[i] - mean0[i]), runMean[i] - mean1[i], 1e-5, "running mean update " + i);
+        }
+
+        // Gradients through the batch statistics (running statistics do not enter a train-mode forward).
+        String[] params = {"visual.layer1.1.conv2.weight", "visual.layer1.1.bn1.weight", "visual.bn2.bias", "visual.conv1.weight",
+                "visual.layer1.0.downsample.1.weight"};
+        for (String name : params) {
+            float[] w = sd.get(name).data(), g = base.gradients().get(name);
+            double norm = 0;
+            for (float v : g) norm += (double) v * v;
+            norm = Math.sqrt(norm);
+            assertTrue(norm > 0, name + ": zero gradient");
+            double eps = 3e-5 / norm;
+            float[] orig = w.clone();
+            double[] loss = new double[2];
+            for (int side = 0; side < 2; side++) {
+                double sign = side == 0 ? 1 : -1;
+                for (int i = 0; i < w.length; i++) w[i] = (float) (orig[i] + sign * eps * g[i] / norm);
+                loss[side] = model.contrastiveGradients(pixels, n, tokens).loss();
+            }
+            System.arraycopy(orig, 0, w, 0, w.length);
+            double numeric = (loss[0] - loss[1]) / (2 * eps);
+            double rel = Math.abs(numeric - norm) / norm;
+            System.out.printf("train-mode %s: |g| %.4g, finite difference %.4g, rel %.1e%n", name, norm, numeric, rel);
+            assertTrue(rel < 0.03, name + ": directional derivative " + numeric + " vs |g| " + norm);
+        }
+        model.setBatchNormTraining(false);
+        assertTrue(!java.util.Arrays.equals(evalEmbedding, model.encodeImages(pixels, n)[0]), "eval mode must use the updated running statistics");
+    }
 }

@@ -27,6 +27,7 @@ public final class ClipModelTrainable implements TrainableClip {
     private final StateDict parameters = new StateDict(), gradients = new StateDict(), buffers = new StateDict();
     private final Gradients grads = new Gradients();
     private ClipBackward.Pass imagePass, textPass;
+    private volatile boolean trainBatchNorm = true;
 
     /** @param weights OpenAI-named weights, adopted (not copied): training updates these arrays */
     public ClipModelTrainable(StateDict weights, ClipConfig config) {
@@ -50,12 +51,26 @@ public final class ClipModelTrainable implements TrainableClip {
     /** The inference model over the same (live) weights. Its {@code logitScale()} is the value at construction. */
     public ClipModel model() { return model; }
 
+    /**
+     * BatchNorm mode of training passes (ResNet towers): train mode, as PyTorch's {@code model.train()}, unless
+     * switched off here. Either way {@link #model()} itself stays in eval mode for evaluation.
+     */
+    public void setBatchNormTraining(boolean on) { trainBatchNorm = on; }
+
     @Override
     public float[][] embedImages(float[] pixels, int n, boolean keepActivations) {
-        if (!keepActivations) return model.encodeImages(pixels, n);
-        imagePass = null;   // drop the previous activations before allocating new ones
-        imagePass = model.trainingForwardImages(pixels, n);
-        return rows(imagePass.imageFeatures(), n);
+        // A GradCache embedding pass (not keeping) normalises with the same batch statistics as the keeping pass
+        // over the same chunk, so the cached embeddings equal the recomputed ones; only the keeping pass updates
+        // the running statistics, so each chunk counts once.
+        model.setBatchNormTraining(trainBatchNorm);
+        try {
+            if (!keepActivations) return model.encodeImages(pixels, n);
+            imagePass = null;   // drop the previous activations before allocating new ones
+            imagePass = model.trainingForwardImages(pixels, n);
+            return rows(imagePass.imageFeatures(), n);
+        } finally {
+            model.setBatchNormTraining(false);
+        }
     }
 
     @Override

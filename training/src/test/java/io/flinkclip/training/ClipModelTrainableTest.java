@@ -29,7 +29,9 @@ class ClipModelTrainableTest {
 
     private static ClipModelTrainable model(String config, int visionHeads, int textHeads) {
         StateDict w = weights(config);
-        return new ClipModelTrainable(w, ClipConfig.infer(w).withHeads(visionHeads, textHeads));
+        ClipModelTrainable m = new ClipModelTrainable(w, ClipConfig.infer(w).withHeads(visionHeads, textHeads));
+        m.setBatchNormTraining(false);   // the references record eval-mode gradients
+        return m;
     }
 
     private static void parity(String config, int visionHeads, int textHeads) {
@@ -47,6 +49,25 @@ class ClipModelTrainableTest {
     /** Eval-mode BatchNorm, conv, attention pool: the ResNet tower through ClipBackward. */
     @Test
     void resNetGradientsMatchAutograd() { parity("tiny-rn-perturbed", 8, 2); }
+
+    /** Train-mode BatchNorm (the default for training): GradCache's embedding pass must equal its keeping pass. */
+    @Test
+    void trainModeEmbeddingPassEqualsKeepingPassAndUpdatesRunningStatisticsOnce() {
+        StateDict w = weights("tiny-rn-perturbed");
+        ClipModelTrainable m = new ClipModelTrainable(w, ClipConfig.infer(w).withHeads(8, 2));
+        StateDict expected = SafeTensors.read(REF.resolve("tiny-rn-perturbed").resolve("expected.safetensors"));
+        int n = 4, r = m.config().imageResolution();
+        float[] px = Arrays.copyOf(expected.get("pixels").data(), n * 3 * r * r);
+        float[] runMean = w.get("visual.layer1.0.bn3.running_mean").data(), before = runMean.clone();
+        float[][] embedded = m.embedImages(px, n, false);
+        assertArrayEquals(before, runMean, 0f, "an embedding-only pass must not update running statistics");
+        float[][] kept = m.embedImages(px, n, true);
+        for (int i = 0; i < n; i++) assertArrayEquals(embedded[i], kept[i], 0f, "image " + i);
+        assertTrue(!Arrays.equals(before, runMean), "the keeping pass updates running statistics");
+        float[] evalFeatures = m.model().encodeImages(px, n)[0];
+        assertTrue(!Arrays.equals(evalFeatures, kept[0]), "model() stays in eval mode (running statistics)");
+        m.backwardImages(new float[n][m.config().embedDim()]);
+    }
 
     @Test
     void parametersAreTheModelsLiveArraysAndAdamWUpdatesTakeEffect() {

@@ -42,6 +42,36 @@ class ClipTrainerTest {
         }
     }
 
+    private static ClipTrainer resNetTrainer(float shift) {
+        java.nio.file.Path ref = java.nio.file.Path.of(System.getProperty("clip.shared.dir", "../shared"), "reference", "tiny-rn-perturbed");
+        io.flinkclip.io.StateDict w = io.flinkclip.io.SafeTensors.read(ref.resolve("weights.safetensors"));
+        if (shift != 0) for (Tensor t : w.tensors()) if (t.isFloat()) for (int i = 0; i < t.data().length; i++) t.data()[i] += shift;
+        return new ClipTrainer(new ClipModelTrainable(w, io.flinkclip.io.ClipConfig.infer(w).withHeads(8, 2)), OPT);
+    }
+
+    private static ClipTrainer.StepStats resNetStep(ClipTrainer t, int i) {
+        Random r = new Random(200 + i);
+        int res = ((ClipModelTrainable) t.model()).config().imageResolution();
+        return t.train(GradCacheTest.pixels(r, 6, res), GradCacheTest.tokens(r, 6, 400, 8));
+    }
+
+    /** Train-mode BatchNorm: running statistics are buffers, so they travel in the snapshot and resume exactly. */
+    @Test
+    void resNetWithTrainModeBatchNormResumesBitIdentically() throws Exception {
+        ClipTrainer a = resNetTrainer(0);
+        float[] runVar0 = a.model().buffers().get("visual.layer1.0.bn2.running_var").data().clone();
+        for (int i = 0; i < 2; i++) resNetStep(a, i);
+        assertTrue(!java.util.Arrays.equals(runVar0, a.model().buffers().get("visual.layer1.0.bn2.running_var").data()),
+                "training steps must update BatchNorm running statistics");
+        ClipTrainer b = resNetTrainer(0.25f);
+        b.restore(a.snapshot());
+        for (int i = 2; i < 4; i++) assertEquals(resNetStep(a, i), resNetStep(b, i));
+        for (Tensor t : a.model().parameters().tensors()) assertArrayEquals(t.data(), b.model().parameters().get(t.name()).data(), 0f, t.name());
+        for (Tensor t : a.model().buffers().tensors()) {
+            if (t.isFloat()) assertArrayEquals(t.data(), b.model().buffers().get(t.name()).data(), 0f, t.name());
+        }
+    }
+
     @Test
     void stepReportsScheduleAndClampsLogitScale() {
         ClipTrainer t = new ClipTrainer(ToyClip.small(2), OPT);

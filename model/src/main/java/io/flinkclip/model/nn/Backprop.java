@@ -2,6 +2,7 @@ package io.flinkclip.model.nn;
 
 import io.flinkclip.kernels.Gemm;
 import io.flinkclip.kernels.backward.AttentionBackward;
+import io.flinkclip.kernels.backward.BatchNormBackward;
 import io.flinkclip.kernels.Parallel;
 import io.flinkclip.kernels.VectorMath;
 import jdk.incubator.vector.FloatVector;
@@ -149,6 +150,20 @@ final class Backprop {
             gW[ch] += (float) sw;
             gB[ch] += (float) sb;
         }
+    }
+
+    /** Train-mode BatchNorm backward, in place: dy ← dx (through the batch statistics); gradients of γ and β accumulate. */
+    static void batchNormTrain(BatchNorm2d bn, float[] x, float[] dy, int n, int hw, BatchNorm2d.BatchStats stats, Gradients g) {
+        int c = bn.channels, len = n * c * hw;
+        float[] gW = g.of(bn.name + ".weight", c), gB = g.of(bn.name + ".bias", c), dx = new float[len];
+        BatchNormBackward.trainBackward(x, dy, n, c, hw, bn.weight, stats.mean(), stats.rstd(), dx, gW, gB);
+        System.arraycopy(dx, 0, dy, 0, len);
+    }
+
+    /** BatchNorm backward in the mode the forward ran in ({@code stats} null: eval mode). */
+    static void batchNorm(BatchNorm2d bn, float[] x, float[] dy, int n, int hw, BatchNorm2d.BatchStats stats, Gradients g) {
+        if (stats == null) batchNorm(bn, x, dy, n, hw, g);
+        else batchNormTrain(bn, x, dy, n, hw, stats, g);
     }
 
     /** AvgPool2d(k) backward: dx [n·c, h, w] (overwritten; rows/columns the floor mode dropped get 0). */

@@ -52,19 +52,25 @@ public final class Bottleneck {
     static final class Cache {
         int n, h, w;
         float[] x, c1, a1, c2, a2, pooled, c3, xPooled, dsc, out;
+        /** Batch statistics of bn1, bn2, bn3 and the downsample BN in train mode; null in eval mode. */
+        BatchNorm2d.BatchStats s1, s2, s3, sDown;
     }
 
-    /** x [n, inplanes, h, w] → [n, 4·planes, h/stride, w/stride]. */
-    float[] forward(float[] x, int n, int h, int w, Arena arena, Cache cache) {
+    /**
+     * x [n, inplanes, h, w] → [n, 4·planes, h/stride, w/stride]. With {@code batchStats} the BatchNorms run in train
+     * mode (running statistics updated only when a cache is kept, i.e. once per training pass).
+     */
+    float[] forward(float[] x, int n, int h, int w, Arena arena, Cache cache, boolean batchStats) {
+        boolean keep = cache != null;
         int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
         float[] a1 = arena.take(n * planes * h * w);
         conv1.forward(x, n, h, w, a1);
         float[] c1 = keepCopy(cache, a1, arena);
-        bn1.forward(a1, n, h * w, true);
+        BatchNorm2d.BatchStats s1 = bn1.forward(a1, n, h * w, true, batchStats, keep);
         float[] a2 = arena.take(n * planes * h * w);
         conv2.forward(a1, n, h, w, a2);
         float[] c2 = keepCopy(cache, a2, arena);
-        bn2.forward(a2, n, h * w, true);
+        BatchNorm2d.BatchStats s2 = bn2.forward(a2, n, h * w, true, batchStats, keep);
         float[] pooled = a2;
         if (stride > 1) {
             pooled = arena.take(n * planes * oh * ow);
@@ -73,7 +79,7 @@ public final class Bottleneck {
         float[] out = arena.take(n * outC * oh * ow);
         conv3.forward(pooled, n, oh, ow, out);
         float[] c3 = keepCopy(cache, out, arena);
-        bn3.forward(out, n, oh * ow, false);
+        BatchNorm2d.BatchStats s3 = bn3.forward(out, n, oh * ow, false, batchStats, keep), sDown = null;
         float[] identity = x, xPooled = x, dsc = null;
         if (downConv != null) {
             if (stride > 1) {
@@ -83,7 +89,7 @@ public final class Bottleneck {
             identity = arena.take(n * outC * oh * ow);
             downConv.forward(xPooled, n, oh, ow, identity);
             dsc = keepCopy(cache, identity, arena);
-            downBn.forward(identity, n, oh * ow, false);
+            sDown = downBn.forward(identity, n, oh * ow, false, batchStats, keep);
         }
         Ops.addInPlace(out, 0, identity, 0, n * outC * oh * ow);
         Ops.relu(out, 0, n * outC * oh * ow);
@@ -91,6 +97,7 @@ public final class Bottleneck {
             cache.n = n; cache.h = h; cache.w = w;
             cache.x = x; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.pooled = pooled;
             cache.c3 = c3; cache.xPooled = xPooled; cache.dsc = dsc; cache.out = out;
+            cache.s1 = s1; cache.s2 = s2; cache.s3 = s3; cache.sDown = sDown;
         }
         return out;
     }
@@ -141,7 +148,7 @@ public final class Bottleneck {
         if (downConv != null) {
             float[] dDown = arena.take(outSize);
             System.arraycopy(dSum, 0, dDown, 0, outSize);
-            Backprop.batchNorm(downBn, c.dsc, dDown, n, oh * ow, g);
+            Backprop.batchNorm(downBn, c.dsc, dDown, n, oh * ow, c.sDown, g);
             if (stride > 1) {
                 float[] dxPooled = arena.take(n * inplanes * oh * ow);
                 Backprop.conv2d(downConv, c.xPooled, n, oh, ow, dDown, dxPooled, g);
@@ -153,7 +160,7 @@ public final class Bottleneck {
             System.arraycopy(dSum, 0, dx, 0, inSize);
         }
 
-        Backprop.batchNorm(bn3, c.c3, dSum, n, oh * ow, g);
+        Backprop.batchNorm(bn3, c.c3, dSum, n, oh * ow, c.s3, g);
         float[] dPooled = arena.take(n * planes * oh * ow);
         Backprop.conv2d(conv3, c.pooled, n, oh, ow, dSum, dPooled, g);
         float[] dA2 = dPooled;
@@ -162,11 +169,11 @@ public final class Bottleneck {
             Backprop.avgPool(dPooled, n * planes, h, w, stride, dA2);
         }
         Backprop.relu(c.a2, dA2, midSize);
-        Backprop.batchNorm(bn2, c.c2, dA2, n, h * w, g);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * w, c.s2, g);
         float[] dA1 = arena.take(midSize);
         Backprop.conv2d(conv2, c.a1, n, h, w, dA2, dA1, g);
         Backprop.relu(c.a1, dA1, midSize);
-        Backprop.batchNorm(bn1, c.c1, dA1, n, h * w, g);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * w, c.s1, g);
         float[] dxMain = arena.take(inSize);
         Backprop.conv2d(conv1, c.x, n, h, w, dA1, dxMain, g);
         for (int i = 0; i < inSize; i++) dx[i] += dxMain[i];

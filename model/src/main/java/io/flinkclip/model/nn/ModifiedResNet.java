@@ -54,9 +54,20 @@ public final class ModifiedResNet implements VisionTower {
         attnpool = new AttentionPool2d(p, "visual.attnpool", resolution / 32, width * 32, cfg.visionHeads(), embedDim);
     }
 
+    /** Train-mode BatchNorm (batch statistics) for the trainable model; off (eval mode) by default. */
+    private volatile boolean batchStatistics;
+
+    @Override
+    public void setBatchStatistics(boolean on) {
+        if (on && s1 != null) throw new IllegalStateException("an inference ResNet has its BatchNorms folded into the convolutions");
+        batchStatistics = on;
+    }
+
     static final class Cache {
         int n;
         float[] pixels, c1, a1, c2, a2, c3, a3, stem;
+        /** The stem BatchNorms' batch statistics in train mode; null in eval mode. */
+        BatchNorm2d.BatchStats s1, s2, s3;
         Bottleneck.Cache[][] blocks;
         AttentionPool2d.Cache pool;
     }
@@ -66,25 +77,27 @@ public final class ModifiedResNet implements VisionTower {
 
     float[] forward(float[] pixels, int n, Arena arena, Trace trace, Cache cache) {
         if (s1 != null) return forwardInference(pixels, n, arena, trace);
+        boolean batchStats = batchStatistics, keep = cache != null;
         int h = conv1.outSize(resolution), half = width / 2;
         float[] a1 = arena.take(n * half * h * h);
         conv1.forward(pixels, n, resolution, resolution, a1);
         float[] c1 = copyIf(cache, a1, arena);
-        bn1.forward(a1, n, h * h, true);
+        BatchNorm2d.BatchStats st1 = bn1.forward(a1, n, h * h, true, batchStats, keep);
         float[] a2 = arena.take(n * half * h * h);
         conv2.forward(a1, n, h, h, a2);
         float[] c2 = copyIf(cache, a2, arena);
-        bn2.forward(a2, n, h * h, true);
+        BatchNorm2d.BatchStats st2 = bn2.forward(a2, n, h * h, true, batchStats, keep);
         float[] a3 = arena.take(n * width * h * h);
         conv3.forward(a2, n, h, h, a3);
         float[] c3 = copyIf(cache, a3, arena);
-        bn3.forward(a3, n, h * h, true);
+        BatchNorm2d.BatchStats st3 = bn3.forward(a3, n, h * h, true, batchStats, keep);
         int s = h / 2;
         float[] x = arena.take(n * width * s * s);
         Conv.avgPool(a3, n, width, h, h, 2, x);
         if (trace != null) trace.put("visual.avgpool", x, 0, n, width, s, s);
         if (cache != null) {
             cache.n = n; cache.c1 = c1; cache.a1 = a1; cache.c2 = c2; cache.a2 = a2; cache.c3 = c3; cache.a3 = a3; cache.stem = x;
+            cache.s1 = st1; cache.s2 = st2; cache.s3 = st3;
             cache.blocks = new Bottleneck.Cache[4][];
         }
         int channels = width;
@@ -93,7 +106,7 @@ public final class ModifiedResNet implements VisionTower {
             for (int b = 0; b < layers[l].length; b++) {
                 Bottleneck block = layers[l][b];
                 Bottleneck.Cache bc = cache == null ? null : (cache.blocks[l][b] = new Bottleneck.Cache());
-                x = block.forward(x, n, s, s, arena, bc);
+                x = block.forward(x, n, s, s, arena, bc, batchStats);
                 s /= block.stride;
                 channels = block.planes * Bottleneck.EXPANSION;
             }
@@ -158,15 +171,15 @@ public final class ModifiedResNet implements VisionTower {
         float[] dA3 = arena.take(n * width * h * h);
         Backprop.avgPool(dx, n * width, h, h, 2, dA3);
         Backprop.relu(c.a3, dA3, dA3.length);
-        Backprop.batchNorm(bn3, c.c3, dA3, n, h * h, g);
+        Backprop.batchNorm(bn3, c.c3, dA3, n, h * h, c.s3, g);
         float[] dA2 = arena.take(n * half * h * h);
         Backprop.conv2d(conv3, c.a2, n, h, h, dA3, dA2, g);
         Backprop.relu(c.a2, dA2, dA2.length);
-        Backprop.batchNorm(bn2, c.c2, dA2, n, h * h, g);
+        Backprop.batchNorm(bn2, c.c2, dA2, n, h * h, c.s2, g);
         float[] dA1 = arena.take(n * half * h * h);
         Backprop.conv2d(conv2, c.a1, n, h, h, dA2, dA1, g);
         Backprop.relu(c.a1, dA1, dA1.length);
-        Backprop.batchNorm(bn1, c.c1, dA1, n, h * h, g);
+        Backprop.batchNorm(bn1, c.c1, dA1, n, h * h, c.s1, g);
         Backprop.conv2d(conv1, c.pixels, n, resolution, resolution, dA1, null, g);
     }
 

@@ -12,4 +12,10 @@ public interface VisionTower {
     int resolution();
 
     int embedDim();
+
+    /**
+     * Train-mode normalisation layers (BatchNorm with batch statistics) on or off; a no-op for towers without
+     * BatchNorm. Off by default: inference and the reference gradients use eval mode.
+     */
+    default void setBatchStatistics(boolean on) {}
 }
