@@ -59,13 +59,21 @@ class ClipBackwardGradientCheckTest {
         ClipBackward.Result base = model.contrastiveGradients(pixels, n, tokens);
         String[] params = {"visual.layer1.1.conv2.weight", "visual.layer1.1.bn3.bias", "visual.layer1.1.bn1.weight",
                 "visual.layer1.0.conv1.weight", "visual.bn2.weight", "visual.conv1.weight", "visual.attnpool.q_proj.weight"};
+        assertDirectionalDerivatives("", model, sd, pixels, n, tokens, base, params);
+    }
+
+    /**
+     * For each parameter: the loss moved along its gradient direction, by central differences, equals |g|. The step
+     * moves the loss by ~3e-5: small enough to cross few ReLU kinks, large enough to stay ~100× above float32 noise.
+     */
+    private static void assertDirectionalDerivatives(String label, ClipModel model, StateDict sd, float[] pixels, int n,
+                                                     int[][] tokens, ClipBackward.Result base, String[] params) {
         for (String name : params) {
             float[] w = sd.get(name).data(), g = base.gradients().get(name);
             double norm = 0;
             for (float v : g) norm += (double) v * v;
             norm = Math.sqrt(norm);
             assertTrue(norm > 0, name + ": zero gradient");
-            // moves the loss by ~3e-5: small enough to cross few ReLU kinks, large enough to stay ~100× above float32 noise
             double eps = 3e-5 / norm;
             float[] orig = w.clone();
             double[] loss = new double[2];
@@ -77,7 +85,7 @@ class ClipBackwardGradientCheckTest {
             System.arraycopy(orig, 0, w, 0, w.length);
             double numeric = (loss[0] - loss[1]) / (2 * eps);
             double rel = Math.abs(numeric - norm) / norm;
-            System.out.printf("%s: |g| %.4g, finite difference %.4g, rel %.1e%n", name, norm, numeric, rel);
+            System.out.printf("%s%s: |g| %.4g, finite difference %.4g, rel %.1e%n", label, name, norm, numeric, rel);
             assertTrue(rel < 0.03, name + ": directional derivative " + numeric + " vs |g| " + norm);
         }
     }
@@ -116,26 +124,7 @@ class ClipBackwardGradientCheckTest {
         // Gradients through the batch statistics (running statistics do not enter a train-mode forward).
         String[] params = {"visual.layer1.1.conv2.weight", "visual.layer1.1.bn1.weight", "visual.bn2.bias", "visual.conv1.weight",
                 "visual.layer1.0.downsample.1.weight"};
-        for (String name : params) {
-            float[] w = sd.get(name).data(), g = base.gradients().get(name);
-            double norm = 0;
-            for (float v : g) norm += (double) v * v;
-            norm = Math.sqrt(norm);
-            assertTrue(norm > 0, name + ": zero gradient");
-            double eps = 3e-5 / norm;
-            float[] orig = w.clone();
-            double[] loss = new double[2];
-            for (int side = 0; side < 2; side++) {
-                double sign = side == 0 ? 1 : -1;
-                for (int i = 0; i < w.length; i++) w[i] = (float) (orig[i] + sign * eps * g[i] / norm);
-                loss[side] = model.contrastiveGradients(pixels, n, tokens).loss();
-            }
-            System.arraycopy(orig, 0, w, 0, w.length);
-            double numeric = (loss[0] - loss[1]) / (2 * eps);
-            double rel = Math.abs(numeric - norm) / norm;
-            System.out.printf("train-mode %s: |g| %.4g, finite difference %.4g, rel %.1e%n", name, norm, numeric, rel);
-            assertTrue(rel < 0.03, name + ": directional derivative " + numeric + " vs |g| " + norm);
-        }
+        assertDirectionalDerivatives("train-mode ", model, sd, pixels, n, tokens, base, params);
         model.setBatchNormTraining(false);
         assertTrue(!java.util.Arrays.equals(evalEmbedding, model.encodeImages(pixels, n)[0]), "eval mode must use the updated running statistics");
     }
