@@ -23,6 +23,13 @@ public final class Arena {
      * A buffer of at least {@code n} floats with unspecified contents, for outputs the caller overwrites
      * entirely: the smallest released buffer that fits, else a new one.
      */
+    /** A buffer from this arena holding a copy of {@code src} (activations a backward pass keeps). */
+    float[] copyOf(float[] src) {
+        float[] c = take(src.length);
+        System.arraycopy(src, 0, c, 0, src.length);
+        return c;
+    }
+
     float[] takeDirty(int n) {
         int best = -1;
         for (int i = 0; i < free.size(); i++) {

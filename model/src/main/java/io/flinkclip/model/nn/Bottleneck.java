@@ -65,11 +65,11 @@ public final class Bottleneck {
         int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
         float[] a1 = arena.take(n * planes * h * w);
         conv1.forward(x, n, h, w, a1);
-        float[] c1 = keepCopy(cache, a1, arena);
+        float[] c1 = keep ? arena.copyOf(a1) : null;
         BatchNorm2d.BatchStats s1 = bn1.forward(a1, n, h * w, true, batchStats, keep);
         float[] a2 = arena.take(n * planes * h * w);
         conv2.forward(a1, n, h, w, a2);
-        float[] c2 = keepCopy(cache, a2, arena);
+        float[] c2 = keep ? arena.copyOf(a2) : null;
         BatchNorm2d.BatchStats s2 = bn2.forward(a2, n, h * w, true, batchStats, keep);
         float[] pooled = a2;
         if (stride > 1) {
@@ -78,7 +78,7 @@ public final class Bottleneck {
         }
         float[] out = arena.take(n * outC * oh * ow);
         conv3.forward(pooled, n, oh, ow, out);
-        float[] c3 = keepCopy(cache, out, arena);
+        float[] c3 = keep ? arena.copyOf(out) : null;
         BatchNorm2d.BatchStats s3 = bn3.forward(out, n, oh * ow, false, batchStats, keep), sDown = null;
         float[] identity = x, xPooled = x, dsc = null;
         if (downConv != null) {
@@ -88,7 +88,7 @@ public final class Bottleneck {
             }
             identity = arena.take(n * outC * oh * ow);
             downConv.forward(xPooled, n, oh, ow, identity);
-            dsc = keepCopy(cache, identity, arena);
+            dsc = keep ? arena.copyOf(identity) : null;
             sDown = downBn.forward(identity, n, oh * ow, false, batchStats, keep);
         }
         Ops.addInPlace(out, 0, identity, 0, n * outC * oh * ow);
@@ -178,12 +178,5 @@ public final class Bottleneck {
         Backprop.conv2d(conv1, c.x, n, h, w, dA1, dxMain, g);
         for (int i = 0; i < inSize; i++) dx[i] += dxMain[i];
         return dx;
-    }
-
-    private static float[] keepCopy(Cache cache, float[] src, Arena arena) {
-        if (cache == null) return null;
-        float[] c = arena.take(src.length);
-        System.arraycopy(src, 0, c, 0, src.length);
-        return c;
     }
 }

@@ -81,15 +81,15 @@ public final class ModifiedResNet implements VisionTower {
         int h = conv1.outSize(resolution), half = width / 2;
         float[] a1 = arena.take(n * half * h * h);
         conv1.forward(pixels, n, resolution, resolution, a1);
-        float[] c1 = copyIf(cache, a1, arena);
+        float[] c1 = keep ? arena.copyOf(a1) : null;
         BatchNorm2d.BatchStats st1 = bn1.forward(a1, n, h * h, true, batchStats, keep);
         float[] a2 = arena.take(n * half * h * h);
         conv2.forward(a1, n, h, h, a2);
-        float[] c2 = copyIf(cache, a2, arena);
+        float[] c2 = keep ? arena.copyOf(a2) : null;
         BatchNorm2d.BatchStats st2 = bn2.forward(a2, n, h * h, true, batchStats, keep);
         float[] a3 = arena.take(n * width * h * h);
         conv3.forward(a2, n, h, h, a3);
-        float[] c3 = copyIf(cache, a3, arena);
+        float[] c3 = keep ? arena.copyOf(a3) : null;
         BatchNorm2d.BatchStats st3 = bn3.forward(a3, n, h * h, true, batchStats, keep);
         int s = h / 2;
         float[] x = arena.take(n * width * s * s);
@@ -181,13 +181,6 @@ public final class ModifiedResNet implements VisionTower {
         Backprop.relu(c.a1, dA1, dA1.length);
         Backprop.batchNorm(bn1, c.c1, dA1, n, h * h, c.s1, g);
         Backprop.conv2d(conv1, c.pixels, n, resolution, resolution, dA1, null, g);
-    }
-
-    private static float[] copyIf(Cache cache, float[] src, Arena arena) {
-        if (cache == null) return null;
-        float[] c = arena.take(src.length);
-        System.arraycopy(src, 0, c, 0, src.length);
-        return c;
     }
 
     @Override
