@@ -78,6 +78,7 @@ public final class AttentionBackward {
             // broadcast-FMAs over hd, with no horizontal sums (which would make the result order-dependent).
             float[] kT = transposeHead(k, b, lk, col, hd, lkPad), vT = transposeHead(v, b, lk, col, hd, lkPad);
             float[] p = new float[lkPad], dp = new float[lkPad];
+            double[] scores = new double[lk];
             for (int t = 0; t < lq; t++) {
                 int go = dOutOff + (b * lq + t) * dim + col;
                 boolean any = false;
@@ -88,7 +89,8 @@ public final class AttentionBackward {
                     System.arraycopy(probs, ((b * heads + h) * lq + t) * lk, p, 0, lk);
                 } else {
                     rowTimesTransposed(q.buf, qo, kT, hd, lkPad, len, p);
-                    softmax(p, len, scale);
+                    for (int j = 0; j < len; j++) scores[j] = (double) p[j] * scale;
+                    softmax(scores, len, p);
                 }
                 rowTimesTransposed(dOut, go, vT, hd, lkPad, len, dp);
                 double dot = 0;
@@ -123,14 +125,13 @@ public final class AttentionBackward {
         }
     }
 
-    /** p[0..len) ← softmax(p · scale), in double like the forward. */
-    private static void softmax(float[] p, int len, float scale) {
+    /** p[0..len) = softmax(scores[0..len)), in double; scores is overwritten. Forward and backward share it. */
+    private static void softmax(double[] scores, int len, float[] p) {
         double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < len; j++) max = Math.max(max, (double) p[j] * scale);
+        for (int j = 0; j < len; j++) max = Math.max(max, scores[j]);
         double sum = 0;
-        double[] e = new double[len];
-        for (int j = 0; j < len; j++) { e[j] = Math.exp((double) p[j] * scale - max); sum += e[j]; }
-        for (int j = 0; j < len; j++) p[j] = (float) (e[j] / sum);
+        for (int j = 0; j < len; j++) { scores[j] = Math.exp(scores[j] - max); sum += scores[j]; }
+        for (int j = 0; j < len; j++) p[j] = (float) (scores[j] / sum);
     }
 
     /** y[yo..yo+n) += a · x[xo..xo+n). */
@@ -145,18 +146,14 @@ public final class AttentionBackward {
                                      boolean causal, float[] p) {
         int len = causal ? t + 1 : lk;
         int qo = q.at(b, lq, t, h * hd);
-        double max = Double.NEGATIVE_INFINITY;
         double[] sc = new double[len];
         for (int j = 0; j < len; j++) {
             int ko = k.at(b, lk, j, h * hd);
             double s = 0;
             for (int i = 0; i < hd; i++) s += q.buf[qo + i] * k.buf[ko + i];
             sc[j] = s * scale;
-            max = Math.max(max, sc[j]);
         }
-        double sum = 0;
-        for (int j = 0; j < len; j++) { sc[j] = Math.exp(sc[j] - max); sum += sc[j]; }
-        for (int j = 0; j < len; j++) p[j] = (float) (sc[j] / sum);
+        softmax(sc, len, p);
         return len;
     }
 
