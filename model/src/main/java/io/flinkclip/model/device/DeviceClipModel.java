@@ -31,7 +31,7 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
     private final DeviceImageTower vision;
     private final DeviceTextTransformer text;
     private final DeviceArena arena;
-    private DeviceBuffer ids, poolRows;
+    private final DeviceTokens tokenBuffers;
     private boolean closed;
 
     private DeviceClipModel(Device device, boolean ownsDevice, ClipConfig config, float logitScale, int maxBatch, StateDict sd) {
@@ -42,6 +42,7 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
         this.maxBatch = maxBatch;
         weights = new DeviceWeights(device, sd);
         arena = new DeviceArena(device);
+        tokenBuffers = new DeviceTokens(device, maxBatch);
         try {
             vision = config.isResNet() ? new DeviceResNet(device, weights, config) : new DeviceVisionTransformer(device, weights, config);
             text = new DeviceTextTransformer(device, weights, config);
@@ -127,20 +128,11 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
         for (int start = 0; start < n; start += maxBatch) {
             int m = Math.min(maxBatch, n - start);
             Inputs.TokenBatch batch = Inputs.TokenBatch.of(tokens, start, m);
-            ids = grow(ids, batch.ids().length);
-            poolRows = grow(poolRows, m);
-            device.write(ids, 0, batch.ids(), 0, batch.ids().length);
-            device.write(poolRows, 0, batch.poolRows(), 0, m);
+            tokenBuffers.upload(batch, m);
             DeviceBuffer a = arena.ensure(text.arenaSize(m, batch.seq()));
-            split(a, text.forward(a, m, batch.seq(), ids, poolRows), m, out, start);
+            split(a, text.forward(a, m, batch.seq(), tokenBuffers.ids(), tokenBuffers.poolRows()), m, out, start);
         }
         return out;
-    }
-
-    private DeviceBuffer grow(DeviceBuffer b, int elements) {
-        if (b != null && b.length() >= elements) return b;
-        if (b != null) b.close();
-        return device.allocate(Math.max(elements, maxBatch));
     }
 
     private void split(DeviceBuffer a, int offset, int m, float[][] out, int start) {
@@ -162,8 +154,7 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
             device.synchronize();
         } finally {
             arena.close();
-            if (ids != null) ids.close();
-            if (poolRows != null) poolRows.close();
+            tokenBuffers.close();
             weights.close();
             if (ownsDevice) device.close();
         }

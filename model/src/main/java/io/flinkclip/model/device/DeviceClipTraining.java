@@ -33,7 +33,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     private final DeviceTextTransformer text;
     private final DeviceGradients grads;
     private final DeviceArena arena;
-    private DeviceBuffer ids, poolRows;
+    private final DeviceTokens tokenBuffers;
     private boolean closed;
 
     private DeviceClipTraining(Device device, ClipConfig config, float logitScale, StateDict sd) {
@@ -42,6 +42,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         this.logitScale = logitScale;
         weights = new DeviceWeights(device, sd);
         arena = new DeviceArena(device);
+        tokenBuffers = new DeviceTokens(device, 0);
         try {
             vision = new DeviceVisionTransformer(device, weights, config);
             text = new DeviceTextTransformer(device, weights, config);
@@ -120,29 +121,20 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.download(a, vision.forwardTrain(a, n, vp), img, 0, img.length);
         }
         if (m > 0) {
-            ids = grow(ids, batch.ids().length);
-            poolRows = grow(poolRows, m);
-            device.write(ids, 0, batch.ids(), 0, batch.ids().length);
-            device.write(poolRows, 0, batch.poolRows(), 0, m);
-            device.download(a, text.forwardTrain(a, m, batch.seq(), ids, poolRows, tp), txt, 0, txt.length);
+            tokenBuffers.upload(batch, m);
+            device.download(a, text.forwardTrain(a, m, batch.seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), tp), txt, 0, txt.length);
         }
         float[][] d = loss.gradients(img, txt);
         grads.zero();
         if (m > 0 && d[1] != null) {
             device.write(a, tp.dOut(), d[1], 0, m * e);
-            text.backward(a, m, batch.seq(), ids, poolRows, tp, grads);
+            text.backward(a, m, batch.seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), tp, grads);
         }
         if (n > 0 && d[0] != null) {
             device.write(a, vp.dOut(), d[0], 0, n * e);
             vision.backward(a, n, vp, grads);
         }
         grads.addTo(g);
-    }
-
-    private DeviceBuffer grow(DeviceBuffer b, int elements) {
-        if (b != null && b.length() >= elements) return b;
-        if (b != null) b.close();
-        return device.allocate(elements);
     }
 
     @Override
@@ -153,8 +145,7 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.synchronize();
         } finally {
             arena.close();
-            if (ids != null) ids.close();
-            if (poolRows != null) poolRows.close();
+            tokenBuffers.close();
             grads.close();
             weights.close();
         }
