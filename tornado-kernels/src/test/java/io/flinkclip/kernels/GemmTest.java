@@ -15,6 +15,8 @@ class GemmTest {
             {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {MR, NR, 16}, {MR + 1, NR + 1, 17}, {MR - 1, NR - 1, 1},
             {13, 2 * NR + 5, MicroKernel.KC + 3}, {2 * MR, 33, 2 * MicroKernel.KC}, {77, 64, 50}, {50, 130, 64}, {97, 200, 300},
             {3, 100, 0}, {0, 5, 5}, {4, 0, 5},
+            // Several ragged row and column blocks, walked in row order (4n < m) and in column order (4n ≥ m).
+            {805, 167, 300}, {805, 420, 300},
     };
 
     @Test
