@@ -118,7 +118,10 @@ public final class ConvNhwc {
         @Override
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
                   int ldd, float[] bias, int biasOff) {
+            int h = ConvMicroKernel.ROWS; // two half tiles (see ConvMicroKernel#tileConv for why)
             ConvMicroKernel.tileConv(a, rowOffs, i, taps, c, pc, kc, bp, bpo, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+            ConvMicroKernel.tileConv(a, rowOffs, i + h, taps, c, pc, kc, bp, bpo, src, sOff + h * lds, lds, dst, dOff + h * ldd, ldd,
+                    bias, biasOff);
         }
     }
 }
