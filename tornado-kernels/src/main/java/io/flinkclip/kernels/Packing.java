@@ -83,6 +83,28 @@ final class Packing {
         }
     }
 
+    /** Lanes past MR repeat the last row, so the gather's extra lanes read valid addresses. */
+    private static int[] rowStartsA(int k) {
+        int[] starts = new int[VL];
+        for (int l = 0; l < VL; l++) starts[l] = Math.min(l, MR - 1) * k;
+        return starts;
+    }
+
+    private static final jdk.incubator.vector.VectorMask<Float> FIRST_MR = S.indexInRange(0, MR);
+
+    /**
+     * One full MR-row panel of row-major A: per reduction index p one gather reads A[r, p] of the MR rows (a
+     * vectorised transpose; the scalar copy it replaces did one store per element, 2× the time). Each store
+     * writes VL lanes, of which those past MR fall on p + 1's slots and are overwritten by the next store; the
+     * last is masked so nothing lands past the panel.
+     */
+    private static void fullPanelA(float[] a, int src, int k, float[] dst, int base) {
+        int[] starts = rowStartsA(k);
+        int p = 0;
+        for (; p < k - 1; p++) FloatVector.fromArray(S, a, src + p, starts, 0).intoArray(dst, base + p * MR);
+        FloatVector.fromArray(S, a, src + p, starts, 0).intoArray(dst, base + p * MR, FIRST_MR);
+    }
+
     /**
      * A[i, p] = a[aOff + i·k + p] (row-major) or, with {@code transposed}, a[aOff + p·lda + i] (A stored
      * as [k, lda], of which the m columns from aOff are packed).
@@ -97,6 +119,8 @@ final class Packing {
                     for (int r = 0; r < rows; r++) dst[d + r] = a[s + r];
                     for (int r = rows; r < MR; r++) dst[d + r] = 0;
                 }
+            } else if (rows == MR && VL >= MR) {
+                fullPanelA(a, aOff + i0 * k, k, dst, base);
             } else {
                 for (int r = 0; r < rows; r++) {
                     int s = aOff + (i0 + r) * k;
