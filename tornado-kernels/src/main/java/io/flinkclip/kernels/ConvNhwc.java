@@ -116,6 +116,15 @@ public final class ConvNhwc {
         int kStep() { return step; }
 
         @Override
+        int partRows() { return ConvMicroKernel.ROWS; }
+
+        @Override
+        void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
+            float[] z = MicroKernel.ZEROS;
+            ConvMicroKernel.tileConv(a, rowOffs, i + r0, taps, c, pc, kc, bp, bpo, z, 0, 0, dst, dOff, ldd, z, 0);
+        }
+
+        @Override
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
                   int ldd, float[] bias, int biasOff) {
             int h = ConvMicroKernel.ROWS; // two half tiles (see ConvMicroKernel#tileConv for why)

@@ -130,4 +130,35 @@ final class MicroKernel {
         c10_0.intoArray(dst, dOff + 10 * ldd); c10_1.intoArray(dst, dOff + 10 * ldd + VL);
         c11_0.intoArray(dst, dOff + 11 * ldd); c11_1.intoArray(dst, dOff + 11 * ldd + VL);
     }
+
+    /** Rows of {@link #tile4}. */
+    static final int EDGE_MR = 4;
+
+    /**
+     * Rows r0..r0+3 of a packed-A panel (apo points at the panel's first row for reduction index 0 of the slice,
+     * plus r0) times the B micro-panel, written plainly to dst (row stride ldd). For the last, short row tile of
+     * a GEMM: a batch of one ViT image has M = 50, and computing its 2-row tail as a full 12-row tile was a sixth
+     * of every GEMM's work. Bias, accumulation and activation are added by the caller's edge path.
+     */
+    static void tile4(float[] ap, int apo, float[] bp, int bpo, int kc, float[] dst, int dOff, int ldd) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z, c3_0 = z, c3_1 = z;
+        for (int p = 0; p < kc; p++) {
+            int bo = bpo + p * NR, ao = apo + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + VL);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            c0_0 = a0.fma(b0, c0_0); c0_1 = a0.fma(b1, c0_1);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            c1_0 = a1.fma(b0, c1_0); c1_1 = a1.fma(b1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            c2_0 = a2.fma(b0, c2_0); c2_1 = a2.fma(b1, c2_1);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            c3_0 = a3.fma(b0, c3_0); c3_1 = a3.fma(b1, c3_1);
+        }
+        c0_0.intoArray(dst, dOff); c0_1.intoArray(dst, dOff + VL);
+        c1_0.intoArray(dst, dOff + ldd); c1_1.intoArray(dst, dOff + ldd + VL);
+        c2_0.intoArray(dst, dOff + 2 * ldd); c2_1.intoArray(dst, dOff + 2 * ldd + VL);
+        c3_0.intoArray(dst, dOff + 3 * ldd); c3_1.intoArray(dst, dOff + 3 * ldd + VL);
+    }
 }

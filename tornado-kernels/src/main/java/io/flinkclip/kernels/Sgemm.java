@@ -77,6 +77,17 @@ final class Sgemm {
 
         abstract void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst,
                            int dOff, int ldd, float[] bias, int biasOff);
+
+        /** Rows that {@link #tilePart} computes per call (MR unless the source has a shorter kernel). */
+        int partRows() { return MR; }
+
+        /**
+         * Rows r0 .. r0 + partRows() − 1 of the tile at row i, plain A·B over the slice (no bias, nothing added),
+         * into dst with row stride ldd. Short last row tiles use it to skip most of the rows that do not exist.
+         */
+        void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
+            tile(i, pc, kc, bp, bpo, MicroKernel.ZEROS, 0, 0, dst, dOff, ldd, MicroKernel.ZEROS, 0);
+        }
     }
 
     /** A packed into MR-row panels by {@link Packing#packA}. */
@@ -90,6 +101,14 @@ final class Sgemm {
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
                   int ldd, float[] bias, int biasOff) {
             MicroKernel.tile(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+        }
+
+        @Override
+        int partRows() { return MicroKernel.EDGE_MR; }
+
+        @Override
+        void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
+            MicroKernel.tile4(ap, (i / MR) * MR * k + pc * MR + r0, bp, bpo, kc, dst, dOff, ldd);
         }
     }
 
@@ -171,7 +190,8 @@ final class Sgemm {
                         ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
-                        lhs.tile(i, pc, kc, bp, bpo, zeros, 0, 0, edge, 0, NR, zeros, 0);
+                        if (mr == MR) lhs.tile(i, pc, kc, bp, bpo, zeros, 0, 0, edge, 0, NR, zeros, 0);
+                        else for (int r0 = 0; r0 < mr; r0 += lhs.partRows()) lhs.tilePart(i, r0, pc, kc, bp, bpo, edge, r0 * NR, NR);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }
