@@ -7,9 +7,9 @@ import static io.flinkclip.kernels.MicroKernel.NR;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Blocked SGEMM driver: A is packed per call (in row chunks) or read in place by a convolution, B arrives
- * packed; C is cut into blocks of at most MC×NC that run as parallel tasks, and each block walks K in KC
- * slices so the B micro-panel (KC×NR) stays in L1 and the block's A rows stay in L2.
+ * Blocked SGEMM driver: A is packed per call (in row chunks) or, for a convolution, per block and K slice
+ * ({@link SliceSource}); B arrives packed. C is cut into blocks that run as parallel tasks, and each block walks
+ * K in KC slices so the B micro-panel (KC×NR) stays in L1 and the block's A rows stay in L2.
  */
 final class Sgemm {
     private static final int MC = 16 * MR, NC = 4 * NR, SLICE_NC = 16 * NR;
@@ -18,8 +18,8 @@ final class Sgemm {
      * over cold weights: ViT GEMMs +3–4 %); row-order walks keep MC (384 was slower on ResNet convolutions).
      */
     private static final int ROWS_MAX = 2 * MC;
-    /** Row stride of the per-thread partial-sum block: NC plus a cache line, so rows spread over L1 sets. */
-    private static final int LDP = NC + 16;
+    /** Row stride of the per-thread partial-sum block: the block's width plus a cache line (rows spread over L1 sets). */
+    private static int partStride(int blockCols) { return blockCols + 16; }
     /** Rows of A packed per pass (a multiple of MC). */
     static final int M_CHUNK = 16 * MC;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
@@ -152,11 +152,12 @@ final class Sgemm {
      */
     private static void block(Lhs lhs, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act, boolean touchB) {
-        float[] part = k > lhs.kStep() ? Scratch.acquire(Scratch.C_BLOCK, (ROWS_MAX + MR) * LDP) : null;
+        int ldp = partStride(j1 - j0);
+        float[] part = k > lhs.kStep() ? Scratch.acquire(Scratch.C_BLOCK, (i1 - i0 + MR) * ldp) : null;
         float[] slice = lhs instanceof SliceSource
                 ? Scratch.acquire(Scratch.A_SLICE, tiles(i1 - i0, MR) * MR * Math.min(k, lhs.kStep()) + MicroKernel.VL) : null;
         try {
-            block(lhs, bp, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, touchB, part, slice);
+            block(lhs, bp, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, touchB, part, ldp, slice);
         } finally {
             Scratch.release(Scratch.C_BLOCK, part);
             Scratch.release(Scratch.A_SLICE, slice);
@@ -165,7 +166,7 @@ final class Sgemm {
 
     private static void block(Lhs lhs, float[] bp, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act, boolean touchB, float[] part,
-                              float[] slice) {
+                              int ldp, float[] slice) {
         float[] edge = null, zeros = MicroKernel.ZEROS;
         int step = lhs.kStep();
         boolean sliced = k > step;
@@ -201,11 +202,11 @@ final class Sgemm {
                         if (addC) {
                             boolean fromC = !sliced || first;
                             add = fromC ? c : part;
-                            so = fromC ? co : (i - i0) * LDP + (j - j0);
-                            lds = fromC ? n : LDP;
+                            so = fromC ? co : (i - i0) * ldp + (j - j0);
+                            lds = fromC ? n : ldp;
                         }
                         if (!sliced || last) src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, c, co, n, biasArr, biasOff);
-                        else src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, part, (i - i0) * LDP + (j - j0), LDP, biasArr, biasOff);
+                        else src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, part, (i - i0) * ldp + (j - j0), ldp, biasArr, biasOff);
                         ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
@@ -221,7 +222,7 @@ final class Sgemm {
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
     /**
-     * Blocks with at most this many rows read each B micro-panel first with {@link #touch}. Few rows (a batch of
+     * On column-order walks, blocks with at most this many rows read each B micro-panel first with {@link #touch}. Few rows (a batch of
      * one image: M = 50) give the first tile of each micro-panel no time to hide its reads of cold weights: its
      * FMA loop asks for 2 cache lines per 12 cycles, and the load misses then come in a few at a time. Measured
      * on cold weights (16 sets): 50×3072×768 146 → 163 GFLOP/s, 196×256×1024 135 → 149; at 1600 rows no change

@@ -40,6 +40,7 @@ class ConvNhwcTest {
                 {1, 1, 1, 2, 3, 1, 1, 0},       // 1×1 image
                 {2, 5, 71, 2, 4, 3, 2, 1},      // wide rows with stride 2
                 {1, 8, 8, 7, 9, 2, 2, 0},       // even kernel, stride = kernel (patch-style)
+                {8, 14, 14, 40, 300, 3, 1, 1},  // conv blocks 300 columns wide with partial sums over 2 K slices
         };
         for (int[] s : shapes) {
             int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4], k = s[5], st = s[6], pad = s[7];
