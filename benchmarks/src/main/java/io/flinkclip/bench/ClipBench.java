@@ -34,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  * for "fraction of GEMM speed"). Weights are random (OpenAI init) — speed does not depend on values.
  *
  * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--gemm-last] [--cache DIR] [--json FILE]</pre>
- * {@code --gemm-last} measures the models before the SGEMM table: the JIT compiles the kernels for whatever runs
- * first, and the ResNet's conv kernel came out up to 1.5× slower after the SGEMM section (docs/BENCHMARKS.md).
+ * {@code --gemm-last} measures the models before the SGEMM table, to check that the figures do not depend on what
+ * the JIT compiled first (the ResNet's old in-place conv kernel came out up to 1.5× slower after the SGEMM section;
+ * docs/BENCHMARKS.md).
  */
 public final class ClipBench {
     private final double seconds;

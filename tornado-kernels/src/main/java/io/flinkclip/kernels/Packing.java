@@ -83,13 +83,6 @@ final class Packing {
         }
     }
 
-    /** Lanes past MR repeat the last row, so the gather's extra lanes read valid addresses. */
-    private static int[] rowStartsA(int k) {
-        int[] starts = new int[VL];
-        for (int l = 0; l < VL; l++) starts[l] = Math.min(l, MR - 1) * k;
-        return starts;
-    }
-
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_MR = S.indexInRange(0, MR);
 
     /**
@@ -98,8 +91,7 @@ final class Packing {
      * writes VL lanes, of which those past MR fall on p + 1's slots and are overwritten by the next store; the
      * last is masked so nothing lands past the panel.
      */
-    private static void fullPanelA(float[] a, int src, int k, float[] dst, int base) {
-        int[] starts = rowStartsA(k);
+    private static void fullPanelA(float[] a, int src, int k, int[] starts, float[] dst, int base) {
         int p = 0;
         for (; p < k - 1; p++) FloatVector.fromArray(S, a, src + p, starts, 0).intoArray(dst, base + p * MR);
         FloatVector.fromArray(S, a, src + p, starts, 0).intoArray(dst, base + p * MR, FIRST_MR);
@@ -111,6 +103,9 @@ final class Packing {
      */
     static void packA(float[] a, int aOff, boolean transposed, int lda, int m, int k, float[] dst, boolean parallel) {
         int np = panels(m, MR);
+        // Row offsets of a full panel for fullPanelA's gathers; lanes past MR repeat the last row (valid addresses).
+        int[] rowStarts = new int[VL];
+        for (int l = 0; l < VL; l++) rowStarts[l] = Math.min(l, MR - 1) * k;
         Parallel.forEach(np, parallel ? grain(MR * k) : np, q -> {
             int base = q * MR * k, i0 = q * MR, rows = Math.min(MR, m - i0);
             if (transposed) {
@@ -120,7 +115,7 @@ final class Packing {
                     for (int r = rows; r < MR; r++) dst[d + r] = 0;
                 }
             } else if (rows == MR && VL >= MR) {
-                fullPanelA(a, aOff + i0 * k, k, dst, base);
+                fullPanelA(a, aOff + i0 * k, k, rowStarts, dst, base);
             } else {
                 for (int r = 0; r < rows; r++) {
                     int s = aOff + (i0 + r) * k;

@@ -19,10 +19,6 @@ public final class Arena {
         return new float[n];
     }
 
-    /**
-     * A buffer of at least {@code n} floats with unspecified contents, for outputs the caller overwrites
-     * entirely: the smallest released buffer that fits, else a new one.
-     */
     /** A buffer from this arena holding a copy of {@code src} (activations a backward pass keeps). */
     float[] copyOf(float[] src) {
         float[] c = take(src.length);
@@ -30,6 +26,10 @@ public final class Arena {
         return c;
     }
 
+    /**
+     * A buffer of at least {@code n} floats with unspecified contents, for outputs the caller overwrites
+     * entirely: the smallest released buffer that fits, else a new one.
+     */
     float[] takeDirty(int n) {
         int best = -1;
         for (int i = 0; i < free.size(); i++) {

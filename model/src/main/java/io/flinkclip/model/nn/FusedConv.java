@@ -9,8 +9,8 @@ import io.flinkclip.kernels.ConvNhwc;
  * Inference-only convolution + eval BatchNorm (+ ReLU) over channels-last (NHWC) maps. The BatchNorm is
  * folded into the weights and a bias at build (W·s, β − μ·s with s = γ/√(σ²+ε), computed in double), and the
  * weights are packed once as the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC an output
- * pixel's im2col row is k·k contiguous channel runs of the input, which {@link ConvNhwc} reads in place;
- * bias and ReLU are fused into the GEMM's store.
+ * pixel's im2col row is k·k contiguous channel runs of the input, which {@link ConvNhwc} gathers block by block
+ * (no im2col matrix); bias and ReLU are fused into the GEMM's store.
  */
 final class FusedConv {
     final String name;
