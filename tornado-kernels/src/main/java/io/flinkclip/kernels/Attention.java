@@ -4,6 +4,7 @@ import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 
 /**
  * Multi-head attention over a packed [tokens, q|k|v] buffer, one (batch, head) pair per parallel task.
@@ -50,12 +51,7 @@ final class Attention {
         // V rows sit 3·dim apart in qkv (a stride that maps many rows onto the same L1 sets): copy the
         // head's V into one dense block that every query row then sweeps.
         for (int s = 0; s < seq; s++) System.arraycopy(qkv, base + s * stride + 2 * dim + h * hd, buf, vals + s * hd, hd);
-        // kt[i, s] = K[s, i]; padding columns are zero so the last score vector reads defined values.
-        for (int s = 0; s < seq; s++) {
-            int k = base + s * stride + dim + h * hd;
-            for (int i = 0; i < hd; i++) buf[i * seqPad + s] = qkv[k + i];
-        }
-        for (int i = 0; i < hd; i++) for (int s = seq; s < seqPad; s++) buf[i * seqPad + s] = 0;
+        transposeKeys(qkv, base + dim + h * hd, stride, seq, hd, buf, seqPad);
 
         for (int t0 = 0; t0 < seq; t0 += R) {
             // A short last block repeats its final row; the duplicates are computed but never stored.
@@ -71,6 +67,24 @@ final class Attention {
             }
             int o = outOff + (b * seq + t0) * dim + h * hd;
             weightValues(buf, vals, hd, buf, scores, seqPad, blockLen, out, o, dim, rows);
+        }
+    }
+
+    /**
+     * kt[i·seqPad + s] = K[s, i] (K row s at qkv[k0 + s·stride]); padding columns s ≥ seq are zero so the last
+     * score vector reads defined values. One gather reads VL keys' element i (a scalar copy of each element
+     * was a third of this class's time on ViT-B/32).
+     */
+    private static void transposeKeys(float[] qkv, int k0, int stride, int seq, int hd, float[] kt, int seqPad) {
+        // Gathers check every lane's index, masked or not: lanes past the last key re-read it and are zeroed.
+        int[] rows = new int[VL];
+        FloatVector zero = FloatVector.zero(S);
+        for (int s0 = 0; s0 < seq; s0 += VL) {
+            VectorMask<Float> valid = S.indexInRange(s0, seq);
+            for (int l = 0; l < VL; l++) rows[l] = Math.min(l, seq - 1 - s0) * stride;
+            int src = k0 + s0 * stride;
+            for (int i = 0; i < hd; i++)
+                zero.blend(FloatVector.fromArray(S, qkv, src + i, rows, 0), valid).intoArray(kt, i * seqPad + s0);
         }
     }
 
