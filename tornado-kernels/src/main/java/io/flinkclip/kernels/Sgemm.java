@@ -102,6 +102,13 @@ final class Sgemm {
             MicroKernel.tile(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
         }
 
+        /** {@link #tile} that also reads bp[next + p·nextStep] per step p (see {@link MicroKernel#tileStreaming}). */
+        float tileStreaming(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst,
+                            int dOff, int ldd, float[] bias, int biasOff, int next, int nextStep) {
+            return MicroKernel.tileStreaming(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd,
+                    bias, biasOff, next, nextStep);
+        }
+
         /**
          * Rows r0 .. r0 + {@link MicroKernel#EDGE_MR} − 1 of the tile at row i, plain A·B over the slice, into dst
          * (row stride ldd): short last row tiles skip most of the rows that do not exist.
@@ -168,6 +175,8 @@ final class Sgemm {
                               int j1, float[] bias, boolean accumulate, Epilogue act, boolean touchB, float[] part,
                               int ldp, float[] slice) {
         float[] edge = null, zeros = MicroKernel.ZEROS;
+        float touched = 0f;
+        boolean streamed = false;
         int step = lhs.kStep();
         boolean sliced = k > step;
         for (int pc = 0; pc < k; pc += step) {
@@ -190,7 +199,23 @@ final class Sgemm {
             }
             for (int j = j0; j < j1; j += NR) {
                 int bpo = (j / NR) * NR * k + pc * NR, nr = Math.min(NR, n - j);
-                if (touchB) touch(bp, bpo, kc * NR);
+                // Streaming (few rows, cold weights): each micro-panel is read by the full tiles of the panel
+                // before it, a share of nextStep·kc floats per tile; the block's first panel, and any after a
+                // panel without full tiles, is read up front.
+                int next = 0, nextLen = 0, nextStep = 0;
+                if (touchB) {
+                    if (!streamed) touch(bp, bpo, kc * NR);
+                    if (j + NR < j1) {
+                        next = ((j + NR) / NR) * NR * k + pc * NR;
+                        nextLen = kc * NR;
+                    } else if (!last) {
+                        next = (j0 / NR) * NR * k + (pc + kc) * NR;
+                        nextLen = Math.min(step, k - pc - kc) * NR;
+                    }
+                    int fullTiles = (Math.min(i1, m) - i0) / MR;
+                    if (fullTiles > 0) nextStep = Math.min(nextLen / kc, (nextLen + fullTiles * kc - 1) / (fullTiles * kc));
+                    streamed = nextStep > 0;
+                }
                 float[] biasArr = tb != null ? tb : zeros;
                 int biasOff = tb != null ? j : 0;
                 for (int i = i0; i < i1; i += MR) {
@@ -205,8 +230,14 @@ final class Sgemm {
                             so = fromC ? co : (i - i0) * ldp + (j - j0);
                             lds = fromC ? n : ldp;
                         }
-                        if (!sliced || last) src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, c, co, n, biasArr, biasOff);
-                        else src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, part, (i - i0) * ldp + (j - j0), ldp, biasArr, biasOff);
+                        float[] out = !sliced || last ? c : part;
+                        int oo = !sliced || last ? co : (i - i0) * ldp + (j - j0), ldo = !sliced || last ? n : ldp;
+                        if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, out, oo, ldo, biasArr, biasOff);
+                        else {
+                            // Tile t reads share t of the next panel (the last share ends at the panel's end).
+                            int share = nextStep * kc, from = next + Math.min((i - i0) / MR * share, nextLen - share);
+                            touched += src.tileStreaming(i - ib, pcs, kc, bp, bpo, add, so, lds, out, oo, ldo, biasArr, biasOff, from, nextStep);
+                        }
                         ta.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
@@ -217,16 +248,19 @@ final class Sgemm {
                 }
             }
         }
+        if (touched == 12345.678f) touchSink = touched;
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
     /**
-     * On column-order walks, blocks with at most this many rows read each B micro-panel first with {@link #touch}. Few rows (a batch of
-     * one image: M = 50) give the first tile of each micro-panel no time to hide its reads of cold weights: its
-     * FMA loop asks for 2 cache lines per 12 cycles, and the load misses then come in a few at a time. Measured
-     * on cold weights (16 sets): 50×3072×768 146 → 163 GFLOP/s, 196×256×1024 135 → 149; at 1600 rows no change
-     * either way, so tall blocks skip it.
+     * On column-order walks, blocks with at most this many rows stream their B micro-panels ahead of use. Few rows
+     * (a batch of one image: M = 50) give the first tile of each micro-panel no time to hide its reads of cold
+     * weights: its FMA loop asks for 2 cache lines per 12 cycles, and the load misses then come in a few at a
+     * time. Reading each panel with {@link #touch} before its tiles measured 50×3072×768 146 → 163 GFLOP/s,
+     * 196×256×1024 135 → 149 (cold weights, 16 sets); reading the next panel inside the current one's tiles
+     * ({@link MicroKernel#tileStreaming}) also keeps the memory busy while they compute. At 1600 rows neither
+     * helped, so tall blocks skip it.
      */
     private static final int TOUCH_ROWS = 24 * MR;
     /** Written only if a touch sum hits an impossible value: keeps C2 from dropping the loads as dead. */
