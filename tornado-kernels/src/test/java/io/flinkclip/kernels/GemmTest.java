@@ -17,6 +17,9 @@ class GemmTest {
             {3, 100, 0}, {0, 5, 5}, {4, 0, 5},
             // Several ragged row and column blocks, walked in row order (4n < m) and in column order (4n ≥ m).
             {805, 167, 300}, {805, 420, 300},
+            // Few rows: the next B micro-panel is streamed by the current panel's tiles, across panels, K slices
+            // (the last one short) and a ragged last panel.
+            {50, 3 * NR + 7, 2 * MicroKernel.KC + 40}, {30, 4 * NR, 3 * MicroKernel.KC},
     };
 
     @Test
