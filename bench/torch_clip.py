@@ -6,6 +6,7 @@ Usage:
   torch_clip.py bench  --weights W.safetensors --threads 2 --json OUT.json [--batches 1,32] [--seconds 5]
   torch_clip.py export --weights W.safetensors --out-dir DIR            (image.onnx, text.onnx)
   torch_clip.py train  --weights W.safetensors --batch 32 --steps 3 --json OUT.json
+  torch_clip.py export-linear --shape M,N,K --out FILE.onnx          (one nn.Linear: the SGEMM table's ORT peer)
 Written for Debian's python3-torch (1.13); reads safetensors with numpy so no extra package is needed.
 """
 import argparse, json, math, struct, time
@@ -226,8 +227,10 @@ def timeit(fn, seconds, warmup_seconds=0.0, min_runs=3):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["bench", "export", "train"])
-    ap.add_argument("--weights", required=True)
+    ap.add_argument("mode", choices=["bench", "export", "train", "export-linear"])
+    ap.add_argument("--weights")
+    ap.add_argument("--shape")
+    ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     ap.add_argument("--out-dir")
@@ -238,6 +241,14 @@ def main():
     ap.add_argument("--warmup-seconds", type=float, default=0.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.mode == "export-linear":
+        m, n, k = (int(x) for x in a.shape.split(","))
+        with torch.no_grad():
+            torch.onnx.export(nn.Linear(k, n), torch.randn(m, k), a.out, opset_version=14,
+                              input_names=["x"], output_names=["y"])
+        return
+    if not a.weights:
+        ap.error("--weights is required for " + a.mode)
     model = CLIP(read_safetensors(a.weights)).float().eval()
     R = model.resolution
     if a.mode == "export":

@@ -73,30 +73,36 @@ public final class ClipBench {
         System.out.printf(Locale.ROOT, "flink-clip bench: %d threads, %.1fs per measurement, %s%n", b.threads, seconds,
                 System.getProperty("os.arch") + " " + Runtime.version());
         List<Measured> measured = new java.util.ArrayList<>();
-        double gemm = gemmLast ? Double.NaN : b.gemm();
+        double gemm = gemmLast ? Double.NaN : b.gemm(ort);
         for (String m : models) {
             Measured x = b.model(m, ort, torch);
             if (!gemmLast) b.report(x, gemm);
             measured.add(x);
         }
         if (gemmLast) {
-            gemm = b.gemm();
+            gemm = b.gemm(ort);
             for (Measured x : measured) b.report(x, gemm);
         }
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), b.results);
     }
 
-    /** Best packed-SGEMM GFLOP/s over CLIP's linear-layer shapes: the machine yardstick. */
-    private double gemm() {
+    /**
+     * Packed-SGEMM GFLOP/s over CLIP's linear-layer shapes, the machine yardstick (the mean is returned), and with
+     * {@code ort} ONNX Runtime's MLAS on the same shapes: one exported nn.Linear (MatMul + bias) per shape.
+     */
+    private double gemm(boolean ort) throws Exception {
         System.out.println("\n## SGEMM at CLIP shapes (C = A·Bᵀ, GFLOP/s)");
-        System.out.printf(Locale.ROOT, "%-18s %10s %10s%n", "M x N x K", "nt", "packed");
+        System.out.printf(Locale.ROOT, "%-18s %10s %10s %10s %10s%n", "M x N x K", "nt", "packed", "ORT linear", "vs ORT");
         double sum = 0;
         int n = 0;
         Map<String, Object> g = new LinkedHashMap<>();
         for (int[] s : new int[][] {{1600, 2304, 768}, {1600, 3072, 768}, {1600, 768, 3072}, {77 * 32, 1536, 512}, {77 * 32, 2048, 512}}) {
+            String shape = s[0] + "x" + s[1] + "x" + s[2];
             double[] r = GemmBench.measure(s[0], s[1], s[2], Math.min(seconds, 2));
-            System.out.printf(Locale.ROOT, "%-18s %10.1f %10.1f%n", s[0] + "x" + s[1] + "x" + s[2], r[0], r[1]);
-            g.put(s[0] + "x" + s[1] + "x" + s[2], r[1]);
+            double peer = ort ? ortLinear(s[0], s[1], s[2]) : Double.NaN;
+            System.out.printf(Locale.ROOT, "%-18s %10.1f %10.1f %10.1f %9.2fx%n", shape, r[0], r[1], peer, r[1] / peer);
+            g.put(shape, r[1]);
+            if (ort) g.put(shape + "_onnxruntime", peer);
             sum += r[1];
             n++;
         }
@@ -105,6 +111,26 @@ public final class ClipBench {
         results.put("gemm_gflops", g);
         System.out.printf(Locale.ROOT, "mean packed SGEMM: %.1f GFLOP/s%n", mean);
         return mean;
+    }
+
+    /** ONNX Runtime's GFLOP/s on y = x·Wᵀ + b with x [m, k], W [n, k] (one Linear exported by bench/torch_clip.py). */
+    private double ortLinear(int m, int n, int k) throws Exception {
+        Path model = cache.resolve("linear-" + m + "x" + n + "x" + k + ".onnx");
+        if (!Files.exists(model)) python("export-linear", "--shape", m + "," + n + "," + k, "--out", model.toString());
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession session = env.createSession(model.toString(), o)) {
+                float[] x = new float[m * k];
+                SplittableRandom rnd = new SplittableRandom(3);
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {m, k})) {
+                    return 2.0 * m * n * k / GemmBench.best(() -> run(session, "x", t), Math.min(seconds, 2)) / 1e9;
+                }
+            }
+        }
     }
 
     private record Measured(String arch, ClipConfig cfg, Map<String, Double> ours, Map<String, Double> onnx, Map<String, Double> pt) {}

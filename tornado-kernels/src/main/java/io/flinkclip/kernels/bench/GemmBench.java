@@ -89,8 +89,11 @@ public final class GemmBench {
         return new double[] {flops / best(nt, seconds) / 1e9, flops / best(packed, seconds) / 1e9};
     }
 
-    /** Best wall time of one run: warm-up (JIT) for 30% of the budget, then timed runs; at least 5 of each. */
-    private static double best(Runnable r, double seconds) {
+    /**
+     * Best wall time in seconds of one run: warm-up (JIT) for 30% of the budget, then timed runs; at least 5 of
+     * each. Public so peers timed beside the SGEMM table use the same statistic.
+     */
+    public static double best(Runnable r, double seconds) {
         long end = System.nanoTime() + (long) (seconds * 0.3e9);
         for (int i = 0; i < 5 || System.nanoTime() < end; i++) r.run();
         double best = Double.MAX_VALUE;
