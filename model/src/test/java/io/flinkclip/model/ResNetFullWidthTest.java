@@ -1,0 +1,60 @@
+package io.flinkclip.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+import io.flinkclip.io.arch.ClipArchitectures;
+import io.flinkclip.io.arch.ClipInit;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The inference ResNet (NHWC, direct convolutions with per-block packed slices, folded BatchNorm) against the
+ * training build (NCHW, im2col GEMMs, BatchNorm as its own op) at RN50's real widths and depth. The tiny
+ * reference models never make GEMM blocks wide or K sliced; a partial-sum stride bug of the third session
+ * only showed at these widths (relative difference 6e-2 instead of 1e-7 on RN50-size layers). A 64-pixel input
+ * and 3 images keep it to a few GFLOP: the stem runs at 32×32, layer 1 has 768 rows of 64–256 channels.
+ */
+class ResNetFullWidthTest {
+    @Test
+    void inferenceAndTrainingBuildsAgreeAtRn50Widths() {
+        ClipConfig rn50 = ClipArchitectures.get("RN50");
+        // RN50's visual tower (widths, [3, 4, 6, 3] blocks, 32 attention-pool heads) at 64 px; a one-layer text tower.
+        ClipConfig cfg = new ClipConfig(rn50.embedDim(), 64, rn50.visionLayers(), rn50.visionWidth(), 0,
+                rn50.visionHeads(), 77, rn50.vocabSize(), 64, 1, 1);
+        StateDict sd = ClipInit.initialize(cfg, 7);
+        // OpenAI's init zeroes each block's last BatchNorm scale (residual branches start as identity), which would
+        // hide conv3 entirely; give every BatchNorm random statistics and affine parameters instead.
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (Tensor t : sd.tensors()) {
+            String n = t.name();
+            if (!n.startsWith("visual.") || !n.matches(".*\\.bn\\d\\..*|.*downsample\\.1\\..*")) continue;
+            float[] v = t.data();
+            if (v == null) continue; // num_batches_tracked (I64)
+            for (int i = 0; i < v.length; i++) {
+                v[i] = n.endsWith("running_var") ? (float) (0.5 + rnd.nextDouble())
+                        : n.endsWith("weight") ? (float) (0.5 + 0.5 * rnd.nextDouble()) : (float) (0.1 * rnd.nextGaussian());
+            }
+        }
+        StateDict copy = new StateDict();
+        for (Tensor t : sd.tensors()) copy.put(t);
+        ClipModel training = ClipModel.fromStateDict(sd, cfg), inference = ClipModel.forInference(copy, cfg);
+
+        int n = 3, r = cfg.imageResolution();
+        float[] px = new float[n * 3 * r * r];
+        for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextGaussian();
+        float[][] want = training.encodeImages(px, n), got = inference.encodeImages(px, n);
+        for (int b = 0; b < n; b++) {
+            double num = 0, den = 0;
+            for (int i = 0; i < want[b].length; i++) {
+                double d = got[b][i] - want[b][i];
+                num += d * d;
+                den += (double) want[b][i] * want[b][i];
+            }
+            double rel = Math.sqrt(num / den);
+            assertTrue(den > 0 && rel < 1e-5, "image " + b + ": relative L2 difference " + rel + " (|e|² = " + den + ")");
+        }
+    }
+}
