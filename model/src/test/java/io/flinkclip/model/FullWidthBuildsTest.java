@@ -11,13 +11,14 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The inference ResNet (NHWC, direct convolutions with per-block packed slices, folded BatchNorm) against the
- * training build (NCHW, im2col GEMMs, BatchNorm as its own op) at RN50's real widths and depth. The tiny
+ * The inference build ({@link ClipModel#forInference}: packed weights; for ResNets NHWC direct convolutions with
+ * per-block packed slices and folded BatchNorm) against the training build ({@link ClipModel#fromStateDict}: NCHW,
+ * im2col GEMMs, BatchNorm as its own op) at the released models' real widths and depth. The tiny
  * reference models never make GEMM blocks wide or K sliced; a partial-sum stride bug of the third session
  * only showed at these widths (relative difference 6e-2 instead of 1e-7 on RN50-size layers). A 64-pixel input
  * and 3 images keep it to a few GFLOP: the stem runs at 32×32, layer 1 has 768 rows of 64–256 channels.
  */
-class ResNetFullWidthTest {
+class FullWidthBuildsTest {
     @Test
     void inferenceAndTrainingBuildsAgreeAtRn50Widths() {
         ClipConfig rn50 = ClipArchitectures.get("RN50");
@@ -42,7 +43,25 @@ class ResNetFullWidthTest {
         for (Tensor t : sd.tensors()) copy.put(t);
         ClipModel training = ClipModel.fromStateDict(sd, cfg), inference = ClipModel.forInference(copy, cfg);
 
-        int n = 3, r = cfg.imageResolution();
+        assertSameImageEmbeddings(training, inference, cfg.imageResolution(), 3, rnd);
+    }
+
+    /**
+     * ViT-B/32's visual tower at 64 px (5 tokens) on 20 images: 100-row GEMMs at widths 768/3072 with sliced K,
+     * i.e. the few-row path that streams the next weight micro-panel inside the current one's tiles.
+     */
+    @Test
+    void inferenceAndTrainingBuildsAgreeAtVitB32Widths() {
+        ClipConfig b32 = ClipArchitectures.get("ViT-B/32");
+        ClipConfig cfg = new ClipConfig(b32.embedDim(), 64, b32.visionLayers(), b32.visionWidth(), b32.visionPatchSize(),
+                b32.visionHeads(), 77, b32.vocabSize(), 64, 1, 1);
+        StateDict sd = ClipInit.initialize(cfg, 9), copy = new StateDict();
+        for (Tensor t : sd.tensors()) copy.put(t);
+        assertSameImageEmbeddings(ClipModel.fromStateDict(sd, cfg), ClipModel.forInference(copy, cfg),
+                cfg.imageResolution(), 20, new SplittableRandom(10));
+    }
+
+    private static void assertSameImageEmbeddings(ClipModel training, ClipModel inference, int r, int n, SplittableRandom rnd) {
         float[] px = new float[n * 3 * r * r];
         for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextGaussian();
         float[][] want = training.encodeImages(px, n), got = inference.encodeImages(px, n);
