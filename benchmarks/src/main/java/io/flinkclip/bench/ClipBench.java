@@ -119,7 +119,7 @@ public final class ClipBench {
         Map<String, Object> g = new LinkedHashMap<>();
         for (int[] s : GEMM_SHAPES) {
             String shape = s[0] + "x" + s[1] + "x" + s[2];
-            double ours = GemmBench.measure(s[0], s[1], s[2], Math.min(seconds, 2))[1], peer = ortLinear(s[0], s[1], s[2]);
+            double ours = GemmBench.measurePacked(s[0], s[1], s[2], Math.min(seconds, 2)), peer = ortLinear(s[0], s[1], s[2]);
             System.out.printf(Locale.ROOT, "%-18s %10.1f %10.1f %9.2fx%n", shape, ours, peer, ours / peer);
             g.put(shape, Map.of("flink_clip", ours, "onnxruntime", peer));
         }

@@ -136,8 +136,9 @@ public final class ConvNhwc {
      * dst[d + t·MR + r] = a[from + rowOffs[i + r] + t] for the MR = 12 rows r and 16 reduction indices t: 12
      * contiguous loads and a 16×16 transpose in registers (rows 12–15 zero) by 64 two-source permutes: 0.120 against
      * 0.172 ns per element for 16 gathers; the 17 RN50 convolutions at batch 32 took 7 % less time in sum (two runs),
-     * the 64-channel 3×3 ones 10–13 %, and RN50 batch 32 in the model +3.4 % (mean of 5 alternating pairs). Each 16-lane store runs 4 lanes into the next index's slots, which the next store
-     * overwrites; the last one writes up to 4 floats past the block (see {@link Sgemm.SliceSource#packSlice}).
+     * the 64-channel 3×3 ones 10–13 %, and RN50 batch 32 in the model +3.4 % (mean of 5 alternating pairs). Each
+     * 16-lane store runs 4 lanes into the next index's slots, which the next store overwrites; the last one writes
+     * up to 4 floats past the block (see {@link Sgemm.SliceSource#packSlice}).
      */
     private static void transposeRows(float[] a, int[] rowOffs, int i, int from, float[] dst, int d) {
         var S = MicroKernel.S;

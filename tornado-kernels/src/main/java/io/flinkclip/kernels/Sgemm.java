@@ -212,7 +212,7 @@ final class Sgemm {
                         next = (j0 / NR) * NR * k + (pc + kc) * NR;
                         nextLen = Math.min(step, k - pc - kc) * NR;
                     }
-                    int fullTiles = (Math.min(i1, m) - i0) / MR;
+                    int fullTiles = (i1 - i0) / MR;
                     if (fullTiles > 0) nextStep = Math.min(nextLen / kc, (nextLen + fullTiles * kc - 1) / (fullTiles * kc));
                     streamed = nextStep > 0;
                 }
@@ -230,8 +230,9 @@ final class Sgemm {
                             so = fromC ? co : (i - i0) * ldp + (j - j0);
                             lds = fromC ? n : ldp;
                         }
-                        float[] out = !sliced || last ? c : part;
-                        int oo = !sliced || last ? co : (i - i0) * ldp + (j - j0), ldo = !sliced || last ? n : ldp;
+                        boolean toC = !sliced || last;
+                        float[] out = toC ? c : part;
+                        int oo = toC ? co : (i - i0) * ldp + (j - j0), ldo = toC ? n : ldp;
                         if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bpo, add, so, lds, out, oo, ldo, biasArr, biasOff);
                         else {
                             // Tile t reads share t of the next panel (the last share ends at the panel's end).
@@ -248,7 +249,7 @@ final class Sgemm {
                 }
             }
         }
-        if (touched == 12345.678f) touchSink = touched;
+        keepAlive(touched);
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
@@ -267,6 +268,11 @@ final class Sgemm {
     @SuppressWarnings("unused")
     private static volatile float touchSink;
 
+    /** Consumes a sum of touching loads (see {@link #touchSink}). */
+    private static void keepAlive(float sum) {
+        if (sum == 12345.678f) touchSink = sum;
+    }
+
     /**
      * Reads b[off, off + len) with independent vector loads and no other work, so dozens of cache-line misses
      * are in flight at once (Java has no prefetch instruction); the tiles that follow then hit L1/L2.
@@ -274,7 +280,7 @@ final class Sgemm {
     private static void touch(float[] b, int off, int len) {
         FloatVector acc = FloatVector.zero(MicroKernel.S);
         for (int i = 0; i + MicroKernel.VL <= len; i += MicroKernel.VL) acc = acc.add(FloatVector.fromArray(MicroKernel.S, b, off + i));
-        if (acc.lane(0) == 12345.678f) touchSink = acc.lane(0);
+        keepAlive(acc.lane(0));
     }
 
     /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */

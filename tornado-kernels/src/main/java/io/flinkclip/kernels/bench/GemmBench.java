@@ -79,14 +79,19 @@ public final class GemmBench {
     }
 
     /** Returns {nt GFLOP/s, packed GFLOP/s}, each the best of timed repetitions after warm-up. */
-    public static double[] measure(int m, int n, int k, double seconds) {
+    public static double[] measure(int m, int n, int k, double seconds) { return measure(m, n, k, seconds, true); }
+
+    /** The packed half of {@link #measure} alone. */
+    public static double measurePacked(int m, int n, int k, double seconds) { return measure(m, n, k, seconds, false)[1]; }
+
+    private static double[] measure(int m, int n, int k, double seconds, boolean withNt) {
         SplittableRandom rnd = new SplittableRandom(42);
         float[] a = random(rnd, m * k), b = random(rnd, n * k), bias = random(rnd, n), c = new float[m * n];
         PackedMatrix pb = PackedMatrix.fromRowsNK(b, 0, n, k);
         double flops = 2.0 * m * n * k;
         Runnable nt = () -> Gemm.nt(a, 0, b, 0, bias, c, 0, m, n, k, false);
         Runnable packed = () -> Gemm.packed(a, 0, pb, bias, c, 0, m, false, Epilogue.NONE);
-        return new double[] {flops / best(nt, seconds) / 1e9, flops / best(packed, seconds) / 1e9};
+        return new double[] {withNt ? flops / best(nt, seconds) / 1e9 : Double.NaN, flops / best(packed, seconds) / 1e9};
     }
 
     /**
