@@ -140,7 +140,7 @@ public final class ConvNhwc {
      * 16-lane store runs 4 lanes into the next index's slots, which the next store overwrites; the last one writes
      * up to 4 floats past the block (see {@link Sgemm.SliceSource#packSlice}).
      */
-    private static void transposeRows(float[] a, int[] rowOffs, int i, int from, float[] dst, int d) {
+    static void transposeRows(float[] a, int[] rowOffs, int i, int from, float[] dst, int d) {
         var S = MicroKernel.S;
         IntVector z = IntVector.zero(I16);
         IntVector v0 = FloatVector.fromArray(S, a, from + rowOffs[i]).reinterpretAsInts();

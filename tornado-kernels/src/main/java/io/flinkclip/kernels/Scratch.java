@@ -8,7 +8,8 @@ package io.flinkclip.kernels;
  * queued kernel tasks meanwhile, which must not overwrite panels the pool's workers are still reading.
  */
 final class Scratch {
-    static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, CONV_OUT = 4, C_BLOCK = 5, CONV_PAD = 6, A_SLICE = 7, SLOTS = 8;
+    static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, CONV_OUT = 4, C_BLOCK = 5, CONV_PAD = 6, A_SLICE = 7, WINO_V = 8, WINO_M = 9,
+            SLOTS = 10;
     /** Buffers above this size are not kept after the call (avoids pinning huge arrays to a thread). */
     private static final int KEEP_LIMIT = 8 << 20;
     private static final class Slots {

@@ -7,24 +7,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ConvNhwcTest {
-    /** y[b, oy, ox, o] = Σ w[o, (i, j, ci)] · x[b, oy·s + i − pad, ox·s + j − pad, ci], in double. */
-    private static double[] reference(float[] x, int n, int h, int w, int c, float[] wt, int oc, int k, int stride, int pad,
-                                      float[] bias, float[] old, boolean relu) {
-        int oh = ConvNhwc.outSize(h, k, stride, pad), ow = ConvNhwc.outSize(w, k, stride, pad);
-        double[] want = new double[n * oh * ow * oc];
-        for (int b = 0; b < n; b++) for (int y = 0; y < oh; y++) for (int xx = 0; xx < ow; xx++) for (int o = 0; o < oc; o++) {
-            int idx = ((b * oh + y) * ow + xx) * oc + o;
-            double acc = (bias == null ? 0 : bias[o]) + (old == null ? 0 : old[idx]);
-            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
-                int iy = y * stride + i - pad, ix = xx * stride + j - pad;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                for (int ci = 0; ci < c; ci++) acc += (double) wt[o * k * k * c + (i * k + j) * c + ci] * x[((b * h + iy) * w + ix) * c + ci];
-            }
-            want[idx] = relu ? Math.max(0, acc) : acc;
-        }
-        return want;
-    }
-
     @Test
     void matchesReferenceAcrossGeometries() {
         SplittableRandom rnd = new SplittableRandom(31);
@@ -54,7 +36,7 @@ class ConvNhwcTest {
                 float[] y = old == null ? new float[n * oh * ow * oc] : old.clone();
                 ConvNhwc.conv2d(x, n, h, w, c, k, st, pad, packed, bias, y, old != null, relu ? Epilogue.RELU : Epilogue.NONE);
                 Reference.assertClose("conv " + Arrays.toString(s) + " variant " + variant,
-                        reference(x, n, h, w, c, wt, oc, k, st, pad, bias, old, relu), y, 0, Math.sqrt(c * k * k), 1e-5);
+                        Reference.convNhwc(x, n, h, w, c, wt, oc, k, st, pad, bias, old, relu), y, 0, Math.sqrt(c * k * k), 1e-5);
             }
         }
     }
@@ -69,7 +51,7 @@ class ConvNhwcTest {
         ConvNhwc.conv2d(x, n, h, w, c, 3, 1, 1, PackedMatrix.fromRowsNK(wt, 0, oc, 9 * c), null, all, false, Epilogue.NONE);
         for (int b : new int[] {0, 17, 39}) {
             float[] one = Arrays.copyOfRange(x, b * h * w * c, (b + 1) * h * w * c);
-            double[] want = reference(one, 1, h, w, c, wt, oc, 3, 1, 1, null, null, false);
+            double[] want = Reference.convNhwc(one, 1, h, w, c, wt, oc, 3, 1, 1, null, null, false);
             Reference.assertClose("image " + b, want, Arrays.copyOfRange(all, b * h * w * oc, (b + 1) * h * w * oc), 0, 24, 1e-5);
         }
     }

@@ -50,4 +50,22 @@ final class Reference {
         for (int i = 0; i < n; i++) d[i] = x[off + i];
         return d;
     }
+
+    /** y[b, oy, ox, o] = Σ w[o, (i, j, ci)] · x[b, oy·s + i − pad, ox·s + j − pad, ci], in double. */
+    static double[] convNhwc(float[] x, int n, int h, int w, int c, float[] wt, int oc, int k, int stride, int pad,
+                             float[] bias, float[] old, boolean relu) {
+        int oh = ConvNhwc.outSize(h, k, stride, pad), ow = ConvNhwc.outSize(w, k, stride, pad);
+        double[] want = new double[n * oh * ow * oc];
+        for (int b = 0; b < n; b++) for (int y = 0; y < oh; y++) for (int xx = 0; xx < ow; xx++) for (int o = 0; o < oc; o++) {
+            int idx = ((b * oh + y) * ow + xx) * oc + o;
+            double acc = (bias == null ? 0 : bias[o]) + (old == null ? 0 : old[idx]);
+            for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+                int iy = y * stride + i - pad, ix = xx * stride + j - pad;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                for (int ci = 0; ci < c; ci++) acc += (double) wt[o * k * k * c + (i * k + j) * c + ci] * x[((b * h + iy) * w + ix) * c + ci];
+            }
+            want[idx] = relu ? Math.max(0, acc) : acc;
+        }
+        return want;
+    }
 }

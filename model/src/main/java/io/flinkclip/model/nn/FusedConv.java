@@ -4,19 +4,26 @@ import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.kernels.Epilogue;
 import io.flinkclip.kernels.PackedMatrix;
 import io.flinkclip.kernels.ConvNhwc;
+import io.flinkclip.kernels.WinogradConv;
 
 /**
  * Inference-only convolution + eval BatchNorm (+ ReLU) over channels-last (NHWC) maps. The BatchNorm is
  * folded into the weights and a bias at build (W·s, β − μ·s with s = γ/√(σ²+ε), computed in double), and the
  * weights are packed once as the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC an output
  * pixel's im2col row is k·k contiguous channel runs of the input, which {@link ConvNhwc} gathers block by block
- * (no im2col matrix); bias and ReLU are fused into the GEMM's store.
+ * (no im2col matrix); bias and ReLU are fused into the GEMM's store. 3×3 stride-1 convolutions (all but the
+ * stem's first in OpenAI's ResNet) run as Winograd F(2×2, 3×3) instead ({@link WinogradConv}: 1.3–2× faster per
+ * layer, same rounding level); {@code -Dclip.winograd=false} keeps them direct, for comparisons.
  */
 final class FusedConv {
     final String name;
     final int in, out, k, stride, pad;
     final boolean relu;
+    /** Whether 3×3 stride-1 convolutions use {@link WinogradConv} (read once; for A/B measurements). */
+    private static final boolean WINOGRAD = Boolean.parseBoolean(System.getProperty("clip.winograd", "true"));
+    /** Exactly one of the two is set: the direct GEMM operand, or the Winograd-transformed filters. */
     private final PackedMatrix weight;
+    private final WinogradConv.Weights winograd;
     private final float[] bias;
 
     FusedConv(Params p, String conv, String bn, int in, int out, int k, int stride, int pad, boolean relu) {
@@ -43,17 +50,21 @@ final class FusedConv {
                 }
             }
         }
-        weight = PackedMatrix.fromRowsNK(folded, 0, out, kdim);
+        boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out);
+        weight = wino ? null : PackedMatrix.fromRowsNK(folded, 0, out, kdim);
+        winograd = wino ? WinogradConv.transform(folded, out, in) : null;
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
     /**
-     * x [n, h, w, in] → y [n, oh, ow, out] by direct convolution (no im2col matrix); with {@code accumulate} the
+     * x [n, h, w, in] → y [n, oh, ow, out] by direct or Winograd convolution (no im2col matrix); with {@code accumulate} the
      * result (before ReLU) adds to y.
      */
     void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
-        ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, relu ? Epilogue.RELU : Epilogue.NONE);
+        Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
+        if (winograd != null) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
+        else ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, act);
     }
 }

@@ -1,0 +1,286 @@
+package io.flinkclip.kernels;
+
+import static io.flinkclip.kernels.MicroKernel.KC;
+import static io.flinkclip.kernels.MicroKernel.MR;
+import static io.flinkclip.kernels.MicroKernel.NR;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 3×3 convolution with stride 1 and padding 1 over channels-last maps by Winograd's minimal filtering
+ * F(2×2, 3×3) (Lavin and Gray, 2016): each 2×2 block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 4×4 input
+ * patch d around it, so per output pixel and channel pair the multiplications drop from 9 to 16 / 4 = 4. Over
+ * all tiles the 16 element-wise products become 16 GEMMs, [tiles × in] · [in × out], one per point ξ of the
+ * 4×4 transform domain; they run on the packed {@link MicroKernel#tile}.
+ *
+ * <p>Every 3×3 convolution of OpenAI's modified ResNet but the stem's first is of this kind (strides are
+ * average pools there), and they hold about two thirds of RN50's multiply-adds. The transform matrices of
+ * F(2×2, 3×3) have entries 0, ±1 and ±½ only, so the rounding error stays at the level of the direct sum (the
+ * larger F(4×4, 3×3) amplifies it by its ±¼…±8 entries).
+ *
+ * <p>Tiles are processed in blocks that one thread carries through all three steps while the block's
+ * transformed input and products stay in its L2: input transform (vectorised over 16 channels, then
+ * transposed in registers into the micro-kernel's 12-row panels), the 16 GEMMs, and the output transform with
+ * bias, the optional residual and the activation. Nothing of the size of the feature map is written twice.
+ */
+public final class WinogradConv {
+    /** Points of the transform domain (4×4). */
+    private static final int POINTS = 16;
+    private static final VectorSpecies<Float> S = MicroKernel.S;
+    private static final int VL = MicroKernel.VL;
+    /** Floats of transformed input plus products a block may hold (fits the 2 MiB L2 with the weights streaming). */
+    private static final int BLOCK_FLOATS = Integer.getInteger("clip.winograd.blockFloats", 1 << 20);
+    /** The 12 rows of one point in the staging buffer, for {@link ConvNhwc#transposeRows}. */
+    private static final int[] STAGE_ROWS = new int[MR + VL];
+    static {
+        for (int r = 0; r < MR; r++) STAGE_ROWS[r] = r * VL;
+    }
+
+    private WinogradConv() {}
+
+    /** Filters transformed once (G g Gᵀ), one packed GEMM operand [in → out] per point. */
+    public static final class Weights {
+        final int in, out;
+        final PackedMatrix[] points;
+
+        private Weights(int in, int out, PackedMatrix[] points) { this.in = in; this.out = out; this.points = points; }
+
+        public int in() { return in; }
+
+        public int out() { return out; }
+    }
+
+    /** True when {@link #conv3x3} handles this geometry on this machine (16-float vectors, channels in 16s). */
+    public static boolean supports(int k, int stride, int pad, int in, int out) {
+        return k == 3 && stride == 1 && pad == 1 && VL == 16 && in % VL == 0 && out % VL == 0;
+    }
+
+    /**
+     * Transforms 3×3 filters given as [out][ky][kx][in] (the reduction order of {@link ConvNhwc}'s packed
+     * weights), in double: U_ξ[o, c] = (G g_{o,c} Gᵀ)_ξ with G = [[1,0,0], [½,½,½], [½,−½,½], [0,0,1]].
+     */
+    public static Weights transform(float[] w, int out, int in) {
+        Checks.dims("out", out, "in", in);
+        Checks.range("w", w, 0, 9L * out * in);
+        if (!supports(3, 1, 1, in, out)) throw new IllegalArgumentException("Winograd conv needs channels in multiples of " + VL + ": in " + in + ", out " + out);
+        double[][] g = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+        float[][] u = new float[POINTS][out * in];
+        double[][] gg = new double[4][3];
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < in; c++) {
+                for (int a = 0; a < 4; a++) {
+                    for (int j = 0; j < 3; j++) {
+                        double s = 0;
+                        for (int i = 0; i < 3; i++) s += g[a][i] * w[o * 9 * in + (i * 3 + j) * in + c];
+                        gg[a][j] = s;
+                    }
+                }
+                for (int a = 0; a < 4; a++) {
+                    for (int b = 0; b < 4; b++) u[a * 4 + b][o * in + c] = (float) (gg[a][0] * g[b][0] + gg[a][1] * g[b][1] + gg[a][2] * g[b][2]);
+                }
+            }
+        }
+        PackedMatrix[] points = new PackedMatrix[POINTS];
+        for (int p = 0; p < POINTS; p++) points[p] = PackedMatrix.fromRowsNK(u[p], 0, out, in);
+        return new Weights(in, out, points);
+    }
+
+    /**
+     * x [n, h, w, in] → y [n, h, w, out] = conv3×3(x) (+ bias[o]) (+ old y when {@code accumulate}), then act.
+     */
+    public static void conv3x3(float[] x, int n, int h, int w, Weights wt, float[] bias, float[] y, boolean accumulate,
+                               Epilogue act) {
+        Checks.dims("n", n, "h", h);
+        Checks.dims("w", w, "in", wt.in);
+        int c = wt.in, out = wt.out, th = (h + 1) / 2, tw = (w + 1) / 2;
+        Checks.range("x", x, 0, (long) n * h * w * c);
+        Checks.range("y", y, 0, (long) n * h * w * out);
+        if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
+        long tilesL = (long) n * th * tw;
+        if (tilesL * Math.max(c, out) > Integer.MAX_VALUE / POINTS) throw new IllegalArgumentException("conv input too large for one call: " + tilesL + " tiles");
+        int tiles = (int) tilesL;
+        if (tiles == 0) return;
+        float[] b = bias != null ? bias : new float[out];
+        // Output groups: a multiple of NR channels, split while there are too few tile blocks for the threads
+        // (a batch of one 7×7 map is 16 tiles); each group repeats the cheap input transform.
+        int groups = 1;
+        int tbMax = blockTiles(c, out);
+        while (tiles(tiles, tbMax) * groups < 2 * Parallel.THREADS && out % (2 * groups * NR) == 0 && out / (2 * groups) >= 2 * NR) groups *= 2;
+        int og = out / groups;
+        int tileBlocks = tiles(tiles, tbMax), tb = tiles(tiles(tiles, tileBlocks), MR) * MR;
+        int blocks = tiles(tiles, tb), oGroups = groups;
+        Parallel.forEach(blocks * oGroups, 1, task -> {
+            int t0 = (task / oGroups) * tb, o0 = (task % oGroups) * og;
+            block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act);
+        });
+    }
+
+    /** Tiles per block: a multiple of MR whose transformed input and products fit {@link #BLOCK_FLOATS}. */
+    private static int blockTiles(int c, int out) {
+        int perTile = POINTS * (c + ldm(out));
+        return Math.max(MR, Math.min(16 * MR, BLOCK_FLOATS / perTile / MR * MR));
+    }
+
+    /** Row stride of the products: whole NR panels plus half a cache line, so rows spread over L1 sets. */
+    private static int ldm(int cols) { return tiles(cols, NR) * NR + VL / 2; }
+
+    private static int tiles(int n, int size) { return (n + size - 1) / size; }
+
+    private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
+                              float[] bias, float[] y, boolean accumulate, Epilogue act) {
+        int c = wt.in, rows = tiles(t1 - t0, MR) * MR, ldm = ldm(o1 - o0);
+        // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
+        int vRegion = rows * c + VL, mRegion = rows * ldm;
+        float[] v = Scratch.acquire(Scratch.WINO_V, POINTS * vRegion);
+        float[] m = Scratch.acquire(Scratch.WINO_M, POINTS * mRegion);
+        float[] stage = new float[POINTS * MR * VL + VL];
+        try {
+            transformInput(x, h, w, th, tw, t0, t1, c, rows, v, vRegion, stage);
+            multiply(wt, o0, o1, rows, v, vRegion, m, mRegion, ldm);
+            transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act);
+        } finally {
+            Scratch.release(Scratch.WINO_V, v);
+            Scratch.release(Scratch.WINO_M, m);
+        }
+    }
+
+    /**
+     * v[ξ·vRegion + q·MR·c + ch·MR + r] = (Bᵀ d B)_ξ for channel ch of tile t0 + q·MR + r (zero past t1), with
+     * Bᵀ = [[1,0,−1,0], [0,1,1,0], [0,−1,1,0], [0,1,0,−1]]: each point's [tiles × in] matrix in the micro-kernel's
+     * MR-row panels.
+     */
+    private static void transformInput(float[] x, int h, int w, int th, int tw, int t0, int t1, int c, int rows,
+                                       float[] v, int vRegion, float[] stage) {
+        int perImage = th * tw;
+        int[] base = new int[MR], y0 = new int[MR], x0 = new int[MR];
+        for (int q = 0; q < rows / MR; q++) {
+            for (int r = 0; r < MR; r++) {
+                int t = t0 + q * MR + r;
+                if (t >= t1) {
+                    base[r] = -1;
+                    continue;
+                }
+                int img = t / perImage, rem = t - img * perImage, ty = rem / tw;
+                base[r] = img * h * w * c;
+                y0[r] = 2 * ty - 1;
+                x0[r] = 2 * (rem - ty * tw) - 1;
+            }
+            for (int c0 = 0; c0 < c; c0 += VL) {
+                for (int r = 0; r < MR; r++) {
+                    if (base[r] < 0) zeroTile(stage, r * VL);
+                    else transformTile(x, base[r] + c0, y0[r], x0[r], h, w, c, stage, r * VL);
+                }
+                int d = q * MR * c + c0 * MR;
+                for (int p = 0; p < POINTS; p++) ConvNhwc.transposeRows(stage, STAGE_ROWS, 0, p * MR * VL, v, p * vRegion + d);
+            }
+        }
+    }
+
+    private static void zeroTile(float[] stage, int so) {
+        FloatVector z = FloatVector.zero(S);
+        for (int p = 0; p < POINTS; p++) z.intoArray(stage, p * MR * VL + so);
+    }
+
+    /** One input element vector, or zeros outside the map (the padding). */
+    private static FloatVector at(float[] x, int off, boolean inside) {
+        return inside ? FloatVector.fromArray(S, x, off) : FloatVector.zero(S);
+    }
+
+    /** The 4×4 patch at (y0, x0) of VL channels from x[off] → stage[p·MR·VL + so], p = 0..15. */
+    private static void transformTile(float[] x, int off, int y0, int x0, int h, int w, int c, float[] st, int so) {
+        boolean r0 = y0 >= 0, r3 = y0 + 3 < h, r1 = y0 + 1 < h, r2 = y0 + 2 < h;
+        boolean k0 = x0 >= 0, k3 = x0 + 3 < w, k1 = x0 + 1 < w, k2 = x0 + 2 < w;
+        int row = w * c, p0 = off + (y0 * w + x0) * c;
+        FloatVector d00 = at(x, p0, r0 && k0), d01 = at(x, p0 + c, r0 && k1), d02 = at(x, p0 + 2 * c, r0 && k2), d03 = at(x, p0 + 3 * c, r0 && k3);
+        int p1 = p0 + row;
+        FloatVector d10 = at(x, p1, r1 && k0), d11 = at(x, p1 + c, r1 && k1), d12 = at(x, p1 + 2 * c, r1 && k2), d13 = at(x, p1 + 3 * c, r1 && k3);
+        int p2 = p1 + row;
+        FloatVector d20 = at(x, p2, r2 && k0), d21 = at(x, p2 + c, r2 && k1), d22 = at(x, p2 + 2 * c, r2 && k2), d23 = at(x, p2 + 3 * c, r2 && k3);
+        int p3 = p2 + row;
+        FloatVector d30 = at(x, p3, r3 && k0), d31 = at(x, p3 + c, r3 && k1), d32 = at(x, p3 + 2 * c, r3 && k2), d33 = at(x, p3 + 3 * c, r3 && k3);
+        // Bᵀ d: rows
+        FloatVector a00 = d00.sub(d20), a01 = d01.sub(d21), a02 = d02.sub(d22), a03 = d03.sub(d23);
+        FloatVector a10 = d10.add(d20), a11 = d11.add(d21), a12 = d12.add(d22), a13 = d13.add(d23);
+        FloatVector a20 = d20.sub(d10), a21 = d21.sub(d11), a22 = d22.sub(d12), a23 = d23.sub(d13);
+        FloatVector a30 = d10.sub(d30), a31 = d11.sub(d31), a32 = d12.sub(d32), a33 = d13.sub(d33);
+        // (Bᵀ d) B: columns
+        int s = MR * VL;
+        a00.sub(a02).intoArray(st, so); a01.add(a02).intoArray(st, so + s); a02.sub(a01).intoArray(st, so + 2 * s); a01.sub(a03).intoArray(st, so + 3 * s);
+        a10.sub(a12).intoArray(st, so + 4 * s); a11.add(a12).intoArray(st, so + 5 * s); a12.sub(a11).intoArray(st, so + 6 * s); a11.sub(a13).intoArray(st, so + 7 * s);
+        a20.sub(a22).intoArray(st, so + 8 * s); a21.add(a22).intoArray(st, so + 9 * s); a22.sub(a21).intoArray(st, so + 10 * s); a21.sub(a23).intoArray(st, so + 11 * s);
+        a30.sub(a32).intoArray(st, so + 12 * s); a31.add(a32).intoArray(st, so + 13 * s); a32.sub(a31).intoArray(st, so + 14 * s); a31.sub(a33).intoArray(st, so + 15 * s);
+    }
+
+    /**
+     * m[ξ·mRegion + r·ldm + (o − o0)] = Σ_ch v_ξ[r, ch]·U_ξ[ch, o] for the block's rows and outputs [o0, o1): per
+     * point, per NR-column weight panel, per KC slice, all row panels (the weight micro-panel stays in L1).
+     */
+    private static void multiply(Weights wt, int o0, int o1, int rows, float[] v, int vRegion, float[] m, int mRegion,
+                                 int ldm) {
+        int c = wt.in;
+        float[] zeros = MicroKernel.ZEROS;
+        for (int p = 0; p < POINTS; p++) {
+            float[] bp = wt.points[p].data;
+            int ao = p * vRegion, mo = p * mRegion;
+            for (int j = o0; j < o1; j += NR) {
+                for (int pc = 0; pc < c; pc += KC) {
+                    int kc = Math.min(KC, c - pc), bpo = (j / NR) * NR * c + pc * NR;
+                    boolean first = pc == 0;
+                    for (int q = 0; q < rows / MR; q++) {
+                        int d = mo + q * MR * ldm + (j - o0);
+                        MicroKernel.tile(v, ao + q * MR * c + pc * MR, bp, bpo, kc, first ? zeros : m, first ? 0 : d,
+                                first ? 0 : ldm, m, d, ldm, zeros, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * y at the 2×2 outputs of each tile = Aᵀ M A (+ bias) (+ old y), then act, with Aᵀ = [[1,1,1,0], [0,1,−1,−1]];
+     * outputs past an odd map's last row or column are dropped.
+     */
+    private static void transformOutput(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
+                                        int o0, int o1, int out, float[] bias, float[] y, boolean accumulate, Epilogue act) {
+        int perImage = th * tw;
+        for (int t = t0; t < t1; t++) {
+            int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
+            int oy = 2 * ty, ox = 2 * tx;
+            boolean down = oy + 1 < h, right = ox + 1 < w;
+            int y00 = ((img * h + oy) * w + ox) * out, y01 = y00 + out, y10 = y00 + w * out, y11 = y10 + out;
+            int r = (t - t0) * ldm - o0;
+            for (int o = o0; o < o1; o += VL) {
+                int mo = r + o;
+                FloatVector m0 = FloatVector.fromArray(S, m, mo), m1 = FloatVector.fromArray(S, m, mo + mRegion);
+                FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * mRegion), m3 = FloatVector.fromArray(S, m, mo + 3 * mRegion);
+                FloatVector m4 = FloatVector.fromArray(S, m, mo + 4 * mRegion), m5 = FloatVector.fromArray(S, m, mo + 5 * mRegion);
+                FloatVector m6 = FloatVector.fromArray(S, m, mo + 6 * mRegion), m7 = FloatVector.fromArray(S, m, mo + 7 * mRegion);
+                FloatVector m8 = FloatVector.fromArray(S, m, mo + 8 * mRegion), m9 = FloatVector.fromArray(S, m, mo + 9 * mRegion);
+                FloatVector m10 = FloatVector.fromArray(S, m, mo + 10 * mRegion), m11 = FloatVector.fromArray(S, m, mo + 11 * mRegion);
+                FloatVector m12 = FloatVector.fromArray(S, m, mo + 12 * mRegion), m13 = FloatVector.fromArray(S, m, mo + 13 * mRegion);
+                FloatVector m14 = FloatVector.fromArray(S, m, mo + 14 * mRegion), m15 = FloatVector.fromArray(S, m, mo + 15 * mRegion);
+                // Aᵀ M: rows (row u of M is points 4u .. 4u + 3)
+                FloatVector s00 = m0.add(m4).add(m8), s01 = m1.add(m5).add(m9), s02 = m2.add(m6).add(m10), s03 = m3.add(m7).add(m11);
+                FloatVector s10 = m4.sub(m8).sub(m12), s11 = m5.sub(m9).sub(m13), s12 = m6.sub(m10).sub(m14), s13 = m7.sub(m11).sub(m15);
+                FloatVector bv = FloatVector.fromArray(S, bias, o);
+                store(s00.add(s01).add(s02).add(bv), y, y00 + o, accumulate, act);
+                if (right) store(s01.sub(s02).sub(s03).add(bv), y, y01 + o, accumulate, act);
+                if (down) {
+                    store(s10.add(s11).add(s12).add(bv), y, y10 + o, accumulate, act);
+                    if (right) store(s11.sub(s12).sub(s13).add(bv), y, y11 + o, accumulate, act);
+                }
+            }
+        }
+    }
+
+    private static void store(FloatVector v, float[] y, int off, boolean accumulate, Epilogue act) {
+        if (accumulate) v = v.add(FloatVector.fromArray(S, y, off));
+        switch (act) {
+            case NONE -> { }
+            case RELU -> v = v.max(0f);
+            case QUICK_GELU -> v = Epilogue.quickGelu(v);
+        }
+        v.intoArray(y, off);
+    }
+}

@@ -1,0 +1,67 @@
+package io.flinkclip.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class WinogradConvTest {
+    /** Winograd needs 16-float vectors; on AVX-512 machines (CI, the bench machine) it must be available. */
+    private static boolean available() { return WinogradConv.supports(3, 1, 1, 16, 16); }
+
+    @Test
+    void matchesDirectConvolutionInDoubleAcrossGeometries() {
+        assumeTrue(available(), "no 16-float vectors on this CPU");
+        SplittableRandom rnd = new SplittableRandom(41);
+        // {n, h, w, in, out}
+        int[][] shapes = {
+                {1, 1, 1, 16, 16},     // 1×1 map: only the centre tap sees data
+                {2, 7, 7, 32, 48},     // odd map (last tile row/column half outside), out not a whole 32-wide panel
+                {1, 5, 3, 16, 32},     // odd, not square
+                {3, 6, 10, 64, 64},
+                {1, 4, 4, 272, 32},    // inputs above the K slice: partial sums over 2 slices
+                {1, 3, 3, 32, 256},    // 4 tiles: outputs split into groups so both threads work
+                {20, 14, 14, 16, 32},  // 980 tiles: several blocks, boundaries inside images
+        };
+        for (int[] s : shapes) {
+            int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4];
+            float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * 9 * c);
+            WinogradConv.Weights u = WinogradConv.transform(wt, oc, c);
+            for (int variant = 0; variant < 3; variant++) {
+                float[] bias = variant > 0 ? Reference.random(rnd, oc) : null;
+                float[] old = variant == 2 ? Reference.random(rnd, n * h * w * oc) : null;
+                boolean relu = variant == 2;
+                float[] y = old == null ? new float[n * h * w * oc] : old.clone();
+                WinogradConv.conv3x3(x, n, h, w, u, bias, y, old != null, relu ? Epilogue.RELU : Epilogue.NONE);
+                Reference.assertClose("winograd " + Arrays.toString(s) + " variant " + variant,
+                        Reference.convNhwc(x, n, h, w, c, wt, oc, 3, 1, 1, bias, old, relu), y, 0, Math.sqrt(9 * c), 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void supportsOnlyStrideOnePadOne3x3WithChannelsInSixteens() {
+        assumeTrue(available(), "no 16-float vectors on this CPU");
+        assertTrue(WinogradConv.supports(3, 1, 1, 64, 64));
+        assertFalse(WinogradConv.supports(3, 2, 1, 64, 64));
+        assertFalse(WinogradConv.supports(3, 1, 0, 64, 64));
+        assertFalse(WinogradConv.supports(1, 1, 0, 64, 64));
+        assertFalse(WinogradConv.supports(3, 1, 1, 8, 64));
+        assertFalse(WinogradConv.supports(3, 1, 1, 64, 40));
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.transform(new float[9 * 8 * 8], 8, 8));
+    }
+
+    @Test
+    void rejectsInconsistentArguments() {
+        assumeTrue(available(), "no 16-float vectors on this CPU");
+        WinogradConv.Weights u = WinogradConv.transform(new float[9 * 16 * 16], 16, 16);
+        float[] x = new float[4 * 4 * 16], y = new float[4 * 4 * 16];
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 5, u, null, y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 4, u, null, new float[10], false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 4, u, new float[3], y, false, Epilogue.NONE));
+    }
+}
