@@ -118,10 +118,54 @@ public final class ModifiedResNet implements VisionTower {
         return out;
     }
 
+    /**
+     * Images per pass through the stem and layers 1–2 at larger batches; 0 runs the whole batch (for A/B runs).
+     * Their maps are the big ones (a 56×56×256 map is 3.2 MB per image, 103 MB at batch 32) and their weights
+     * small (≈ 6 MB), so in groups each layer reads its input from cache instead of DRAM and the weights are
+     * re-read cheaply; layers 3–4 have the big weights and small maps and run on the whole batch.
+     */
+    private static final int EARLY_GROUP = Integer.getInteger("clip.resnet.earlyGroup", 8);
+    private static final int EARLY_LAYERS = 2;
+
     /** The inference forward, channels-last from the stem to the attention pool (which reads NHWC directly). */
     private float[] forwardInference(float[] pixels, int n, Arena arena, Trace trace) {
+        int group = trace != null || EARLY_GROUP <= 0 || n <= EARLY_GROUP ? n : EARLY_GROUP;
+        int s = s1.outSize(resolution) / 2, channels = width;
+        for (int l = 0; l < EARLY_LAYERS; l++) {
+            for (Bottleneck block : layers[l]) s /= block.stride;
+            channels = layers[l][0].planes * Bottleneck.EXPANSION;
+        }
+        float[] x;
+        if (group == n) x = forwardEarly(pixels, 0, n, arena, trace);
+        else {
+            int perImage = s * s * channels;
+            x = arena.takeDirty(n * perImage);
+            for (int b0 = 0; b0 < n; b0 += group) {
+                int images = Math.min(group, n - b0);
+                float[] part = forwardEarly(pixels, b0, images, arena, null);
+                System.arraycopy(part, 0, x, b0 * perImage, images * perImage);
+                arena.release(part);
+            }
+        }
+        for (int l = EARLY_LAYERS; l < 4; l++) {
+            for (Bottleneck block : layers[l]) {
+                float[] in = x;
+                x = block.forwardInference(in, n, s, s, arena);
+                if (x != in) arena.release(in);
+                s /= block.stride;
+                channels = block.planes * Bottleneck.EXPANSION;
+            }
+            traceLayer(trace, l, x, n, s, channels);
+        }
+        float[] out = attnpool.forwardNhwc(x, n, arena);
+        if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
+        return out;
+    }
+
+    /** Stem, average pool and layers 1..{@link #EARLY_LAYERS} for the n images from image b0 of {@code pixels}. */
+    private float[] forwardEarly(float[] pixels, int b0, int n, Arena arena, Trace trace) {
         int r = resolution, h = s1.outSize(r), half = width / 2;
-        float[] x0 = Nhwc.fromNchw(pixels, n, 3, r * r, arena.takeDirty(n * r * r * 3));
+        float[] x0 = Nhwc.fromNchw(pixels, b0 * 3 * r * r, n, 3, r * r, arena.takeDirty(n * r * r * 3));
         float[] a1 = arena.takeDirty(n * h * h * half);
         s1.forward(x0, n, r, r, a1, false);
         arena.release(x0);
@@ -137,7 +181,7 @@ public final class ModifiedResNet implements VisionTower {
         arena.release(a3);
         if (trace != null && trace.wants("visual.avgpool")) trace.put("visual.avgpool", Nhwc.toNchw(x, n, s * s, width), 0, n, width, s, s);
         int channels = width;
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < EARLY_LAYERS; l++) {
             for (Bottleneck block : layers[l]) {
                 float[] in = x;
                 x = block.forwardInference(in, n, s, s, arena);
@@ -145,12 +189,14 @@ public final class ModifiedResNet implements VisionTower {
                 s /= block.stride;
                 channels = block.planes * Bottleneck.EXPANSION;
             }
-            String key = "visual.layer" + (l + 1);
-            if (trace != null && trace.wants(key)) trace.put(key, Nhwc.toNchw(x, n, s * s, channels), 0, n, channels, s, s);
+            traceLayer(trace, l, x, n, s, channels);
         }
-        float[] out = attnpool.forwardNhwc(x, n, arena);
-        if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
-        return out;
+        return x;
+    }
+
+    private static void traceLayer(Trace trace, int l, float[] x, int n, int s, int channels) {
+        String key = "visual.layer" + (l + 1);
+        if (trace != null && trace.wants(key)) trace.put(key, Nhwc.toNchw(x, n, s * s, channels), 0, n, channels, s, s);
     }
 
     /** Forward keeping every activation the backward pass needs. */

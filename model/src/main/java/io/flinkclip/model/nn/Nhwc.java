@@ -34,10 +34,13 @@ final class Nhwc {
     }
 
     /** [n, c, h·w] → [n, h·w, c]. */
-    static float[] fromNchw(float[] x, int n, int c, int hw, float[] out) {
+    static float[] fromNchw(float[] x, int n, int c, int hw, float[] out) { return fromNchw(x, 0, n, c, hw, out); }
+
+    /** {@link #fromNchw} of the n images starting at x[xOff]. */
+    static float[] fromNchw(float[] x, int xOff, int n, int c, int hw, float[] out) {
         Parallel.forEach(n * c, 64, bc -> {
             int b = bc / c, ch = bc % c;
-            for (int s = 0; s < hw; s++) out[(b * hw + s) * c + ch] = x[bc * hw + s];
+            for (int s = 0; s < hw; s++) out[(b * hw + s) * c + ch] = x[xOff + bc * hw + s];
         });
         return out;
     }
