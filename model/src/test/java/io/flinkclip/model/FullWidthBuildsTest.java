@@ -65,6 +65,7 @@ class FullWidthBuildsTest {
         float[] px = new float[n * 3 * r * r];
         for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextGaussian();
         float[][] want = training.encodeImages(px, n), got = inference.encodeImages(px, n);
+        double worst = 0;
         for (int b = 0; b < n; b++) {
             double num = 0, den = 0;
             for (int i = 0; i < want[b].length; i++) {
@@ -73,7 +74,9 @@ class FullWidthBuildsTest {
                 den += (double) want[b][i] * want[b][i];
             }
             double rel = Math.sqrt(num / den);
+            worst = Math.max(worst, rel);
             assertTrue(den > 0 && rel < 1e-5, "image " + b + ": relative L2 difference " + rel + " (|e|² = " + den + ")");
         }
+        System.out.printf("inference vs training build, %d images at %d px: worst relative L2 difference %.2e%n", n, r, worst);
     }
 }

@@ -9,24 +9,24 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * 3×3 convolution with stride 1 and padding 1 over channels-last maps by Winograd's minimal filtering
- * F(2×2, 3×3) (Lavin and Gray, 2016): each 2×2 block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 4×4 input
- * patch d around it, so per output pixel and channel pair the multiplications drop from 9 to 16 / 4 = 4. Over
- * all tiles the 16 element-wise products become 16 GEMMs, [tiles × in] · [in × out], one per point ξ of the
- * 4×4 transform domain; they run on the packed {@link MicroKernel#tile}.
+ * F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, 2016): each m×m block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the
+ * (m+2)² input patch d around it, so per output pixel and channel pair the multiplications drop from 9 to 4
+ * (m = 2) or 2.25 (m = 4). Over all tiles the (m+2)² element-wise products become as many GEMMs, [tiles × in] ·
+ * [in × out], one per point ξ of the transform domain; they run on the packed {@link MicroKernel#tile}.
  *
  * <p>Every 3×3 convolution of OpenAI's modified ResNet but the stem's first is of this kind (strides are
- * average pools there), and they hold about two thirds of RN50's multiply-adds. The transform matrices of
- * F(2×2, 3×3) have entries 0, ±1 and ±½ only, so the rounding error stays at the level of the direct sum (the
- * larger F(4×4, 3×3) amplifies it by its ±¼…±8 entries).
+ * average pools there), and they hold about two thirds of RN50's multiply-adds. F(2×2) has transform entries
+ * 0, ±1, ±½ and stays at the rounding level of the direct sum (max |Δ| 3–4e-6 on outputs of ≈ 7 at RN50's
+ * shapes); F(4×4)'s entries up to 8 give 3–8e-5 per layer, which still left RN50's embeddings within 3e-7 of
+ * the direct build (random BatchNorm statistics, 224 px). F(4×4) filters take 36 floats per channel pair
+ * (4× the direct 9), so callers pick it where those are small.
  *
  * <p>Tiles are processed in blocks that one thread carries through all three steps while the block's
  * transformed input and products stay in its L2: input transform (vectorised over 16 channels, then
- * transposed in registers into the micro-kernel's 12-row panels), the 16 GEMMs, and the output transform with
+ * transposed in registers into the micro-kernel's 12-row panels), the GEMMs, and the output transform with
  * bias, the optional residual and the activation. Nothing of the size of the feature map is written twice.
  */
 public final class WinogradConv {
-    /** Points of the transform domain (4×4). */
-    private static final int POINTS = 16;
     private static final VectorSpecies<Float> S = MicroKernel.S;
     private static final int VL = MicroKernel.VL;
     /** Floats of transformed input plus products a block may hold (fits the 2 MiB L2 with the weights streaming). */
@@ -42,9 +42,16 @@ public final class WinogradConv {
     /** Filters transformed once (G g Gᵀ), one packed GEMM operand [in → out] per point. */
     public static final class Weights {
         final int in, out;
+        /** Output tile side m of F(m×m, 3×3): 2 or 4. */
+        final int tile;
         final PackedMatrix[] points;
 
-        private Weights(int in, int out, PackedMatrix[] points) { this.in = in; this.out = out; this.points = points; }
+        private Weights(int in, int out, int tile, PackedMatrix[] points) {
+            this.in = in;
+            this.out = out;
+            this.tile = tile;
+            this.points = points;
+        }
 
         public int in() { return in; }
 
@@ -56,35 +63,45 @@ public final class WinogradConv {
         return k == 3 && stride == 1 && pad == 1 && VL == 16 && in % VL == 0 && out % VL == 0;
     }
 
+    /** {@link #transform(float[], int, int, int)} for F(2×2, 3×3). */
+    public static Weights transform(float[] w, int out, int in) { return transform(w, out, in, 2); }
+
     /**
      * Transforms 3×3 filters given as [out][ky][kx][in] (the reduction order of {@link ConvNhwc}'s packed
-     * weights), in double: U_ξ[o, c] = (G g_{o,c} Gᵀ)_ξ with G = [[1,0,0], [½,½,½], [½,−½,½], [0,0,1]].
+     * weights) for F(tile×tile, 3×3), tile 2 or 4, in double: U_ξ[o, c] = (G g_{o,c} Gᵀ)_ξ.
      */
-    public static Weights transform(float[] w, int out, int in) {
+    public static Weights transform(float[] w, int out, int in, int tile) {
         Checks.dims("out", out, "in", in);
         Checks.range("w", w, 0, 9L * out * in);
         if (!supports(3, 1, 1, in, out)) throw new IllegalArgumentException("Winograd conv needs channels in multiples of " + VL + ": in " + in + ", out " + out);
-        double[][] g = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
-        float[][] u = new float[POINTS][out * in];
-        double[][] gg = new double[4][3];
+        if (tile != 2 && tile != 4) throw new IllegalArgumentException("Winograd tile must be 2 or 4, got " + tile);
+        double[][] g = tile == 2 ? G2 : G4;
+        int alpha = tile + 2, points = alpha * alpha;
+        float[][] u = new float[points][out * in];
+        double[][] gg = new double[alpha][3];
         for (int o = 0; o < out; o++) {
             for (int c = 0; c < in; c++) {
-                for (int a = 0; a < 4; a++) {
+                for (int a = 0; a < alpha; a++) {
                     for (int j = 0; j < 3; j++) {
                         double s = 0;
                         for (int i = 0; i < 3; i++) s += g[a][i] * w[o * 9 * in + (i * 3 + j) * in + c];
                         gg[a][j] = s;
                     }
                 }
-                for (int a = 0; a < 4; a++) {
-                    for (int b = 0; b < 4; b++) u[a * 4 + b][o * in + c] = (float) (gg[a][0] * g[b][0] + gg[a][1] * g[b][1] + gg[a][2] * g[b][2]);
+                for (int a = 0; a < alpha; a++) {
+                    for (int b = 0; b < alpha; b++) u[a * alpha + b][o * in + c] = (float) (gg[a][0] * g[b][0] + gg[a][1] * g[b][1] + gg[a][2] * g[b][2]);
                 }
             }
         }
-        PackedMatrix[] points = new PackedMatrix[POINTS];
-        for (int p = 0; p < POINTS; p++) points[p] = PackedMatrix.fromRowsNK(u[p], 0, out, in);
-        return new Weights(in, out, points);
+        PackedMatrix[] packed = new PackedMatrix[points];
+        for (int p = 0; p < points; p++) packed[p] = PackedMatrix.fromRowsNK(u[p], 0, out, in);
+        return new Weights(in, out, tile, packed);
     }
+
+    /** G of F(2×2, 3×3) and of F(4×4, 3×3) (interpolation points 0, ±1, ±2 and ∞). */
+    private static final double[][] G2 = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    private static final double[][] G4 = {{1 / 4., 0, 0}, {-1 / 6., -1 / 6., -1 / 6.}, {-1 / 6., 1 / 6., -1 / 6.},
+            {1 / 24., 1 / 12., 1 / 6.}, {1 / 24., -1 / 12., 1 / 6.}, {0, 0, 1}};
 
     /**
      * x [n, h, w, in] → y [n, h, w, out] = conv3×3(x) (+ bias[o]) (+ old y when {@code accumulate}), then act.
@@ -93,19 +110,19 @@ public final class WinogradConv {
                                Epilogue act) {
         Checks.dims("n", n, "h", h);
         Checks.dims("w", w, "in", wt.in);
-        int c = wt.in, out = wt.out, th = (h + 1) / 2, tw = (w + 1) / 2;
+        int c = wt.in, out = wt.out, m = wt.tile, th = (h + m - 1) / m, tw = (w + m - 1) / m, points = wt.points.length;
         Checks.range("x", x, 0, (long) n * h * w * c);
         Checks.range("y", y, 0, (long) n * h * w * out);
         if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
         long tilesL = (long) n * th * tw;
-        if (tilesL * Math.max(c, out) > Integer.MAX_VALUE / POINTS) throw new IllegalArgumentException("conv input too large for one call: " + tilesL + " tiles");
+        if (tilesL * Math.max(c, out) > Integer.MAX_VALUE / points) throw new IllegalArgumentException("conv input too large for one call: " + tilesL + " tiles");
         int tiles = (int) tilesL;
         if (tiles == 0) return;
         float[] b = bias != null ? bias : new float[out];
         // Output groups: a multiple of NR channels, split while there are too few tile blocks for the threads
         // (a batch of one 7×7 map is 16 tiles); each group repeats the cheap input transform.
         int groups = 1;
-        int tbMax = blockTiles(c, out);
+        int tbMax = blockTiles(points, c, out);
         while (tiles(tiles, tbMax) * groups < 2 * Parallel.THREADS && out % (2 * groups * NR) == 0 && out / (2 * groups) >= 2 * NR) groups *= 2;
         int og = out / groups;
         int tileBlocks = tiles(tiles, tbMax), tb = tiles(tiles(tiles, tileBlocks), MR) * MR;
@@ -117,8 +134,8 @@ public final class WinogradConv {
     }
 
     /** Tiles per block: a multiple of MR whose transformed input and products fit {@link #BLOCK_FLOATS}. */
-    private static int blockTiles(int c, int out) {
-        int perTile = POINTS * (c + ldm(out));
+    private static int blockTiles(int points, int c, int out) {
+        int perTile = points * (c + ldm(out));
         return Math.max(MR, Math.min(16 * MR, BLOCK_FLOATS / perTile / MR * MR));
     }
 
@@ -129,16 +146,17 @@ public final class WinogradConv {
 
     private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
                               float[] bias, float[] y, boolean accumulate, Epilogue act) {
-        int c = wt.in, rows = tiles(t1 - t0, MR) * MR, ldm = ldm(o1 - o0);
+        int c = wt.in, rows = tiles(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
         // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
         int vRegion = rows * c + VL, mRegion = rows * ldm;
-        float[] v = Scratch.acquire(Scratch.WINO_V, POINTS * vRegion);
-        float[] m = Scratch.acquire(Scratch.WINO_M, POINTS * mRegion);
-        float[] stage = new float[POINTS * MR * VL + VL];
+        float[] v = Scratch.acquire(Scratch.WINO_V, points * vRegion);
+        float[] m = Scratch.acquire(Scratch.WINO_M, points * mRegion);
+        float[] stage = new float[points * MR * VL + VL];
         try {
-            transformInput(x, h, w, th, tw, t0, t1, c, rows, v, vRegion, stage);
+            transformInput(x, h, w, th, tw, t0, t1, c, rows, wt.tile, v, vRegion, stage);
             multiply(wt, o0, o1, rows, v, vRegion, m, mRegion, ldm);
-            transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act);
+            if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act);
+            else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, stage);
         } finally {
             Scratch.release(Scratch.WINO_V, v);
             Scratch.release(Scratch.WINO_M, m);
@@ -151,8 +169,8 @@ public final class WinogradConv {
      * MR-row panels.
      */
     private static void transformInput(float[] x, int h, int w, int th, int tw, int t0, int t1, int c, int rows,
-                                       float[] v, int vRegion, float[] stage) {
-        int perImage = th * tw;
+                                       int tile, float[] v, int vRegion, float[] stage) {
+        int perImage = th * tw, points = (tile + 2) * (tile + 2);
         int[] base = new int[MR], y0 = new int[MR], x0 = new int[MR];
         for (int q = 0; q < rows / MR; q++) {
             for (int r = 0; r < MR; r++) {
@@ -163,23 +181,24 @@ public final class WinogradConv {
                 }
                 int img = t / perImage, rem = t - img * perImage, ty = rem / tw;
                 base[r] = img * h * w * c;
-                y0[r] = 2 * ty - 1;
-                x0[r] = 2 * (rem - ty * tw) - 1;
+                y0[r] = tile * ty - 1;
+                x0[r] = tile * (rem - ty * tw) - 1;
             }
             for (int c0 = 0; c0 < c; c0 += VL) {
                 for (int r = 0; r < MR; r++) {
-                    if (base[r] < 0) zeroTile(stage, r * VL);
-                    else transformTile(x, base[r] + c0, y0[r], x0[r], h, w, c, stage, r * VL);
+                    if (base[r] < 0) zeroTile(stage, points, r * VL);
+                    else if (tile == 2) transformTile(x, base[r] + c0, y0[r], x0[r], h, w, c, stage, r * VL);
+                    else transformTile4(x, base[r] + c0, y0[r], x0[r], h, w, c, stage, r * VL);
                 }
                 int d = q * MR * c + c0 * MR;
-                for (int p = 0; p < POINTS; p++) ConvNhwc.transposeRows(stage, STAGE_ROWS, 0, p * MR * VL, v, p * vRegion + d);
+                for (int p = 0; p < points; p++) ConvNhwc.transposeRows(stage, STAGE_ROWS, 0, p * MR * VL, v, p * vRegion + d);
             }
         }
     }
 
-    private static void zeroTile(float[] stage, int so) {
+    private static void zeroTile(float[] stage, int points, int so) {
         FloatVector z = FloatVector.zero(S);
-        for (int p = 0; p < POINTS; p++) z.intoArray(stage, p * MR * VL + so);
+        for (int p = 0; p < points; p++) z.intoArray(stage, p * MR * VL + so);
     }
 
     /** One input element vector, or zeros outside the map (the padding). */
@@ -213,6 +232,93 @@ public final class WinogradConv {
     }
 
     /**
+     * F(4×4, 3×3): the 6×6 patch at (y0, x0) of VL channels from x[off] → stage[p·MR·VL + so], p = 0..35, as
+     * Bᵀ d B with Bᵀ = [[4,0,−5,0,1,0], [0,−4,−4,1,1,0], [0,4,−4,−1,1,0], [0,−2,−1,2,1,0], [0,2,−1,−2,1,0],
+     * [0,4,0,−5,0,1]]: the columns first, each into the slots of its six points, then the rows in place.
+     */
+    private static void transformTile4(float[] x, int off, int y0, int x0, int h, int w, int c, float[] st, int so) {
+        int s = MR * VL, row = w * c;
+        // Pass 1, per patch column j: t[·][j] = Bᵀ d[·][j], stored at the slot of point (i, j).
+        for (int j = 0; j < 6; j++) {
+            boolean cj = x0 + j >= 0 && x0 + j < w;
+            int p = off + (y0 * w + x0 + j) * c;
+            FloatVector d0 = at(x, p, cj && y0 >= 0), d1 = at(x, p + row, cj && y0 + 1 < h), d2 = at(x, p + 2 * row, cj && y0 + 2 < h);
+            FloatVector d3 = at(x, p + 3 * row, cj && y0 + 3 < h), d4 = at(x, p + 4 * row, cj && y0 + 4 < h), d5 = at(x, p + 5 * row, cj && y0 + 5 < h);
+            bt6(d0, d1, d2, d3, d4, d5, st, so + j * s, 6 * s);
+        }
+        // Pass 2, per row i of t: v[i][·] = t[i][·] B, in place.
+        for (int i = 0; i < 6; i++) {
+            int b = so + 6 * i * s;
+            bt6(FloatVector.fromArray(S, st, b), FloatVector.fromArray(S, st, b + s), FloatVector.fromArray(S, st, b + 2 * s),
+                    FloatVector.fromArray(S, st, b + 3 * s), FloatVector.fromArray(S, st, b + 4 * s), FloatVector.fromArray(S, st, b + 5 * s),
+                    st, b, s);
+        }
+    }
+
+    /** dst[d + k·step] = (Bᵀ e)_k for F(4×4, 3×3), k = 0..5. */
+    private static void bt6(FloatVector e0, FloatVector e1, FloatVector e2, FloatVector e3, FloatVector e4, FloatVector e5,
+                            float[] dst, int d, int step) {
+        FloatVector a = e2.mul(-4f).add(e4), b = e1.mul(-4f).add(e3);   // e4 − 4e2, e3 − 4e1
+        FloatVector cc = e4.sub(e2), e = e3.sub(e1).mul(2f);            // e4 − e2, 2(e3 − e1)
+        e0.mul(4f).add(e2.mul(-5f)).add(e4).intoArray(dst, d);
+        a.add(b).intoArray(dst, d + step);
+        a.sub(b).intoArray(dst, d + 2 * step);
+        cc.add(e).intoArray(dst, d + 3 * step);
+        cc.sub(e).intoArray(dst, d + 4 * step);
+        e1.mul(4f).add(e3.mul(-5f)).add(e5).intoArray(dst, d + 5 * step);
+    }
+
+    /**
+     * F(4×4, 3×3) output transform: y at the 4×4 outputs of each tile = Aᵀ M A (+ bias) (+ old y), then act, with
+     * Aᵀ = [[1,1,1,1,1,0], [0,1,−1,2,−2,0], [0,1,1,4,4,0], [0,1,−1,8,−8,1]]; outputs past the map are dropped.
+     * {@code tmp} holds the 4×6 intermediate (VL lanes each).
+     */
+    private static void transformOutput4(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
+                                         int o0, int o1, int out, float[] bias, float[] y, boolean accumulate,
+                                         Epilogue act, float[] tmp) {
+        int perImage = th * tw;
+        for (int t = t0; t < t1; t++) {
+            int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
+            int oy = 4 * ty, ox = 4 * tx, rowsOut = Math.min(4, h - oy), colsOut = Math.min(4, w - ox);
+            int r = (t - t0) * ldm - o0;
+            for (int o = o0; o < o1; o += VL) {
+                int mo = r + o;
+                // Columns j: s[u][j] = Σ_i Aᵀ[u][i] M[i][j] → tmp[(u·6 + j)·VL]
+                for (int j = 0; j < 6; j++) {
+                    at6(FloatVector.fromArray(S, m, mo + j * mRegion), FloatVector.fromArray(S, m, mo + (6 + j) * mRegion),
+                            FloatVector.fromArray(S, m, mo + (12 + j) * mRegion), FloatVector.fromArray(S, m, mo + (18 + j) * mRegion),
+                            FloatVector.fromArray(S, m, mo + (24 + j) * mRegion), FloatVector.fromArray(S, m, mo + (30 + j) * mRegion),
+                            tmp, j * VL, 6 * VL);
+                }
+                FloatVector bv = FloatVector.fromArray(S, bias, o);
+                // Rows u: y[u][k] = Σ_j s[u][j] A[j][k], written straight to the output pixels that exist.
+                for (int u = 0; u < rowsOut; u++) {
+                    int b = u * 6 * VL;
+                    FloatVector s0 = FloatVector.fromArray(S, tmp, b), s1 = FloatVector.fromArray(S, tmp, b + VL);
+                    FloatVector s2 = FloatVector.fromArray(S, tmp, b + 2 * VL), s3 = FloatVector.fromArray(S, tmp, b + 3 * VL);
+                    FloatVector s4 = FloatVector.fromArray(S, tmp, b + 4 * VL), s5 = FloatVector.fromArray(S, tmp, b + 5 * VL);
+                    FloatVector p = s1.add(s2), q = s1.sub(s2), rr = s3.add(s4), tt = s3.sub(s4);
+                    int yo = ((img * h + oy + u) * w + ox) * out + o;
+                    store(s0.add(p).add(rr).add(bv), y, yo, accumulate, act);
+                    if (colsOut > 1) store(q.add(tt.mul(2f)).add(bv), y, yo + out, accumulate, act);
+                    if (colsOut > 2) store(p.add(rr.mul(4f)).add(bv), y, yo + 2 * out, accumulate, act);
+                    if (colsOut > 3) store(q.add(tt.mul(8f)).add(s5).add(bv), y, yo + 3 * out, accumulate, act);
+                }
+            }
+        }
+    }
+
+    /** dst[d + u·step] = (Aᵀ e)_u for F(4×4, 3×3), u = 0..3. */
+    private static void at6(FloatVector e0, FloatVector e1, FloatVector e2, FloatVector e3, FloatVector e4, FloatVector e5,
+                            float[] dst, int d, int step) {
+        FloatVector p = e1.add(e2), q = e1.sub(e2), r = e3.add(e4), t = e3.sub(e4);
+        e0.add(p).add(r).intoArray(dst, d);
+        q.add(t.mul(2f)).intoArray(dst, d + step);
+        p.add(r.mul(4f)).intoArray(dst, d + 2 * step);
+        q.add(t.mul(8f)).add(e5).intoArray(dst, d + 3 * step);
+    }
+
+    /**
      * m[ξ·mRegion + r·ldm + (o − o0)] = Σ_ch v_ξ[r, ch]·U_ξ[ch, o] for the block's rows and outputs [o0, o1): per
      * point, per NR-column weight panel, per KC slice, all row panels (the weight micro-panel stays in L1).
      */
@@ -220,7 +326,7 @@ public final class WinogradConv {
                                  int ldm) {
         int c = wt.in;
         float[] zeros = MicroKernel.ZEROS;
-        for (int p = 0; p < POINTS; p++) {
+        for (int p = 0; p < wt.points.length; p++) {
             float[] bp = wt.points[p].data;
             int ao = p * vRegion, mo = p * mRegion;
             for (int j = o0; j < o1; j += NR) {

@@ -22,22 +22,23 @@ class WinogradConvTest {
                 {1, 1, 1, 16, 16},     // 1×1 map: only the centre tap sees data
                 {2, 7, 7, 32, 48},     // odd map (last tile row/column half outside), out not a whole 32-wide panel
                 {1, 5, 3, 16, 32},     // odd, not square
+                {2, 6, 9, 16, 16},     // map sides not multiples of 4 (F(4×4): partial tiles on both sides)
                 {3, 6, 10, 64, 64},
                 {1, 4, 4, 272, 32},    // inputs above the K slice: partial sums over 2 slices
                 {1, 3, 3, 32, 256},    // 4 tiles: outputs split into groups so both threads work
                 {20, 14, 14, 16, 32},  // 980 tiles: several blocks, boundaries inside images
         };
-        for (int[] s : shapes) {
+        for (int[] s : shapes) for (int tile : new int[] {2, 4}) {
             int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4];
             float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * 9 * c);
-            WinogradConv.Weights u = WinogradConv.transform(wt, oc, c);
+            WinogradConv.Weights u = WinogradConv.transform(wt, oc, c, tile);
             for (int variant = 0; variant < 3; variant++) {
                 float[] bias = variant > 0 ? Reference.random(rnd, oc) : null;
                 float[] old = variant == 2 ? Reference.random(rnd, n * h * w * oc) : null;
                 boolean relu = variant == 2;
                 float[] y = old == null ? new float[n * h * w * oc] : old.clone();
                 WinogradConv.conv3x3(x, n, h, w, u, bias, y, old != null, relu ? Epilogue.RELU : Epilogue.NONE);
-                Reference.assertClose("winograd " + Arrays.toString(s) + " variant " + variant,
+                Reference.assertClose("winograd F(" + tile + ") " + Arrays.toString(s) + " variant " + variant,
                         Reference.convNhwc(x, n, h, w, c, wt, oc, 3, 1, 1, bias, old, relu), y, 0, Math.sqrt(9 * c), 1e-5);
             }
         }
@@ -53,6 +54,7 @@ class WinogradConvTest {
         assertFalse(WinogradConv.supports(3, 1, 1, 8, 64));
         assertFalse(WinogradConv.supports(3, 1, 1, 64, 40));
         assertThrows(IllegalArgumentException.class, () -> WinogradConv.transform(new float[9 * 8 * 8], 8, 8));
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.transform(new float[9 * 16 * 16], 16, 16, 3));
     }
 
     @Test

@@ -21,6 +21,14 @@ final class FusedConv {
     final boolean relu;
     /** Whether 3×3 stride-1 convolutions use {@link WinogradConv} (read once; for A/B measurements). */
     private static final boolean WINOGRAD = Boolean.parseBoolean(System.getProperty("clip.winograd", "true"));
+    /**
+     * Winograd output tile: F(4×4, 3×3) does 2.25 instead of 4 multiplications per output but its filters are 36
+     * instead of 16 floats per 3×3 pair (4× the direct size), so it is used where those are small; {@code
+     * -Dclip.winograd.tile=2|4} forces one for comparisons.
+     */
+    private static final int WINOGRAD_TILE = Integer.getInteger("clip.winograd.tile", 0);
+    /** Largest in·out for F(4×4): RN50's stem and layers 1–2 (≤ 2.4 MB of transformed filters per conv). */
+    private static final long F4_MAX_PAIRS = 128 * 128;
     /** Exactly one of the two is set: the direct GEMM operand, or the Winograd-transformed filters. */
     private final PackedMatrix weight;
     private final WinogradConv.Weights winograd;
@@ -52,7 +60,8 @@ final class FusedConv {
         }
         boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out);
         weight = wino ? null : PackedMatrix.fromRowsNK(folded, 0, out, kdim);
-        winograd = wino ? WinogradConv.transform(folded, out, in) : null;
+        int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
+        winograd = wino ? WinogradConv.transform(folded, out, in, tile) : null;
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 
