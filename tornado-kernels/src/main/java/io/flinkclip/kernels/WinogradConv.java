@@ -108,11 +108,27 @@ public final class WinogradConv {
      */
     public static void conv3x3(float[] x, int n, int h, int w, Weights wt, float[] bias, float[] y, boolean accumulate,
                                Epilogue act) {
+        run(x, n, h, w, wt, bias, y, accumulate, act, false);
+    }
+
+    /**
+     * x [n, h, w, in] → y [n, h/2, w/2, out] = AvgPool2d(2)(act(conv3×3(x) + bias)), h and w even: the pooling of
+     * OpenAI's strided Bottlenecks (and of the stem) done in the output transform, whose tiles are whole pooling
+     * windows, so the full-resolution map is never written. Sums each window in the order of a separate pooling
+     * pass (the same floats).
+     */
+    public static void conv3x3Pool2(float[] x, int n, int h, int w, Weights wt, float[] bias, float[] y, Epilogue act) {
+        if (h % 2 != 0 || w % 2 != 0) throw new IllegalArgumentException("2×2 pooling needs an even map, got " + h + "×" + w);
+        run(x, n, h, w, wt, bias, y, false, act, true);
+    }
+
+    private static void run(float[] x, int n, int h, int w, Weights wt, float[] bias, float[] y, boolean accumulate,
+                            Epilogue act, boolean pool) {
         Checks.dims("n", n, "h", h);
         Checks.dims("w", w, "in", wt.in);
         int c = wt.in, out = wt.out, m = wt.tile, th = (h + m - 1) / m, tw = (w + m - 1) / m, points = wt.points.length;
         Checks.range("x", x, 0, (long) n * h * w * c);
-        Checks.range("y", y, 0, (long) n * h * w * out);
+        Checks.range("y", y, 0, (long) n * h * w * out / (pool ? 4 : 1));
         if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
         long tilesL = (long) n * th * tw;
         if (tilesL * Math.max(c, out) > Integer.MAX_VALUE / points) throw new IllegalArgumentException("conv input too large for one call: " + tilesL + " tiles");
@@ -129,7 +145,7 @@ public final class WinogradConv {
         int blocks = tiles(tiles, tb), oGroups = groups;
         Parallel.forEach(blocks * oGroups, 1, task -> {
             int t0 = (task / oGroups) * tb, o0 = (task % oGroups) * og;
-            block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act);
+            block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act, pool);
         });
     }
 
@@ -145,7 +161,7 @@ public final class WinogradConv {
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
 
     private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
-                              float[] bias, float[] y, boolean accumulate, Epilogue act) {
+                              float[] bias, float[] y, boolean accumulate, Epilogue act, boolean pool) {
         int c = wt.in, rows = tiles(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
         // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
         int vRegion = rows * c + VL, mRegion = rows * ldm;
@@ -155,8 +171,8 @@ public final class WinogradConv {
         try {
             transformInput(x, h, w, th, tw, t0, t1, c, rows, wt.tile, v, vRegion, stage);
             multiply(wt, o0, o1, rows, v, vRegion, m, mRegion, ldm);
-            if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act);
-            else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, stage);
+            if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, pool);
+            else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, pool, stage);
         } finally {
             Scratch.release(Scratch.WINO_V, v);
             Scratch.release(Scratch.WINO_M, m);
@@ -275,7 +291,7 @@ public final class WinogradConv {
      */
     private static void transformOutput4(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
                                          int o0, int o1, int out, float[] bias, float[] y, boolean accumulate,
-                                         Epilogue act, float[] tmp) {
+                                         Epilogue act, boolean pool, float[] tmp) {
         int perImage = th * tw;
         for (int t = t0; t < t1; t++) {
             int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
@@ -291,6 +307,21 @@ public final class WinogradConv {
                             tmp, j * VL, 6 * VL);
                 }
                 FloatVector bv = FloatVector.fromArray(S, bias, o);
+                if (pool) {
+                    // Rows in pairs; each 2×2 window of the 4×4 tile becomes one pooled output (even maps: whole windows).
+                    for (int u = 0; u < rowsOut; u += 2) {
+                        int b = u * 6 * VL, pyo = ((img * (h / 2) + oy / 2 + u / 2) * (w / 2) + ox / 2) * out + o;
+                        FloatVector a0 = rowOut(tmp, b, 0, bv, act), a1 = rowOut(tmp, b, 1, bv, act);
+                        FloatVector b0 = rowOut(tmp, b + 6 * VL, 0, bv, act), b1 = rowOut(tmp, b + 6 * VL, 1, bv, act);
+                        a0.add(a1).add(b0).add(b1).mul(0.25f).intoArray(y, pyo);
+                        if (colsOut > 2) {
+                            FloatVector a2 = rowOut(tmp, b, 2, bv, act), a3 = rowOut(tmp, b, 3, bv, act);
+                            FloatVector b2 = rowOut(tmp, b + 6 * VL, 2, bv, act), b3 = rowOut(tmp, b + 6 * VL, 3, bv, act);
+                            a2.add(a3).add(b2).add(b3).mul(0.25f).intoArray(y, pyo + out);
+                        }
+                    }
+                    continue;
+                }
                 // Rows u: y[u][k] = Σ_j s[u][j] A[j][k], written straight to the output pixels that exist.
                 for (int u = 0; u < rowsOut; u++) {
                     int b = u * 6 * VL;
@@ -348,7 +379,8 @@ public final class WinogradConv {
      * outputs past an odd map's last row or column are dropped.
      */
     private static void transformOutput(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
-                                        int o0, int o1, int out, float[] bias, float[] y, boolean accumulate, Epilogue act) {
+                                        int o0, int o1, int out, float[] bias, float[] y, boolean accumulate, Epilogue act,
+                                        boolean pool) {
         int perImage = th * tw;
         for (int t = t0; t < t1; t++) {
             int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
@@ -370,6 +402,12 @@ public final class WinogradConv {
                 FloatVector s00 = m0.add(m4).add(m8), s01 = m1.add(m5).add(m9), s02 = m2.add(m6).add(m10), s03 = m3.add(m7).add(m11);
                 FloatVector s10 = m4.sub(m8).sub(m12), s11 = m5.sub(m9).sub(m13), s12 = m6.sub(m10).sub(m14), s13 = m7.sub(m11).sub(m15);
                 FloatVector bv = FloatVector.fromArray(S, bias, o);
+                if (pool) {
+                    FloatVector v00 = act(s00.add(s01).add(s02).add(bv), act), v01 = act(s01.sub(s02).sub(s03).add(bv), act);
+                    FloatVector v10 = act(s10.add(s11).add(s12).add(bv), act), v11 = act(s11.sub(s12).sub(s13).add(bv), act);
+                    v00.add(v01).add(v10).add(v11).mul(0.25f).intoArray(y, ((img * (h / 2) + ty) * (w / 2) + tx) * out + o);
+                    continue;
+                }
                 store(s00.add(s01).add(s02).add(bv), y, y00 + o, accumulate, act);
                 if (right) store(s01.sub(s02).sub(s03).add(bv), y, y01 + o, accumulate, act);
                 if (down) {
@@ -382,11 +420,28 @@ public final class WinogradConv {
 
     private static void store(FloatVector v, float[] y, int off, boolean accumulate, Epilogue act) {
         if (accumulate) v = v.add(FloatVector.fromArray(S, y, off));
-        switch (act) {
-            case NONE -> { }
-            case RELU -> v = v.max(0f);
-            case QUICK_GELU -> v = Epilogue.quickGelu(v);
-        }
-        v.intoArray(y, off);
+        act(v, act).intoArray(y, off);
+    }
+
+    private static FloatVector act(FloatVector v, Epilogue act) {
+        return switch (act) {
+            case NONE -> v;
+            case RELU -> v.max(0f);
+            case QUICK_GELU -> Epilogue.quickGelu(v);
+        };
+    }
+
+    /** act(y[u][k] + bias) of F(4×4)'s output row u, whose 4×6 intermediate row starts at tmp[b]: k = 0..3. */
+    private static FloatVector rowOut(float[] tmp, int b, int k, FloatVector bias, Epilogue act) {
+        FloatVector s1 = FloatVector.fromArray(S, tmp, b + VL), s2 = FloatVector.fromArray(S, tmp, b + 2 * VL);
+        FloatVector s3 = FloatVector.fromArray(S, tmp, b + 3 * VL), s4 = FloatVector.fromArray(S, tmp, b + 4 * VL);
+        FloatVector p = s1.add(s2), q = s1.sub(s2), r = s3.add(s4), t = s3.sub(s4);
+        FloatVector v = switch (k) {
+            case 0 -> FloatVector.fromArray(S, tmp, b).add(p).add(r);
+            case 1 -> q.add(t.mul(2f));
+            case 2 -> p.add(r.mul(4f));
+            default -> q.add(t.mul(8f)).add(FloatVector.fromArray(S, tmp, b + 5 * VL));
+        };
+        return act(v.add(bias), act);
     }
 }

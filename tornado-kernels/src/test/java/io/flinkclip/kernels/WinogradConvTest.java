@@ -45,6 +45,31 @@ class WinogradConvTest {
     }
 
     @Test
+    void pooledOutputEqualsConvolutionThenAveragePool() {
+        assumeTrue(available(), "no 16-float vectors on this CPU");
+        SplittableRandom rnd = new SplittableRandom(43);
+        // {n, h, w, in, out}: even maps; 6×10 leaves F(4×4) tiles half outside on both sides
+        int[][] shapes = {{1, 2, 2, 16, 16}, {2, 6, 10, 32, 48}, {3, 8, 8, 16, 64}, {1, 12, 4, 272, 32}};
+        for (int[] s : shapes) for (int tile : new int[] {2, 4}) {
+            int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4];
+            float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * 9 * c), bias = Reference.random(rnd, oc);
+            double[] full = Reference.convNhwc(x, n, h, w, c, wt, oc, 3, 1, 1, bias, null, true);
+            double[] want = new double[n * (h / 2) * (w / 2) * oc];
+            for (int b = 0; b < n; b++) for (int y = 0; y < h / 2; y++) for (int xx = 0; xx < w / 2; xx++) for (int o = 0; o < oc; o++) {
+                double sum = 0;
+                for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) sum += full[((b * h + 2 * y + i) * w + 2 * xx + j) * oc + o];
+                want[((b * (h / 2) + y) * (w / 2) + xx) * oc + o] = sum / 4;
+            }
+            float[] got = new float[want.length];
+            WinogradConv.conv3x3Pool2(x, n, h, w, WinogradConv.transform(wt, oc, c, tile), bias, got, Epilogue.RELU);
+            Reference.assertClose("pooled F(" + tile + ") " + Arrays.toString(s), want, got, 0, Math.sqrt(9 * c), 1e-5);
+        }
+        WinogradConv.Weights u = WinogradConv.transform(new float[9 * 16 * 16], 16, 16);
+        assertThrows(IllegalArgumentException.class,
+                () -> WinogradConv.conv3x3Pool2(new float[5 * 4 * 16], 1, 5, 4, u, null, new float[64], Epilogue.NONE));
+    }
+
+    @Test
     void supportsOnlyStrideOnePadOne3x3WithChannelsInSixteens() {
         assumeTrue(available(), "no 16-float vectors on this CPU");
         assertTrue(WinogradConv.supports(3, 1, 1, 64, 64));

@@ -111,15 +111,22 @@ public final class Bottleneck {
         int oh = h / stride, ow = w / stride, outC = planes * EXPANSION;
         float[] a1 = arena.takeDirty(n * h * w * planes);
         f1.forward(x, n, h, w, a1, false);
-        float[] a2 = arena.takeDirty(n * h * w * planes);
-        f2.forward(a1, n, h, w, a2, false);
-        arena.release(a1);
-        float[] pooled = a2;
-        if (stride > 1) {
+        float[] pooled;
+        if (stride == 2 && f2.poolsInForward(h, w)) {
+            // The stride's average pool happens in conv2's output transform: no full-resolution map.
             pooled = arena.takeDirty(n * oh * ow * planes);
-            Nhwc.avgPool(a2, n, h, w, planes, stride, pooled);
-            arena.release(a2);
+            f2.forwardPool2(a1, n, h, w, pooled);
+        } else {
+            pooled = arena.takeDirty(n * h * w * planes);
+            f2.forward(a1, n, h, w, pooled, false);
+            if (stride > 1) {
+                float[] a2 = pooled;
+                pooled = arena.takeDirty(n * oh * ow * planes);
+                Nhwc.avgPool(a2, n, h, w, planes, stride, pooled);
+                arena.release(a2);
+            }
         }
+        arena.release(a1);
         float[] out = x;
         if (fDown != null) {
             float[] xPooled = x;

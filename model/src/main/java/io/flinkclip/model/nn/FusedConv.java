@@ -67,6 +67,20 @@ final class FusedConv {
 
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
+    /** Whether the output transform may do a following 2×2 average pool ({@code -Dclip.winograd.pool=false}: never). */
+    private static final boolean POOL_IN_OUTPUT = Boolean.parseBoolean(System.getProperty("clip.winograd.pool", "true"));
+
+    /** Whether {@link #forwardPool2} applies: a Winograd layer on an even map. */
+    boolean poolsInForward(int h, int w) { return POOL_IN_OUTPUT && winograd != null && h % 2 == 0 && w % 2 == 0; }
+
+    /**
+     * x [n, h, w, in] → y [n, h/2, w/2, out] = AvgPool2d(2)(this layer's output), the pooling done in the Winograd
+     * output transform; only where {@link #poolsInForward}.
+     */
+    void forwardPool2(float[] x, int n, int h, int w, float[] y) {
+        WinogradConv.conv3x3Pool2(x, n, h, w, winograd, bias, y, relu ? Epilogue.RELU : Epilogue.NONE);
+    }
+
     /**
      * x [n, h, w, in] → y [n, oh, ow, out] by direct or Winograd convolution (no im2col matrix); with {@code accumulate} the
      * result (before ReLU) adds to y.

@@ -172,13 +172,16 @@ public final class ModifiedResNet implements VisionTower {
         float[] a2 = arena.takeDirty(n * h * h * half);
         s2.forward(a1, n, h, h, a2, false);
         arena.release(a1);
-        float[] a3 = arena.takeDirty(n * h * h * width);
-        s3.forward(a2, n, h, h, a3, false);
-        arena.release(a2);
         int s = h / 2;
         float[] x = arena.takeDirty(n * s * s * width);
-        Nhwc.avgPool(a3, n, h, h, width, 2, x);
-        arena.release(a3);
+        if (s3.poolsInForward(h, h)) s3.forwardPool2(a2, n, h, h, x);
+        else {
+            float[] a3 = arena.takeDirty(n * h * h * width);
+            s3.forward(a2, n, h, h, a3, false);
+            Nhwc.avgPool(a3, n, h, h, width, 2, x);
+            arena.release(a3);
+        }
+        arena.release(a2);
         if (trace != null && trace.wants("visual.avgpool")) trace.put("visual.avgpool", Nhwc.toNchw(x, n, s * s, width), 0, n, width, s, s);
         int channels = width;
         for (int l = 0; l < EARLY_LAYERS; l++) {
