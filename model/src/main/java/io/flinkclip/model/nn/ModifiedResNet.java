@@ -130,15 +130,11 @@ public final class ModifiedResNet implements VisionTower {
     /** The inference forward, channels-last from the stem to the attention pool (which reads NHWC directly). */
     private float[] forwardInference(float[] pixels, int n, Arena arena, Trace trace) {
         int group = trace != null || EARLY_GROUP <= 0 || n <= EARLY_GROUP ? n : EARLY_GROUP;
-        int s = s1.outSize(resolution) / 2, channels = width;
-        for (int l = 0; l < EARLY_LAYERS; l++) {
-            for (Bottleneck block : layers[l]) s /= block.stride;
-            channels = layers[l][0].planes * Bottleneck.EXPANSION;
-        }
+        int s = sizeAfter(s1.outSize(resolution) / 2, EARLY_LAYERS);
         float[] x;
         if (group == n) x = forwardEarly(pixels, 0, n, arena, trace);
         else {
-            int perImage = s * s * channels;
+            int perImage = s * s * layers[EARLY_LAYERS - 1][0].planes * Bottleneck.EXPANSION;
             x = arena.takeDirty(n * perImage);
             for (int b0 = 0; b0 < n; b0 += group) {
                 int images = Math.min(group, n - b0);
@@ -147,16 +143,7 @@ public final class ModifiedResNet implements VisionTower {
                 arena.release(part);
             }
         }
-        for (int l = EARLY_LAYERS; l < 4; l++) {
-            for (Bottleneck block : layers[l]) {
-                float[] in = x;
-                x = block.forwardInference(in, n, s, s, arena);
-                if (x != in) arena.release(in);
-                s /= block.stride;
-                channels = block.planes * Bottleneck.EXPANSION;
-            }
-            traceLayer(trace, l, x, n, s, channels);
-        }
+        x = forwardLayers(EARLY_LAYERS, 4, x, n, s, arena, trace);
         float[] out = attnpool.forwardNhwc(x, n, arena);
         if (trace != null) trace.put("visual.attnpool", out, 0, n, embedDim);
         return out;
@@ -183,23 +170,31 @@ public final class ModifiedResNet implements VisionTower {
         }
         arena.release(a2);
         if (trace != null && trace.wants("visual.avgpool")) trace.put("visual.avgpool", Nhwc.toNchw(x, n, s * s, width), 0, n, width, s, s);
-        int channels = width;
-        for (int l = 0; l < EARLY_LAYERS; l++) {
+        return forwardLayers(0, EARLY_LAYERS, x, n, s, arena, trace);
+    }
+
+    /** Bottleneck stages [from, to) on x [n, s, s, channels], tracing each stage's output. */
+    private float[] forwardLayers(int from, int to, float[] x, int n, int s, Arena arena, Trace trace) {
+        for (int l = from; l < to; l++) {
             for (Bottleneck block : layers[l]) {
                 float[] in = x;
                 x = block.forwardInference(in, n, s, s, arena);
                 if (x != in) arena.release(in);
                 s /= block.stride;
-                channels = block.planes * Bottleneck.EXPANSION;
             }
-            traceLayer(trace, l, x, n, s, channels);
+            String key = "visual.layer" + (l + 1);
+            if (trace != null && trace.wants(key)) {
+                int channels = layers[l][0].planes * Bottleneck.EXPANSION;
+                trace.put(key, Nhwc.toNchw(x, n, s * s, channels), 0, n, channels, s, s);
+            }
         }
         return x;
     }
 
-    private static void traceLayer(Trace trace, int l, float[] x, int n, int s, int channels) {
-        String key = "visual.layer" + (l + 1);
-        if (trace != null && trace.wants(key)) trace.put(key, Nhwc.toNchw(x, n, s * s, channels), 0, n, channels, s, s);
+    /** Map side after the first {@code stages} Bottleneck stages, from side s. */
+    private int sizeAfter(int s, int stages) {
+        for (int l = 0; l < stages; l++) for (Bottleneck block : layers[l]) s /= block.stride;
+        return s;
     }
 
     /** Forward keeping every activation the backward pass needs. */
