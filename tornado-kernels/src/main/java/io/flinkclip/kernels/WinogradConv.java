@@ -22,14 +22,18 @@ import jdk.incubator.vector.VectorSpecies;
  * (4× the direct 9), so callers pick it where those are small.
  *
  * <p>Tiles are processed in blocks that one thread carries through all three steps while the block's
- * transformed input and products stay in its L2: input transform (vectorised over 16 channels, then
+ * transformed input and products stay in its caches: input transform (vectorised over 16 channels, then
  * transposed in registers into the micro-kernel's 12-row panels), the GEMMs, and the output transform with
  * bias, the optional residual and the activation. Nothing of the size of the feature map is written twice.
  */
 public final class WinogradConv {
     private static final VectorSpecies<Float> S = MicroKernel.S;
     private static final int VL = MicroKernel.VL;
-    /** Floats of transformed input plus products a block may hold (fits the 2 MiB L2 with the weights streaming). */
+    /**
+     * Floats of transformed input plus products per tile block: 1 Mi (4 MiB) is more than L2, but the wide layers
+     * re-read all their filters once per block, and growing this from 256 Ki took 14×14×512 from 1.25× to 1.9–2.0×
+     * the direct kernel and 7×7×512 from 1.04× to 1.4×; the narrow layers stayed within the noise.
+     */
     private static final int BLOCK_FLOATS = Integer.getInteger("clip.winograd.blockFloats", 1 << 20);
     /** The 12 rows of one point in the staging buffer, for {@link ConvNhwc#transposeRows}. */
     private static final int[] STAGE_ROWS = new int[MR + VL];
@@ -130,9 +134,11 @@ public final class WinogradConv {
         Checks.range("x", x, 0, (long) n * h * w * c);
         Checks.range("y", y, 0, (long) n * h * w * out / (pool ? 4 : 1));
         if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
-        long tilesL = (long) n * th * tw;
-        if (tilesL * Math.max(c, out) > Integer.MAX_VALUE / points) throw new IllegalArgumentException("conv input too large for one call: " + tilesL + " tiles");
-        int tiles = (int) tilesL;
+        // A block's scratch (points × up to 16·MR tiles × channels) is indexed by int; the tile count is at most the
+        // pixel count of x, which an array already bounds.
+        if ((long) points * 16 * MR * Math.max(c, ldm(out)) > Integer.MAX_VALUE - 64)
+            throw new IllegalArgumentException("too many channels for a Winograd block: in " + c + ", out " + out);
+        int tiles = n * th * tw;
         if (tiles == 0) return;
         float[] b = bias != null ? bias : new float[out];
         // Output groups: a multiple of NR channels, split while there are too few tile blocks for the threads
