@@ -43,5 +43,12 @@ class ConcurrencyTest {
         float[] qkv = Reference.random(rnd, 2 * 9 * 3 * 32), out = new float[2 * 9 * 32];
         Ops.attention(qkv, 0, out, 0, 2, 9, 32, 2, seed % 2 == 0);
         Reference.assertClose("attention seed " + seed, OpsTest.referenceAttention(qkv, 0, 2, 9, 32, 2, seed % 2 == 0), out, 0, 1, 1e-5);
+        if (WinogradConv.supports(3, 1, 1, 32, 32)) {
+            // Winograd blocks check out two per-thread scratch buffers; 2 images of 40×40 are 2 (F(4×4)) or 5 blocks.
+            float[] x = Reference.random(rnd, 2 * 40 * 40 * 32), w = Reference.random(rnd, 32 * 9 * 32), y = new float[2 * 40 * 40 * 32];
+            WinogradConv.conv3x3(x, 2, 40, 40, WinogradConv.transform(w, 32, 32, seed % 2 == 0 ? 2 : 4), null, y, false, Epilogue.NONE);
+            Reference.assertClose("winograd seed " + seed, Reference.convNhwc(x, 2, 40, 40, 32, w, 32, 3, 1, 1, null, null, false), y, 0,
+                    Math.sqrt(9 * 32), 1e-5);
+        }
     }
 }
