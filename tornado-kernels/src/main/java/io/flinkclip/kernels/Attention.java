@@ -54,6 +54,7 @@ final class Attention {
         for (int s = 0; s < seq; s++) System.arraycopy(qkv, base + s * stride + 2 * dim + h * hd, buf, vals + s * hd, hd);
         transposeKeys(qkv, base + dim + h * hd, stride, seq, hd, buf, seqPad);
 
+        float[] lanes = new float[VL];
         for (int t0 = 0; t0 < seq; t0 += R) {
             // A short last block repeats its final row; the duplicates are computed but never stored.
             int rows = Math.min(R, seq - t0);
@@ -63,7 +64,7 @@ final class Attention {
             scores(qkv, q, q1, q2, q3, buf, seqPad, hd, blockLen, buf, scores);
             for (int r = 0; r < R; r++) {
                 int len = causal ? Math.min(t0 + r + 1, blockLen) : seq, row = scores + r * seqPad;
-                softmaxRow(buf, row, len, scale);
+                softmaxRow(buf, row, len, scale, lanes);
                 for (int s = (len + VL - 1) / VL * VL; s < blockLen; s++) buf[row + s] = 0f;
             }
             int o = outOff + (b * seq + t0) * dim + h * hd;
@@ -74,10 +75,11 @@ final class Attention {
     /**
      * x[o, o + len) ← softmax(scale · x) in place and the rest of the last vector ← 0; the row must have room for
      * whole vectors (score rows are seqPad long). The partial last vector is masked instead of finishing in scalar
-     * code, and the sums are vector reductions: {@link Ops#softmax}'s scalar tail exps and 16 lane extractions
-     * were a quarter of the attention's time at ViT-B/32's 50 tokens.
+     * code, and the sum is taken from a stored vector ({@link #laneSum}, {@code lanes} holds VL floats):
+     * {@link Ops#softmax}'s scalar tail exps and 16 lane extractions were a quarter of the attention's time at
+     * ViT-B/32's 50 tokens.
      */
-    private static void softmaxRow(float[] x, int o, int len, float scale) {
+    private static void softmaxRow(float[] x, int o, int len, float scale, float[] lanes) {
         int full = len / VL * VL;
         VectorMask<Float> tail = S.indexInRange(full, len);
         FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
@@ -100,8 +102,20 @@ final class Attention {
             acc = acc.add(e);
             end += VL;
         }
-        float inv = 1f / acc.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / laneSum(acc, lanes);
         for (int i = 0; i < end; i += VL) FloatVector.fromArray(S, x, o + i).mul(inv).intoArray(x, o + i);
+    }
+
+    /**
+     * Sum of the lanes, left to right, in float. Not {@code reduceLanes(ADD)}: its order is unspecified and differs
+     * between interpreted and compiled code, which broke a bit-identical training resume in CI (ClipTrainerTest);
+     * a shuffle tree measured slower than this.
+     */
+    private static float laneSum(FloatVector v, float[] tmp) {
+        v.intoArray(tmp, 0);
+        float s = 0f;
+        for (int l = 0; l < VL; l++) s += tmp[l];
+        return s;
     }
 
     /**

@@ -76,7 +76,11 @@ public final class OptimizerKernels {
             DoubleVector d = (DoubleVector) FloatVector.fromArray(HALF, x, i).convertShape(VectorOperators.F2D, D, 0);
             acc = d.fma(d, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        // A fixed summation order, not reduceLanes(ADD): its order is unspecified and differs between interpreted
+        // and compiled code, and the gradient norm must not depend on when the JIT got to this method (bit-identical
+        // training resumes).
+        double s = 0;
+        for (int l = 0; l < D.length(); l++) s += acc.lane(l);
         for (; i < hi; i++) s += (double) x[i] * x[i];
         return s;
     }
