@@ -145,10 +145,10 @@ public final class WinogradConv {
         // (a batch of one 7×7 map is 16 tiles); each group repeats the cheap input transform.
         int groups = 1;
         int tbMax = blockTiles(points, c, out);
-        while (tiles(tiles, tbMax) * groups < 2 * Parallel.THREADS && out % (2 * groups * NR) == 0 && out / (2 * groups) >= 2 * NR) groups *= 2;
+        while (Packing.panels(tiles, tbMax) * groups < 2 * Parallel.THREADS && out % (2 * groups * NR) == 0 && out / (2 * groups) >= 2 * NR) groups *= 2;
         int og = out / groups;
-        int tileBlocks = tiles(tiles, tbMax), tb = tiles(tiles(tiles, tileBlocks), MR) * MR;
-        int blocks = tiles(tiles, tb), oGroups = groups;
+        int tileBlocks = Packing.panels(tiles, tbMax), tb = Packing.panels(Packing.panels(tiles, tileBlocks), MR) * MR;
+        int blocks = Packing.panels(tiles, tb), oGroups = groups;
         Parallel.forEach(blocks * oGroups, 1, task -> {
             int t0 = (task / oGroups) * tb, o0 = (task % oGroups) * og;
             block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act, pool);
@@ -162,13 +162,11 @@ public final class WinogradConv {
     }
 
     /** Row stride of the products: whole NR panels plus half a cache line, so rows spread over L1 sets. */
-    private static int ldm(int cols) { return tiles(cols, NR) * NR + VL / 2; }
-
-    private static int tiles(int n, int size) { return (n + size - 1) / size; }
+    private static int ldm(int cols) { return Packing.panels(cols, NR) * NR + VL / 2; }
 
     private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
                               float[] bias, float[] y, boolean accumulate, Epilogue act, boolean pool) {
-        int c = wt.in, rows = tiles(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
+        int c = wt.in, rows = Packing.panels(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
         // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
         int vRegion = rows * c + VL, mRegion = rows * ldm;
         float[] v = Scratch.acquire(Scratch.WINO_V, points * vRegion);
@@ -314,16 +312,17 @@ public final class WinogradConv {
                 }
                 FloatVector bv = FloatVector.fromArray(S, bias, o);
                 if (pool) {
-                    // Rows in pairs; each 2×2 window of the 4×4 tile becomes one pooled output (even maps: whole windows).
+                    // Rows in pairs: each row's 4 outputs (the same Aᵀ as the columns, at6) go to tmp past the 4×6
+                    // intermediate, and each 2×2 window of the 4×4 tile becomes one pooled output (even maps).
+                    int ra = 24 * VL, rb = 28 * VL;
                     for (int u = 0; u < rowsOut; u += 2) {
-                        int b = u * 6 * VL, pyo = ((img * (h / 2) + oy / 2 + u / 2) * (w / 2) + ox / 2) * out + o;
-                        FloatVector a0 = rowOut(tmp, b, 0, bv, act), a1 = rowOut(tmp, b, 1, bv, act);
-                        FloatVector b0 = rowOut(tmp, b + 6 * VL, 0, bv, act), b1 = rowOut(tmp, b + 6 * VL, 1, bv, act);
-                        a0.add(a1).add(b0).add(b1).mul(0.25f).intoArray(y, pyo);
-                        if (colsOut > 2) {
-                            FloatVector a2 = rowOut(tmp, b, 2, bv, act), a3 = rowOut(tmp, b, 3, bv, act);
-                            FloatVector b2 = rowOut(tmp, b + 6 * VL, 2, bv, act), b3 = rowOut(tmp, b + 6 * VL, 3, bv, act);
-                            a2.add(a3).add(b2).add(b3).mul(0.25f).intoArray(y, pyo + out);
+                        rowOutputs(tmp, u * 6 * VL, ra);
+                        rowOutputs(tmp, (u + 1) * 6 * VL, rb);
+                        int pyo = ((img * (h / 2) + oy / 2 + u / 2) * (w / 2) + ox / 2) * out + o;
+                        for (int k = 0; k < colsOut; k += 2) {
+                            FloatVector a0 = outputAt(tmp, ra + k * VL, bv, act), a1 = outputAt(tmp, ra + (k + 1) * VL, bv, act);
+                            FloatVector b0 = outputAt(tmp, rb + k * VL, bv, act), b1 = outputAt(tmp, rb + (k + 1) * VL, bv, act);
+                            a0.add(a1).add(b0).add(b1).mul(0.25f).intoArray(y, pyo + k / 2 * out);
                         }
                     }
                     continue;
@@ -409,8 +408,8 @@ public final class WinogradConv {
                 FloatVector s10 = m4.sub(m8).sub(m12), s11 = m5.sub(m9).sub(m13), s12 = m6.sub(m10).sub(m14), s13 = m7.sub(m11).sub(m15);
                 FloatVector bv = FloatVector.fromArray(S, bias, o);
                 if (pool) {
-                    FloatVector v00 = act(s00.add(s01).add(s02).add(bv), act), v01 = act(s01.sub(s02).sub(s03).add(bv), act);
-                    FloatVector v10 = act(s10.add(s11).add(s12).add(bv), act), v11 = act(s11.sub(s12).sub(s13).add(bv), act);
+                    FloatVector v00 = act.apply(s00.add(s01).add(s02).add(bv)), v01 = act.apply(s01.sub(s02).sub(s03).add(bv));
+                    FloatVector v10 = act.apply(s10.add(s11).add(s12).add(bv)), v11 = act.apply(s11.sub(s12).sub(s13).add(bv));
                     v00.add(v01).add(v10).add(v11).mul(0.25f).intoArray(y, ((img * (h / 2) + ty) * (w / 2) + tx) * out + o);
                     continue;
                 }
@@ -426,28 +425,18 @@ public final class WinogradConv {
 
     private static void store(FloatVector v, float[] y, int off, boolean accumulate, Epilogue act) {
         if (accumulate) v = v.add(FloatVector.fromArray(S, y, off));
-        act(v, act).intoArray(y, off);
+        act.apply(v).intoArray(y, off);
     }
 
-    private static FloatVector act(FloatVector v, Epilogue act) {
-        return switch (act) {
-            case NONE -> v;
-            case RELU -> v.max(0f);
-            case QUICK_GELU -> Epilogue.quickGelu(v);
-        };
+    /** tmp[d + k·VL], k = 0..3 ← Aᵀ of the 6 intermediate vectors at tmp[b ..] (one F(4×4) output row, no bias). */
+    private static void rowOutputs(float[] tmp, int b, int d) {
+        at6(FloatVector.fromArray(S, tmp, b), FloatVector.fromArray(S, tmp, b + VL), FloatVector.fromArray(S, tmp, b + 2 * VL),
+                FloatVector.fromArray(S, tmp, b + 3 * VL), FloatVector.fromArray(S, tmp, b + 4 * VL),
+                FloatVector.fromArray(S, tmp, b + 5 * VL), tmp, d, VL);
     }
 
-    /** act(y[u][k] + bias) of F(4×4)'s output row u, whose 4×6 intermediate row starts at tmp[b]: k = 0..3. */
-    private static FloatVector rowOut(float[] tmp, int b, int k, FloatVector bias, Epilogue act) {
-        FloatVector s1 = FloatVector.fromArray(S, tmp, b + VL), s2 = FloatVector.fromArray(S, tmp, b + 2 * VL);
-        FloatVector s3 = FloatVector.fromArray(S, tmp, b + 3 * VL), s4 = FloatVector.fromArray(S, tmp, b + 4 * VL);
-        FloatVector p = s1.add(s2), q = s1.sub(s2), r = s3.add(s4), t = s3.sub(s4);
-        FloatVector v = switch (k) {
-            case 0 -> FloatVector.fromArray(S, tmp, b).add(p).add(r);
-            case 1 -> q.add(t.mul(2f));
-            case 2 -> p.add(r.mul(4f));
-            default -> q.add(t.mul(8f)).add(FloatVector.fromArray(S, tmp, b + 5 * VL));
-        };
-        return act(v.add(bias), act);
+    /** act(tmp[d ..] + bias). */
+    private static FloatVector outputAt(float[] tmp, int d, FloatVector bias, Epilogue act) {
+        return act.apply(FloatVector.fromArray(S, tmp, d).add(bias));
     }
 }
