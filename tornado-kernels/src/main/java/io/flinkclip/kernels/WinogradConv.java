@@ -108,7 +108,7 @@ public final class WinogradConv {
             {1 / 24., 1 / 12., 1 / 6.}, {1 / 24., -1 / 12., 1 / 6.}, {0, 0, 1}};
 
     /**
-     * x [n, h, w, in] → y [n, h, w, out] = conv3×3(x) (+ bias[o]) (+ old y when {@code accumulate}), then act.
+     * x [n, h, w, in] → y [n, h, w, out] = conv3×3(x) (+ bias[o]) (+ old y when {@code accumulate}), then act (NONE or RELU).
      */
     public static void conv3x3(float[] x, int n, int h, int w, Weights wt, float[] bias, float[] y, boolean accumulate,
                                Epilogue act) {
@@ -130,6 +130,7 @@ public final class WinogradConv {
                             Epilogue act, boolean pool) {
         Checks.dims("n", n, "h", h);
         Checks.dims("w", w, "in", wt.in);
+        if (act != Epilogue.NONE && act != Epilogue.RELU) throw new IllegalArgumentException("Winograd convolutions fuse NONE or RELU, not " + act);
         int c = wt.in, out = wt.out, m = wt.tile, th = (h + m - 1) / m, tw = (w + m - 1) / m, points = wt.points.length;
         Checks.range("x", x, 0, (long) n * h * w * c);
         Checks.range("y", y, 0, (long) n * h * w * out / (pool ? 4 : 1));
@@ -151,7 +152,7 @@ public final class WinogradConv {
         int blocks = Packing.panels(tiles, tb), oGroups = groups;
         Parallel.forEach(blocks * oGroups, 1, task -> {
             int t0 = (task / oGroups) * tb, o0 = (task % oGroups) * og;
-            block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act, pool);
+            block(x, h, w, th, tw, t0, Math.min(tiles, t0 + tb), o0, o0 + og, wt, b, y, accumulate, act == Epilogue.RELU, pool);
         });
     }
 
@@ -165,21 +166,22 @@ public final class WinogradConv {
     private static int ldm(int cols) { return Packing.panels(cols, NR) * NR + VL / 2; }
 
     private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
-                              float[] bias, float[] y, boolean accumulate, Epilogue act, boolean pool) {
+                              float[] bias, float[] y, boolean accumulate, boolean relu, boolean pool) {
         int c = wt.in, rows = Packing.panels(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
         // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
         int vRegion = rows * c + VL, mRegion = rows * ldm;
         float[] v = Scratch.acquire(Scratch.WINO_V, points * vRegion);
         float[] m = Scratch.acquire(Scratch.WINO_M, points * mRegion);
-        float[] stage = new float[points * MR * VL + VL];
+        float[] stage = Scratch.acquire(Scratch.WINO_STAGE, points * MR * VL + VL);
         try {
             transformInput(x, h, w, th, tw, t0, t1, c, rows, wt.tile, v, vRegion, stage);
             multiply(wt, o0, o1, rows, v, vRegion, m, mRegion, ldm);
-            if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, pool);
-            else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, act, pool, stage);
+            if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, relu, pool);
+            else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, relu, pool, stage);
         } finally {
             Scratch.release(Scratch.WINO_V, v);
             Scratch.release(Scratch.WINO_M, m);
+            Scratch.release(Scratch.WINO_STAGE, stage);
         }
     }
 
@@ -289,56 +291,101 @@ public final class WinogradConv {
     }
 
     /**
-     * F(4×4, 3×3) output transform: y at the 4×4 outputs of each tile = Aᵀ M A (+ bias) (+ old y), then act, with
-     * Aᵀ = [[1,1,1,1,1,0], [0,1,−1,2,−2,0], [0,1,1,4,4,0], [0,1,−1,8,−8,1]]; outputs past the map are dropped.
-     * {@code tmp} holds the 4×6 intermediate (VL lanes each).
+     * F(4×4, 3×3) output transform: y at the 4×4 outputs of each tile = Aᵀ M A (+ bias) (+ old y), then ReLU if
+     * asked, with Aᵀ = [[1,1,1,1,1,0], [0,1,−1,2,−2,0], [0,1,1,4,4,0], [0,1,−1,8,−8,1]]; outputs past the map are
+     * dropped. {@code tmp} holds the 4×6 intermediate (VL lanes each).
+     *
+     * <p>Why the code below spells out stores and ReLU instead of calling small helpers: C2 stops inlining
+     * ordinary methods once a compilation passes a node limit (Vector API methods are force-inlined and exempt),
+     * and a helper left as a call boxes every vector passed to it on the heap. With helpers here (and in the
+     * F(2×2) version) RN50 at batch 1 allocated ≈ 35 MB of FloatVector objects per image and ran the boxed
+     * fallback of {@code max} (JFR allocation samples); hence one call per tile into methods that take no
+     * vectors, and no vector-taking helpers inside them except {@link #at6}, which is inlined first.
      */
     private static void transformOutput4(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
                                          int o0, int o1, int out, float[] bias, float[] y, boolean accumulate,
-                                         Epilogue act, boolean pool, float[] tmp) {
+                                         boolean relu, boolean pool, float[] tmp) {
         int perImage = th * tw;
         for (int t = t0; t < t1; t++) {
             int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
             int oy = 4 * ty, ox = 4 * tx, rowsOut = Math.min(4, h - oy), colsOut = Math.min(4, w - ox);
             int r = (t - t0) * ldm - o0;
-            for (int o = o0; o < o1; o += VL) {
-                int mo = r + o;
-                // Columns j: s[u][j] = Σ_i Aᵀ[u][i] M[i][j] → tmp[(u·6 + j)·VL]
-                for (int j = 0; j < 6; j++) {
-                    at6(FloatVector.fromArray(S, m, mo + j * mRegion), FloatVector.fromArray(S, m, mo + (6 + j) * mRegion),
-                            FloatVector.fromArray(S, m, mo + (12 + j) * mRegion), FloatVector.fromArray(S, m, mo + (18 + j) * mRegion),
-                            FloatVector.fromArray(S, m, mo + (24 + j) * mRegion), FloatVector.fromArray(S, m, mo + (30 + j) * mRegion),
-                            tmp, j * VL, 6 * VL);
+            if (pool) outputTile4Pooled(m, mRegion, r, o0, o1, bias, y, ((img * (h / 2) + oy / 2) * (w / 2) + ox / 2) * out,
+                    (w / 2) * out, out, rowsOut, colsOut, relu, tmp);
+            else outputTile4(m, mRegion, r, o0, o1, bias, y, ((img * h + oy) * w + ox) * out, w * out, out, rowsOut, colsOut,
+                    accumulate, relu, tmp);
+        }
+    }
+
+    /** Columns of one F(4×4) tile's M at channel offset mo: s[u][j] = Σ_i Aᵀ[u][i] M[i][j] → tmp[(u·6 + j)·VL]. */
+    private static void columns4(float[] m, int mo, int mRegion, float[] tmp) {
+        for (int j = 0; j < 6; j++) {
+            at6(FloatVector.fromArray(S, m, mo + j * mRegion), FloatVector.fromArray(S, m, mo + (6 + j) * mRegion),
+                    FloatVector.fromArray(S, m, mo + (12 + j) * mRegion), FloatVector.fromArray(S, m, mo + (18 + j) * mRegion),
+                    FloatVector.fromArray(S, m, mo + (24 + j) * mRegion), FloatVector.fromArray(S, m, mo + (30 + j) * mRegion),
+                    tmp, j * VL, 6 * VL);
+        }
+    }
+
+    /** One tile's outputs, rows u: y[u][k] = Σ_j s[u][j] A[j][k], written straight to the output pixels that exist. */
+    private static void outputTile4(float[] m, int mRegion, int r, int o0, int o1, float[] bias, float[] y, int y0,
+                                    int rowStride, int out, int rowsOut, int colsOut, boolean accumulate, boolean relu,
+                                    float[] tmp) {
+        for (int o = o0; o < o1; o += VL) {
+            columns4(m, r + o, mRegion, tmp);
+            FloatVector bv = FloatVector.fromArray(S, bias, o);
+            for (int u = 0; u < rowsOut; u++) {
+                int b = u * 6 * VL;
+                FloatVector s0 = FloatVector.fromArray(S, tmp, b), s1 = FloatVector.fromArray(S, tmp, b + VL);
+                FloatVector s2 = FloatVector.fromArray(S, tmp, b + 2 * VL), s3 = FloatVector.fromArray(S, tmp, b + 3 * VL);
+                FloatVector s4 = FloatVector.fromArray(S, tmp, b + 4 * VL), s5 = FloatVector.fromArray(S, tmp, b + 5 * VL);
+                FloatVector p = s1.add(s2), q = s1.sub(s2), rr = s3.add(s4), tt = s3.sub(s4);
+                // Outputs k = 0..3 of the row into tmp's spare slots, then one loop stores those that exist.
+                int d = 24 * VL;
+                s0.add(p).add(rr).add(bv).intoArray(tmp, d);
+                q.add(tt.mul(2f)).add(bv).intoArray(tmp, d + VL);
+                p.add(rr.mul(4f)).add(bv).intoArray(tmp, d + 2 * VL);
+                q.add(tt.mul(8f)).add(s5).add(bv).intoArray(tmp, d + 3 * VL);
+                int yo = y0 + u * rowStride + o;
+                for (int k = 0; k < colsOut; k++) {
+                    FloatVector v = FloatVector.fromArray(S, tmp, d + k * VL);
+                    if (accumulate) v = v.add(FloatVector.fromArray(S, y, yo + k * out));
+                    if (relu) v = v.max(0f);
+                    v.intoArray(y, yo + k * out);
                 }
-                FloatVector bv = FloatVector.fromArray(S, bias, o);
-                if (pool) {
-                    // Rows in pairs: each row's 4 outputs (the same Aᵀ as the columns, at6) go to tmp past the 4×6
-                    // intermediate, and each 2×2 window of the 4×4 tile becomes one pooled output (even maps).
-                    int ra = 24 * VL, rb = 28 * VL;
-                    for (int u = 0; u < rowsOut; u += 2) {
-                        rowOutputs(tmp, u * 6 * VL, ra);
-                        rowOutputs(tmp, (u + 1) * 6 * VL, rb);
-                        int pyo = ((img * (h / 2) + oy / 2 + u / 2) * (w / 2) + ox / 2) * out + o;
-                        for (int k = 0; k < colsOut; k += 2) {
-                            FloatVector a0 = outputAt(tmp, ra + k * VL, bv, act), a1 = outputAt(tmp, ra + (k + 1) * VL, bv, act);
-                            FloatVector b0 = outputAt(tmp, rb + k * VL, bv, act), b1 = outputAt(tmp, rb + (k + 1) * VL, bv, act);
-                            a0.add(a1).add(b0).add(b1).mul(0.25f).intoArray(y, pyo + k / 2 * out);
-                        }
+            }
+        }
+    }
+
+    /**
+     * One tile's outputs with the 2×2 average pool that follows: rows in pairs, each row's 4 outputs (the same Aᵀ
+     * as the columns, at6) go to tmp past the 4×6 intermediate, and each 2×2 window becomes one pooled output
+     * (even maps).
+     */
+    private static void outputTile4Pooled(float[] m, int mRegion, int r, int o0, int o1, float[] bias, float[] y, int y0,
+                                          int rowStride, int out, int rowsOut, int colsOut, boolean relu, float[] tmp) {
+        int ra = 24 * VL, rb = 28 * VL;
+        for (int o = o0; o < o1; o += VL) {
+            columns4(m, r + o, mRegion, tmp);
+            FloatVector bv = FloatVector.fromArray(S, bias, o);
+            for (int u = 0; u < rowsOut; u += 2) {
+                for (int row = 0; row < 2; row++) {
+                    int b = (u + row) * 6 * VL;
+                    at6(FloatVector.fromArray(S, tmp, b), FloatVector.fromArray(S, tmp, b + VL), FloatVector.fromArray(S, tmp, b + 2 * VL),
+                            FloatVector.fromArray(S, tmp, b + 3 * VL), FloatVector.fromArray(S, tmp, b + 4 * VL),
+                            FloatVector.fromArray(S, tmp, b + 5 * VL), tmp, row == 0 ? ra : rb, VL);
+                }
+                int pyo = y0 + u / 2 * rowStride + o;
+                for (int k = 0; k < colsOut; k += 2) {
+                    FloatVector a0 = FloatVector.fromArray(S, tmp, ra + k * VL).add(bv), a1 = FloatVector.fromArray(S, tmp, ra + (k + 1) * VL).add(bv);
+                    FloatVector b0 = FloatVector.fromArray(S, tmp, rb + k * VL).add(bv), b1 = FloatVector.fromArray(S, tmp, rb + (k + 1) * VL).add(bv);
+                    if (relu) {
+                        a0 = a0.max(0f);
+                        a1 = a1.max(0f);
+                        b0 = b0.max(0f);
+                        b1 = b1.max(0f);
                     }
-                    continue;
-                }
-                // Rows u: y[u][k] = Σ_j s[u][j] A[j][k], written straight to the output pixels that exist.
-                for (int u = 0; u < rowsOut; u++) {
-                    int b = u * 6 * VL;
-                    FloatVector s0 = FloatVector.fromArray(S, tmp, b), s1 = FloatVector.fromArray(S, tmp, b + VL);
-                    FloatVector s2 = FloatVector.fromArray(S, tmp, b + 2 * VL), s3 = FloatVector.fromArray(S, tmp, b + 3 * VL);
-                    FloatVector s4 = FloatVector.fromArray(S, tmp, b + 4 * VL), s5 = FloatVector.fromArray(S, tmp, b + 5 * VL);
-                    FloatVector p = s1.add(s2), q = s1.sub(s2), rr = s3.add(s4), tt = s3.sub(s4);
-                    int yo = ((img * h + oy + u) * w + ox) * out + o;
-                    store(s0.add(p).add(rr).add(bv), y, yo, accumulate, act);
-                    if (colsOut > 1) store(q.add(tt.mul(2f)).add(bv), y, yo + out, accumulate, act);
-                    if (colsOut > 2) store(p.add(rr.mul(4f)).add(bv), y, yo + 2 * out, accumulate, act);
-                    if (colsOut > 3) store(q.add(tt.mul(8f)).add(s5).add(bv), y, yo + 3 * out, accumulate, act);
+                    a0.add(a1).add(b0).add(b1).mul(0.25f).intoArray(y, pyo + k / 2 * out);
                 }
             }
         }
@@ -381,62 +428,72 @@ public final class WinogradConv {
 
     /**
      * y at the 2×2 outputs of each tile = Aᵀ M A (+ bias) (+ old y), then act, with Aᵀ = [[1,1,1,0], [0,1,−1,−1]];
-     * outputs past an odd map's last row or column are dropped.
+     * outputs past an odd map's last row or column are dropped. One call per tile, for the reason given at
+     * {@link #transformOutput4}.
      */
     private static void transformOutput(float[] m, int mRegion, int ldm, int h, int w, int th, int tw, int t0, int t1,
-                                        int o0, int o1, int out, float[] bias, float[] y, boolean accumulate, Epilogue act,
+                                        int o0, int o1, int out, float[] bias, float[] y, boolean accumulate, boolean relu,
                                         boolean pool) {
         int perImage = th * tw;
         for (int t = t0; t < t1; t++) {
             int img = t / perImage, rem = t - img * perImage, ty = rem / tw, tx = rem - ty * tw;
-            int oy = 2 * ty, ox = 2 * tx;
-            boolean down = oy + 1 < h, right = ox + 1 < w;
-            int y00 = ((img * h + oy) * w + ox) * out, y01 = y00 + out, y10 = y00 + w * out, y11 = y10 + out;
-            int r = (t - t0) * ldm - o0;
-            for (int o = o0; o < o1; o += VL) {
-                int mo = r + o;
-                FloatVector m0 = FloatVector.fromArray(S, m, mo), m1 = FloatVector.fromArray(S, m, mo + mRegion);
-                FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * mRegion), m3 = FloatVector.fromArray(S, m, mo + 3 * mRegion);
-                FloatVector m4 = FloatVector.fromArray(S, m, mo + 4 * mRegion), m5 = FloatVector.fromArray(S, m, mo + 5 * mRegion);
-                FloatVector m6 = FloatVector.fromArray(S, m, mo + 6 * mRegion), m7 = FloatVector.fromArray(S, m, mo + 7 * mRegion);
-                FloatVector m8 = FloatVector.fromArray(S, m, mo + 8 * mRegion), m9 = FloatVector.fromArray(S, m, mo + 9 * mRegion);
-                FloatVector m10 = FloatVector.fromArray(S, m, mo + 10 * mRegion), m11 = FloatVector.fromArray(S, m, mo + 11 * mRegion);
-                FloatVector m12 = FloatVector.fromArray(S, m, mo + 12 * mRegion), m13 = FloatVector.fromArray(S, m, mo + 13 * mRegion);
-                FloatVector m14 = FloatVector.fromArray(S, m, mo + 14 * mRegion), m15 = FloatVector.fromArray(S, m, mo + 15 * mRegion);
-                // Aᵀ M: rows (row u of M is points 4u .. 4u + 3)
-                FloatVector s00 = m0.add(m4).add(m8), s01 = m1.add(m5).add(m9), s02 = m2.add(m6).add(m10), s03 = m3.add(m7).add(m11);
-                FloatVector s10 = m4.sub(m8).sub(m12), s11 = m5.sub(m9).sub(m13), s12 = m6.sub(m10).sub(m14), s13 = m7.sub(m11).sub(m15);
-                FloatVector bv = FloatVector.fromArray(S, bias, o);
-                if (pool) {
-                    FloatVector v00 = act.apply(s00.add(s01).add(s02).add(bv)), v01 = act.apply(s01.sub(s02).sub(s03).add(bv));
-                    FloatVector v10 = act.apply(s10.add(s11).add(s12).add(bv)), v11 = act.apply(s11.sub(s12).sub(s13).add(bv));
-                    v00.add(v01).add(v10).add(v11).mul(0.25f).intoArray(y, ((img * (h / 2) + ty) * (w / 2) + tx) * out + o);
-                    continue;
-                }
-                store(s00.add(s01).add(s02).add(bv), y, y00 + o, accumulate, act);
-                if (right) store(s01.sub(s02).sub(s03).add(bv), y, y01 + o, accumulate, act);
-                if (down) {
-                    store(s10.add(s11).add(s12).add(bv), y, y10 + o, accumulate, act);
-                    if (right) store(s11.sub(s12).sub(s13).add(bv), y, y11 + o, accumulate, act);
-                }
-            }
+            int oy = 2 * ty, ox = 2 * tx, r = (t - t0) * ldm - o0;
+            if (pool) outputTile2(m, mRegion, r, o0, o1, bias, y, ((img * (h / 2) + ty) * (w / 2) + tx) * out, 0, 0, true,
+                    false, false, false, relu);
+            else outputTile2(m, mRegion, r, o0, o1, bias, y, ((img * h + oy) * w + ox) * out, out, w * out, false,
+                    oy + 1 < h, ox + 1 < w, accumulate, relu);
         }
     }
 
-    private static void store(FloatVector v, float[] y, int off, boolean accumulate, Epilogue act) {
-        if (accumulate) v = v.add(FloatVector.fromArray(S, y, off));
-        act.apply(v).intoArray(y, off);
-    }
-
-    /** tmp[d + k·VL], k = 0..3 ← Aᵀ of the 6 intermediate vectors at tmp[b ..] (one F(4×4) output row, no bias). */
-    private static void rowOutputs(float[] tmp, int b, int d) {
-        at6(FloatVector.fromArray(S, tmp, b), FloatVector.fromArray(S, tmp, b + VL), FloatVector.fromArray(S, tmp, b + 2 * VL),
-                FloatVector.fromArray(S, tmp, b + 3 * VL), FloatVector.fromArray(S, tmp, b + 4 * VL),
-                FloatVector.fromArray(S, tmp, b + 5 * VL), tmp, d, VL);
-    }
-
-    /** act(tmp[d ..] + bias). */
-    private static FloatVector outputAt(float[] tmp, int d, FloatVector bias, Epilogue act) {
-        return act.apply(FloatVector.fromArray(S, tmp, d).add(bias));
+    /**
+     * One F(2×2) tile: outputs at y[y00 + o] (+ dx for the right column, + dy for the lower row, those that exist),
+     * or with {@code pool} their 2×2 average at y[y00 + o].
+     */
+    private static void outputTile2(float[] m, int mRegion, int r, int o0, int o1, float[] bias, float[] y, int y00,
+                                    int dx, int dy, boolean pool, boolean down, boolean right, boolean accumulate,
+                                    boolean relu) {
+        for (int o = o0; o < o1; o += VL) {
+            int mo = r + o;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo), m1 = FloatVector.fromArray(S, m, mo + mRegion);
+            FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * mRegion), m3 = FloatVector.fromArray(S, m, mo + 3 * mRegion);
+            FloatVector m4 = FloatVector.fromArray(S, m, mo + 4 * mRegion), m5 = FloatVector.fromArray(S, m, mo + 5 * mRegion);
+            FloatVector m6 = FloatVector.fromArray(S, m, mo + 6 * mRegion), m7 = FloatVector.fromArray(S, m, mo + 7 * mRegion);
+            FloatVector m8 = FloatVector.fromArray(S, m, mo + 8 * mRegion), m9 = FloatVector.fromArray(S, m, mo + 9 * mRegion);
+            FloatVector m10 = FloatVector.fromArray(S, m, mo + 10 * mRegion), m11 = FloatVector.fromArray(S, m, mo + 11 * mRegion);
+            FloatVector m12 = FloatVector.fromArray(S, m, mo + 12 * mRegion), m13 = FloatVector.fromArray(S, m, mo + 13 * mRegion);
+            FloatVector m14 = FloatVector.fromArray(S, m, mo + 14 * mRegion), m15 = FloatVector.fromArray(S, m, mo + 15 * mRegion);
+            // Aᵀ M: rows (row u of M is points 4u .. 4u + 3)
+            FloatVector s00 = m0.add(m4).add(m8), s01 = m1.add(m5).add(m9), s02 = m2.add(m6).add(m10), s03 = m3.add(m7).add(m11);
+            FloatVector s10 = m4.sub(m8).sub(m12), s11 = m5.sub(m9).sub(m13), s12 = m6.sub(m10).sub(m14), s13 = m7.sub(m11).sub(m15);
+            FloatVector bv = FloatVector.fromArray(S, bias, o);
+            FloatVector v00 = s00.add(s01).add(s02).add(bv), v01 = s01.sub(s02).sub(s03).add(bv);
+            FloatVector v10 = s10.add(s11).add(s12).add(bv), v11 = s11.sub(s12).sub(s13).add(bv);
+            if (pool) {
+                if (relu) {
+                    v00 = v00.max(0f);
+                    v01 = v01.max(0f);
+                    v10 = v10.max(0f);
+                    v11 = v11.max(0f);
+                }
+                v00.add(v01).add(v10).add(v11).mul(0.25f).intoArray(y, y00 + o);
+                continue;
+            }
+            if (accumulate) {
+                v00 = v00.add(FloatVector.fromArray(S, y, y00 + o));
+                if (right) v01 = v01.add(FloatVector.fromArray(S, y, y00 + dx + o));
+                if (down) v10 = v10.add(FloatVector.fromArray(S, y, y00 + dy + o));
+                if (down && right) v11 = v11.add(FloatVector.fromArray(S, y, y00 + dy + dx + o));
+            }
+            if (relu) {
+                v00 = v00.max(0f);
+                v01 = v01.max(0f);
+                v10 = v10.max(0f);
+                v11 = v11.max(0f);
+            }
+            v00.intoArray(y, y00 + o);
+            if (right) v01.intoArray(y, y00 + dx + o);
+            if (down) v10.intoArray(y, y00 + dy + o);
+            if (down && right) v11.intoArray(y, y00 + dy + dx + o);
+        }
     }
 }

@@ -90,5 +90,6 @@ class WinogradConvTest {
         assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 5, u, null, y, false, Epilogue.NONE));
         assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 4, u, null, new float[10], false, Epilogue.NONE));
         assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 4, u, new float[3], y, false, Epilogue.NONE));
+        assertThrows(IllegalArgumentException.class, () -> WinogradConv.conv3x3(x, 1, 4, 4, u, null, y, false, Epilogue.QUICK_GELU));
     }
 }
