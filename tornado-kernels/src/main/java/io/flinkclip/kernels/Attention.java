@@ -75,7 +75,7 @@ final class Attention {
     /**
      * x[o, o + len) ← softmax(scale · x) in place and the rest of the last vector ← 0; the row must have room for
      * whole vectors (score rows are seqPad long). The partial last vector is masked instead of finishing in scalar
-     * code, and the sum is taken from a stored vector ({@link #laneSum}, {@code lanes} holds VL floats):
+     * code, and the sum is taken from a stored vector ({@code lanes} holds VL floats):
      * {@link Ops#softmax}'s scalar tail exps and 16 lane extractions were a quarter of the attention's time at
      * ViT-B/32's 50 tokens.
      */
@@ -102,20 +102,15 @@ final class Attention {
             acc = acc.add(e);
             end += VL;
         }
-        float inv = 1f / laneSum(acc, lanes);
+        // Sum of the lanes, left to right, in float. Not reduceLanes(ADD): its order is unspecified and differs
+        // between interpreted and compiled code, which broke a bit-identical training resume in CI (ClipTrainerTest);
+        // a shuffle tree measured slower. Written inline: as a helper taking the vector, C2 sometimes left it as a
+        // call (node limit) and boxed the vector on every row.
+        acc.intoArray(lanes, 0);
+        float sum = 0f;
+        for (int l = 0; l < VL; l++) sum += lanes[l];
+        float inv = 1f / sum;
         for (int i = 0; i < end; i += VL) FloatVector.fromArray(S, x, o + i).mul(inv).intoArray(x, o + i);
-    }
-
-    /**
-     * Sum of the lanes, left to right, in float. Not {@code reduceLanes(ADD)}: its order is unspecified and differs
-     * between interpreted and compiled code, which broke a bit-identical training resume in CI (ClipTrainerTest);
-     * a shuffle tree measured slower than this.
-     */
-    private static float laneSum(FloatVector v, float[] tmp) {
-        v.intoArray(tmp, 0);
-        float s = 0f;
-        for (int l = 0; l < VL; l++) s += tmp[l];
-        return s;
     }
 
     /**

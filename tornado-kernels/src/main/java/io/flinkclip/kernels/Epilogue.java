@@ -17,15 +17,6 @@ public enum Epilogue {
         };
     }
 
-    /** This activation on one vector (for kernels that finish their outputs in registers). */
-    FloatVector apply(FloatVector v) {
-        return switch (this) {
-            case NONE -> v;
-            case QUICK_GELU -> quickGelu(v);
-            case RELU -> v.max(0f);
-        };
-    }
-
     /**
      * Applies this activation in place to a rows×cols block at c[off] with row stride ld. One method per
      * activation keeps each vector loop free of branches (see {@link MicroKernel#tile} on deoptimisation).
