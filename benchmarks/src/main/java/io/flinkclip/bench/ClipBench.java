@@ -6,8 +6,10 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.DType;
 import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
 import io.flinkclip.io.arch.ClipArchitectures;
 import io.flinkclip.io.arch.ClipInit;
 import io.flinkclip.kernels.Parallel;
@@ -32,9 +34,12 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/clip bench}: CLIP encoding speed of flink-clip against ONNX Runtime (Java, CPU) and PyTorch eager
  * (CPU) on the same weights in the same run, as ratios, plus our SGEMM speed at CLIP shapes (the yardstick
  * for "fraction of GEMM speed") and, last, that SGEMM against ONNX Runtime's on the same shapes. Weights are
- * random (OpenAI init) — speed does not depend on values.
+ * random (OpenAI init), stored as fp16 by default because that is how OpenAI releases CLIP: flink-clip then keeps
+ * its linear layers in 16 bits (lossless, {@code PackedMatrix.compact}); the peers read the same file and compute
+ * in fp32 on the same values. {@code --weights-dtype f32} draws fp32 values instead (every engine in fp32).
  *
- * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--gemm-last] [--cache DIR] [--json FILE]</pre>
+ * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--gemm-last] [--cache DIR]
+ *       [--weights-dtype f16|f32] [--json FILE]</pre>
  * {@code --gemm-last} measures the models before the SGEMM table, to check that the figures do not depend on what
  * the JIT compiled first (the ResNet's old in-place conv kernel came out up to 1.5× slower after the SGEMM section;
  * docs/BENCHMARKS.md).
@@ -43,10 +48,12 @@ public final class ClipBench {
     private final double seconds;
     private final int threads;
     private final Path cache;
+    private final DType weightsDtype;
     private final Map<String, Object> results = new LinkedHashMap<>();
 
-    private ClipBench(double seconds, int threads, Path cache) {
+    private ClipBench(double seconds, int threads, Path cache, DType weightsDtype) {
         this.seconds = seconds;
+        this.weightsDtype = weightsDtype;
         this.threads = threads;
         this.cache = cache;
     }
@@ -56,6 +63,7 @@ public final class ClipBench {
         double seconds = 5;
         boolean ort = true, torch = true, gemmLast = false;
         Path cache = Path.of("bench-cache"), json = null;
+        DType dtype = DType.F16;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--models" -> models = List.of(args[++i].split(","));
@@ -65,12 +73,17 @@ public final class ClipBench {
                 case "--no-torch" -> torch = false;
                 case "--gemm-last" -> gemmLast = true;
                 case "--cache" -> cache = Path.of(args[++i]);
+                case "--weights-dtype" -> dtype = switch (args[++i]) {
+                    case "f16" -> DType.F16;
+                    case "f32" -> DType.F32;
+                    default -> throw new IllegalArgumentException("--weights-dtype must be f16 or f32");
+                };
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         Files.createDirectories(cache);
-        ClipBench b = new ClipBench(seconds, Parallel.THREADS, cache);
+        ClipBench b = new ClipBench(seconds, Parallel.THREADS, cache, dtype);
         System.out.printf(Locale.ROOT, "flink-clip bench: %d threads, %.1fs per measurement, %s%n", b.threads, seconds,
                 System.getProperty("os.arch") + " " + Runtime.version());
         List<Measured> measured = new java.util.ArrayList<>();
@@ -151,13 +164,17 @@ public final class ClipBench {
     private Measured model(String arch, boolean ort, boolean torch) throws Exception {
         ClipConfig cfg = ClipArchitectures.get(arch);
         String slug = arch.replace('/', '-').replace('@', '-');
-        Path weights = cache.resolve(slug + ".safetensors");
+        // fp32 keeps the name earlier sessions' caches used.
+        Path weights = cache.resolve(slug + (weightsDtype == DType.F32 ? "" : "-" + weightsDtype.name().toLowerCase(Locale.ROOT)) + ".safetensors");
         if (!Files.exists(weights)) {
-            System.out.println("initialising " + arch + " weights (OpenAI init, seed 0) → " + weights);
-            StateDict sd = ClipInit.initialize(cfg, 0);
-            SafeTensors.write(weights, sd);
+            System.out.println("initialising " + arch + " weights (OpenAI init, seed 0, " + weightsDtype + ") → " + weights);
+            StateDict sd = ClipInit.initialize(cfg, 0), out = new StateDict();
+            for (Tensor t : sd.tensors()) out.put(t.isFloat() ? new Tensor(t.name(), weightsDtype, t.shape(), t.data(), null) : t);
+            SafeTensors.write(weights, out);
         }
         ClipModel model = (ClipModel) ClipLoader.fromSafetensors(weights, null, ClipLoader.Overrides.NONE).encoder();
+        System.out.printf(Locale.ROOT, "%s: %s weights, flink-clip packed %.0f MB of them, %.0f MB in 16 bits%n", arch,
+                weightsDtype, model.packedWeightBytes() / 1e6, model.packedWeightBytes16() / 1e6);
         int r = cfg.imageResolution();
         SplittableRandom rnd = new SplittableRandom(1);
         Map<String, Double> ours = new LinkedHashMap<>(), onnx = new LinkedHashMap<>(), pt = new LinkedHashMap<>();

@@ -59,23 +59,25 @@ public final class PeakMemory {
         if (threads != null) cmd.add("-Dclip.threads=" + threads);
         cmd.addAll(List.of(PeakMemory.class.getName(), "--child", "--weights", weights.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        long hwm = -1;
+        long hwm = -1, fp32 = -1;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.startsWith("VmHWM_kB=")) hwm = Long.parseLong(line.substring(9).trim());
+                else if (line.startsWith("FP32_BYTES=")) fp32 = Long.parseLong(line.substring(11).trim());
                 else if (!line.startsWith("WARNING: Using incubator")) System.out.println(line);
             }
         }
-        if (p.waitFor() != 0 || hwm < 0) throw new IllegalStateException("measurement JVM failed (exit " + p.exitValue() + ")");
-        long fileBytes = Files.size(weights);
-        System.out.printf(Locale.ROOT, "%s: weights %.0f MB (fp32 file), peak RSS (VmHWM, -Xmx%s) %.0f MB = %.2f× the weights%n",
-                arch, fileBytes / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fileBytes);
+        if (p.waitFor() != 0 || hwm < 0 || fp32 < 0) throw new IllegalStateException("measurement JVM failed (exit " + p.exitValue() + ")");
+        System.out.printf(Locale.ROOT, "%s: weights %.0f MB as fp32 (file %.0f MB), peak RSS (VmHWM, -Xmx%s) %.0f MB = %.2f× the fp32 weights%n",
+                arch, fp32 / 1e6, Files.size(weights) / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fp32);
     }
 
     private static void measure(Path weights) throws IOException {
         long t0 = System.nanoTime();
         StateDict sd = SafeTensors.read(weights);
         ClipConfig cfg = ClipConfig.infer(sd);
+        long floats = 0;
+        for (io.flinkclip.io.Tensor t : sd.tensors()) if (t.data() != null) floats += t.data().length;
         ClipModel model = ClipModel.forInference(sd, cfg);
         sd = null;
         long t1 = System.nanoTime();
@@ -86,6 +88,13 @@ public final class PeakMemory {
         float[] emb = model.encodeImages(px, 1)[0];
         long t2 = System.nanoTime();
         System.out.printf(Locale.ROOT, "load+pack %.1f s, encode 1 image %.2f s, embedding[0] = %.5f%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9, emb[0]);
+        // What a long-running job keeps: the heap after a full collection, with the model still reachable.
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        System.out.printf(Locale.ROOT, "retained heap after GC %.0f MB; packed weights %.0f MB, of which %.0f MB in 16 bits%n",
+                (rt.totalMemory() - rt.freeMemory()) / 1e6, model.packedWeightBytes() / 1e6, model.packedWeightBytes16() / 1e6);
+        System.out.println("FP32_BYTES=" + 4 * floats);
+        java.lang.ref.Reference.reachabilityFence(model);
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmHWM:")) System.out.println("VmHWM_kB=" + line.replaceAll("[^0-9]", ""));
         }

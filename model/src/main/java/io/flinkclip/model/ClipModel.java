@@ -28,9 +28,13 @@ public final class ClipModel implements ClipEncoder {
     private final float logitScale;
     private final int maxBatch;
     private final boolean inferenceOnly;
+    private final long packedBytes, packed16Bytes;
 
-    private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch, boolean inferenceOnly) {
+    private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch,
+                      boolean inferenceOnly, long packedBytes, long packed16Bytes) {
         this.config = config;
+        this.packedBytes = packedBytes;
+        this.packed16Bytes = packed16Bytes;
         this.inferenceOnly = inferenceOnly;
         this.vision = vision;
         this.text = text;
@@ -67,14 +71,23 @@ public final class ClipModel implements ClipEncoder {
         TextTransformer text = new TextTransformer(p, cfg);
         float logitScale = p.scalar("logit_scale");
         p.requireAllUsed();
-        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH, inference);
+        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH, inference, p.packedBytes(), p.packed16Bytes());
     }
 
     /** A copy that encodes in chunks of at most {@code maxBatch} rows. */
     public ClipModel withMaxBatch(int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
-        return new ClipModel(config, vision, text, logitScale, maxBatch, inferenceOnly);
+        return new ClipModel(config, vision, text, logitScale, maxBatch, inferenceOnly, packedBytes, packed16Bytes);
     }
+
+    /**
+     * Bytes of the weights the inference build packed for its GEMMs and convolutions (0 for a training build), and
+     * of those held in 16 bits because every value of the matrix is exactly a half or bfloat16 (OpenAI's released
+     * weights are fp16) — see {@link io.flinkclip.kernels.PackedMatrix#compact()}.
+     */
+    public long packedWeightBytes() { return packedBytes; }
+
+    public long packedWeightBytes16() { return packed16Bytes; }
 
     /** Whether this model was built by {@link #forInference} (packed weights, no training). */
     public boolean inferenceOnly() { return inferenceOnly; }

@@ -1,5 +1,6 @@
 package io.flinkclip.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flinkclip.io.ClipConfig;
@@ -59,6 +60,30 @@ class FullWidthBuildsTest {
         for (Tensor t : sd.tensors()) copy.put(t);
         assertSameImageEmbeddings(ClipModel.fromStateDict(sd, cfg), ClipModel.forInference(copy, cfg),
                 cfg.imageResolution(), 20, new SplittableRandom(10));
+    }
+
+    /**
+     * ViT-B/32 widths with every weight rounded to fp16, as OpenAI distributes CLIP: the inference build then holds
+     * its linear layers in 16 bits ({@code PackedMatrix.compact}, widened per micro-panel in the GEMM) and must
+     * still agree with the training build, which multiplies the same values in fp32 without packing.
+     */
+    @Test
+    void inferenceBuildOnFp16WeightsHoldsThemIn16BitsAndAgrees() {
+        ClipConfig b32 = ClipArchitectures.get("ViT-B/32");
+        ClipConfig cfg = new ClipConfig(b32.embedDim(), 64, b32.visionLayers(), b32.visionWidth(), b32.visionPatchSize(),
+                b32.visionHeads(), 77, b32.vocabSize(), 64, 1, 1);
+        StateDict sd = ClipInit.initialize(cfg, 11), copy = new StateDict();
+        for (Tensor t : sd.tensors()) {
+            float[] v = t.data();
+            if (v != null) for (int i = 0; i < v.length; i++) v[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+            copy.put(t);
+        }
+        ClipModel training = ClipModel.fromStateDict(sd, cfg), inference = ClipModel.forInference(copy, cfg);
+        assertEquals(0, training.packedWeightBytes());
+        // Every packed weight of this model is a linear layer, the patch embedding or a projection: all fp16-exact.
+        assertTrue(inference.packedWeightBytes() > 2L * 12 * 4 * 768 * 768, "packed " + inference.packedWeightBytes());
+        assertEquals(inference.packedWeightBytes(), inference.packedWeightBytes16());
+        assertSameImageEmbeddings(training, inference, cfg.imageResolution(), 20, new SplittableRandom(12));
     }
 
     private static void assertSameImageEmbeddings(ClipModel training, ClipModel inference, int r, int n, SplittableRandom rnd) {

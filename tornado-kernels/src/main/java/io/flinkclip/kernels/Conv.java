@@ -52,13 +52,13 @@ public final class Conv {
                 else if (stride == 1) packColumnsStride1(x, xo, images, c, h, w, kh, kw, pad, oh, ow, cols, big);
                 else packColumns(x, xo, images, c, h, w, kh, kw, stride, pad, oh, ow, cols, big);
                 if (images == 1) {
-                    Sgemm.runPacked(wp, cols, null, out, b0 * outC * pix, outC, pix, kdim, false, Epilogue.NONE);
+                    Sgemm.runPacked(wp, PackedMatrix.wrap(cols, kdim, pix), null, out, b0 * outC * pix, outC, pix, kdim, false, Epilogue.NONE);
                 } else {
                     // Result is [outC, images·pix]; NCHW wants [images, outC, pix]: scatter whole pixel rows.
                     int np = images * pix;
                     float[] tmp = Scratch.acquire(Scratch.CONV_OUT, outC * np);
                     try {
-                        Sgemm.runPacked(wp, cols, null, tmp, 0, outC, np, kdim, false, Epilogue.NONE);
+                        Sgemm.runPacked(wp, PackedMatrix.wrap(cols, kdim, np), null, tmp, 0, outC, np, kdim, false, Epilogue.NONE);
                         for (int o = 0; o < outC; o++)
                             for (int i = 0; i < images; i++) System.arraycopy(tmp, o * np + i * pix, out, ((b0 + i) * outC + o) * pix, pix);
                     } finally {

@@ -72,7 +72,7 @@ public final class ConvNhwc {
                     base = 0;
                 }
                 int[] rowOffs = rowOffsets(base, images, oh, ow, hp, wp, c, stride);
-                Sgemm.runBlocks(new InputRows(a, rowOffs, taps, c), weight.data, bias, y, b0 * oh * ow * out, rows,
+                Sgemm.runBlocks(new InputRows(a, rowOffs, taps, c), weight, bias, y, b0 * oh * ow * out, rows,
                         out, weight.k, accumulate, act);
             }
         } finally {

@@ -26,7 +26,7 @@ public final class Gemm {
         float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
         try {
             Packing.packBnt(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-            Sgemm.run(a, aOff, false, bp, bias, c, cOff, m, n, k, accumulate, act);
+            Sgemm.run(a, aOff, false, PackedMatrix.wrap(bp, k, n), bias, c, cOff, m, n, k, accumulate, act);
         } finally {
             Scratch.release(Scratch.PACK_B, bp);
         }
@@ -38,7 +38,7 @@ public final class Gemm {
         float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
         try {
             Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-            Sgemm.run(a, aOff, false, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+            Sgemm.run(a, aOff, false, PackedMatrix.wrap(bp, k, n), null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
         } finally {
             Scratch.release(Scratch.PACK_B, bp);
         }
@@ -50,7 +50,7 @@ public final class Gemm {
         float[] bp = Scratch.acquire(Scratch.PACK_B, PackedMatrix.size(n, k));
         try {
             Packing.packBnn(b, bOff, n, k, bp, 2L * m * n * k >= (1L << 22));
-            Sgemm.run(a, aOff, true, bp, null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
+            Sgemm.run(a, aOff, true, PackedMatrix.wrap(bp, k, n), null, c, cOff, m, n, k, accumulate, Epilogue.NONE);
         } finally {
             Scratch.release(Scratch.PACK_B, bp);
         }
@@ -61,7 +61,7 @@ public final class Gemm {
                               boolean accumulate, Epilogue act) {
         if (b == null) throw new IllegalArgumentException("packed B is null");
         check(a, aOff, null, 0, bias, c, cOff, m, b.n, b.k);
-        Sgemm.run(a, aOff, false, b.data, bias, c, cOff, m, b.n, b.k, accumulate, act);
+        Sgemm.run(a, aOff, false, b, bias, c, cOff, m, b.n, b.k, accumulate, act);
     }
 
     private static void check(float[] a, int aOff, float[] b, int bOff, float[] bias, float[] c, int cOff, int m, int n, int k) {

@@ -60,6 +60,13 @@ public final class WinogradConv {
         public int in() { return in; }
 
         public int out() { return out; }
+
+        /** Bytes of the transformed filters. */
+        public long bytes() {
+            long b = 0;
+            for (PackedMatrix p : points) b += p.bytes();
+            return b;
+        }
     }
 
     /** True when {@link #conv3x3} handles this geometry on this machine (16-float vectors, channels in 16s). */

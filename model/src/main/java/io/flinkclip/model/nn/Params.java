@@ -1,5 +1,6 @@
 package io.flinkclip.model.nn;
 
+import io.flinkclip.kernels.PackedMatrix;
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
@@ -22,6 +23,7 @@ public final class Params {
     private final StateDict sd;
     private final Set<String> used = new HashSet<>();
     private final boolean inference;
+    private long packedBytes, packed16Bytes;
 
     /** Training-capable parameters: layers keep the state dict's arrays (shared, never copied). */
     public Params(StateDict sd) { this(sd, false); }
@@ -38,6 +40,21 @@ public final class Params {
 
     /** Whether layers are built for inference only (packed/folded weights, no backward pass). */
     public boolean inference() { return inference; }
+
+    /** Records a weight packed for the inference path (for {@link #packedBytes()}) and returns it. */
+    PackedMatrix packed(PackedMatrix m) {
+        packedBytes += m.bytes();
+        if (m.storage() != PackedMatrix.Storage.F32) packed16Bytes += m.bytes();
+        return m;
+    }
+
+    /** Records packed weights held elsewhere (Winograd-transformed filters: always fp32). */
+    void packedBytes(long bytes) { packedBytes += bytes; }
+
+    /** Bytes of the weights packed so far, and of those held in 16 bits ({@link PackedMatrix#compact()}). */
+    public long packedBytes() { return packedBytes; }
+
+    public long packed16Bytes() { return packed16Bytes; }
 
     /** In inference mode, removes {@code name} from the state dict once its data has been packed or folded. */
     void release(String name) {
