@@ -127,15 +127,9 @@ public final class AttentionPool2d {
         float[] qOut = arena.take(n * c), kv = arena.take(n * t * 2 * c);
         q.forward(mean, 0, qOut, 0, n, false);
         Gemm.packed(tok, 0, kvPacked, kvBias, kv, 0, n * t, false, Epilogue.NONE);
-        float[] qkv = arena.take(n * t * 3 * c); // zero queries except each image's mean token
-        for (int b = 0; b < n; b++) {
-            System.arraycopy(qOut, b * c, qkv, b * t * 3 * c, c);
-            for (int s = 0; s < t; s++) System.arraycopy(kv, (b * t + s) * 2 * c, qkv, (b * t + s) * 3 * c + c, 2 * c);
-        }
-        float[] attn = arena.take(n * t * c);
-        Ops.attention(qkv, 0, attn, 0, n, t, c, heads, false);
+        // Only the mean token's output is kept, so only its query attends (the training path runs all t queries).
         float[] pooled = arena.take(n * c);
-        for (int b = 0; b < n; b++) System.arraycopy(attn, b * t * c, pooled, b * c, c);
+        Ops.attentionOneQuery(qOut, 0, kv, 0, pooled, 0, n, t, c, heads);
         float[] out = new float[n * outDim];
         cProj.forward(pooled, 0, out, 0, n, false);
         return out;
