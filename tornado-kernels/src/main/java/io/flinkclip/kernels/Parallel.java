@@ -5,9 +5,14 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 import java.util.function.IntConsumer;
 
-/** Splits index ranges over the kernel thread pool (size: -Dclip.threads, default all cores). */
+/**
+ * Splits index ranges over the kernel threads (-Dclip.threads, default all cores): by default a {@link SpinPool}
+ * (workers that stay awake between kernels, the caller working too); {@code -Dclip.pool=forkjoin} selects the
+ * ForkJoinPool used before, for comparisons.
+ */
 public final class Parallel {
     public static final int THREADS = threads();
+    private static final boolean FORK_JOIN = "forkjoin".equals(System.getProperty("clip.pool", "spin"));
     /** Worker names for thread dumps and profiles (the pool index is not assigned yet inside the factory). */
     private static final java.util.concurrent.atomic.AtomicInteger WORKERS = new java.util.concurrent.atomic.AtomicInteger();
     /**
@@ -17,7 +22,7 @@ public final class Parallel {
      * compensation a joining worker waits for the thief, which always makes progress: every task is pure
      * computation and nested kernels run inline (see {@link #forEach}).
      */
-    private static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS, pool -> {
+    private static final ForkJoinPool POOL = THREADS <= 1 || !FORK_JOIN ? null : new ForkJoinPool(THREADS, pool -> {
         var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         t.setName("clip-kernel-" + WORKERS.getAndIncrement());
         t.setDaemon(true);
@@ -42,17 +47,32 @@ public final class Parallel {
     private static final ThreadLocal<boolean[]> IN_BODY = ThreadLocal.withInitial(() -> new boolean[1]);
 
     /**
-     * Runs body(i) for i in [0, n), chunked so each task gets at least {@code grain} indices. A call from inside
-     * a body (on a pool worker, or on a caller thread that helps while it waits) runs sequentially.
+     * Runs body(i) for i in [0, n) in chunks of about {@code grain} indices (n ≤ grain runs on the caller, as one
+     * chunk). A call from inside a body (on a
+     * worker, or on a caller thread running its own job) runs sequentially, and so does a call made while another
+     * thread's job holds the pool (see {@link SpinPool}).
      */
     public static void forEach(int n, int grain, IntConsumer body) {
         if (n <= 0) return;
-        if (POOL == null || n <= grain || ForkJoinTask.getPool() == POOL || IN_BODY.get()[0]) {
-            for (int i = 0; i < n; i++) body.accept(i);
+        if (THREADS <= 1 || n <= grain || IN_BODY.get()[0] || (POOL != null && ForkJoinTask.getPool() == POOL)) {
+            runInline(n, body);
             return;
         }
-        POOL.invoke(new Chunk(0, n, Math.max(grain, 1), body));
+        if (POOL != null) {
+            POOL.invoke(new Chunk(0, n, Math.max(grain, 1), body));
+            return;
+        }
+        // grain/2 .. grain indices per chunk, as the fork/join split gave, and two chunks per thread where the
+        // range allows, so one slow chunk can be balanced.
+        int chunk = Math.max(Math.max(1, (grain + 1) / 2), Math.min(grain, (n + 2 * THREADS - 1) / (2 * THREADS)));
+        if (!SPIN.tryRun(n, chunk, body)) runInline(n, body);
     }
+
+    private static void runInline(int n, IntConsumer body) {
+        for (int i = 0; i < n; i++) body.accept(i);
+    }
+
+    private static final SpinPool SPIN = THREADS > 1 && !FORK_JOIN ? new SpinPool(THREADS, IN_BODY) : null;
 
     /**
      * Runs body over disjoint slices covering [0, n), each at least {@code minChunk} long (except a short

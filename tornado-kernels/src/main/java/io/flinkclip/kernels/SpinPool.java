@@ -1,0 +1,126 @@
+package io.flinkclip.kernels;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The kernel thread pool: {@code threads − 1} workers plus the calling thread, which works on its own job instead
+ * of waiting for the pool. After a job a worker spins for {@link #SPIN_NANOS} before it parks, so the next kernel
+ * of a forward pass finds it awake.
+ *
+ * <p>Why not a ForkJoinPool: on this VM a fork/join round trip to workers that had parked cost 110–130 µs
+ * (waking a parked thread goes through the hypervisor), and a forward pass at batch 1 is a few hundred kernels
+ * of 0.1–1 ms each, with short sequential steps between them in which ForkJoinPool workers park. Workers also
+ * claim indices one chunk at a time from a shared counter, so uneven tasks balance themselves.
+ *
+ * <p>One job runs at a time. A caller that finds the pool busy (another thread's job, e.g. a second Flink slot)
+ * runs its job alone on its own thread rather than queueing: with one pool sized to the cores, two jobs at once
+ * would only time-slice.
+ */
+final class SpinPool {
+    /** How long an idle worker watches for the next job before parking. */
+    private static final long SPIN_NANOS = Long.getLong("clip.pool.spinMicros", 200) * 1000;
+
+    private static final class Job {
+        final int n, chunk;
+        final IntConsumer body;
+        final AtomicInteger next = new AtomicInteger(), pending;
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+
+        Job(int n, int chunk, IntConsumer body) {
+            this.n = n;
+            this.chunk = chunk;
+            this.body = body;
+            this.pending = new AtomicInteger((n + chunk - 1) / chunk);
+        }
+
+        /** Claims and runs chunks until none are left. */
+        void work() {
+            for (int lo; (lo = next.getAndAdd(chunk)) < n; ) {
+                try {
+                    if (error.get() == null) for (int i = lo, hi = Math.min(n, lo + chunk); i < hi; i++) body.accept(i);
+                } catch (Throwable t) {
+                    error.compareAndSet(null, t);
+                } finally {
+                    pending.decrementAndGet();
+                }
+            }
+        }
+    }
+
+    private final Thread[] workers;
+    private final AtomicInteger busy = new AtomicInteger();
+    /** The job on offer, or null. Workers read it while spinning. */
+    private volatile Job current;
+    private final ThreadLocal<boolean[]> inBody;
+
+    SpinPool(int threads, ThreadLocal<boolean[]> inBody) {
+        this.inBody = inBody;
+        workers = new Thread[threads - 1];
+        for (int w = 0; w < workers.length; w++) {
+            Thread t = new Thread(this::workerLoop, "clip-kernel-" + w);
+            t.setDaemon(true);
+            workers[w] = t;
+            t.start();
+        }
+    }
+
+    /** Runs body(i) for i in [0, n) in chunks of {@code chunk}; returns false (nothing run) if the pool is busy. */
+    boolean tryRun(int n, int chunk, IntConsumer body) {
+        if (!busy.compareAndSet(0, 1)) return false;
+        Job job = new Job(n, chunk, body);
+        try {
+            current = job;
+            for (Thread w : workers) LockSupport.unpark(w);
+            boolean[] flag = inBody.get();
+            flag[0] = true;
+            try {
+                job.work();
+            } finally {
+                flag[0] = false;
+            }
+            // The other chunks are with workers: wait for them, spinning (they are short); yield the core if a
+            // worker is slow to come back (descheduled), so the wait cannot starve it.
+            for (long spins = 0; job.pending.get() > 0; spins++) {
+                if (spins < 20_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+        } finally {
+            current = null;
+            busy.set(0);
+        }
+        Throwable t = job.error.get();
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
+        return true;
+    }
+
+    private void workerLoop() {
+        boolean[] flag = inBody.get();
+        Job last = null;
+        long idleSince = System.nanoTime();
+        while (true) {
+            Job job = current;
+            if (job != null && job != last) {
+                last = job;
+                flag[0] = true;
+                try {
+                    job.work();
+                } finally {
+                    flag[0] = false;
+                }
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                // Until a caller offers a job: it publishes the job, then unparks every worker, so a worker that
+                // saw no job just before parking still gets the permit and returns at once.
+                LockSupport.park(this);
+                idleSince = System.nanoTime();
+            }
+        }
+    }
+}
