@@ -49,8 +49,8 @@ public final class Parallel {
     /**
      * Runs body(i) for i in [0, n) in chunks of about {@code grain} indices (n ≤ grain runs on the caller, as one
      * chunk). A call from inside a body (on a
-     * worker, or on a caller thread running its own job) runs sequentially, and so does a call made while another
-     * thread's job holds the pool (see {@link SpinPool}).
+     * worker, or on a caller thread running its own job) runs sequentially, and so do the calls of concurrent callers
+     * (see {@link SpinPool}).
      */
     public static void forEach(int n, int grain, IntConsumer body) {
         if (n <= 0) return;

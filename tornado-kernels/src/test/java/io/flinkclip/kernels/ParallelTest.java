@@ -74,12 +74,12 @@ class ParallelTest {
     }
 
     @Test
-    void workersShareTheWorkAndABusyPoolTurnsCallersAway() throws Exception {
+    void workersShareTheWorkAndConcurrentCallersWorkAlone() throws Exception {
         // A pool of its own (3 threads: 2 workers and the caller), whatever this machine's core count.
         SpinPool pool = new SpinPool(3, ThreadLocal.withInitial(() -> new boolean[1]));
         java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
         CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
-        Thread holder = new Thread(() -> pool.tryRun(24, 1, i -> {
+        Thread holder = new Thread(() -> assertTrue(pool.tryRun(24, 1, i -> {
             names.add(Thread.currentThread().getName());
             if (i == 0) {
                 inside.countDown();
@@ -91,14 +91,16 @@ class ParallelTest {
             }
             long until = System.nanoTime() + 2_000_000;
             while (System.nanoTime() < until) Thread.onSpinWait();
-        }), "holder");
+        })), "holder");
         holder.start();
         inside.await();
-        // While the holder's job runs, a second caller is told to run its own work itself.
+        // While the holder's job runs, a second caller is sent to work alone, and so is every caller for a while.
         assertTrue(!pool.tryRun(4, 1, i -> { }), "a busy pool accepted a second job");
         release.countDown();
         holder.join(30_000);
         assertTrue(names.size() >= 2, "24 chunks of 2 ms ran only on " + names);
+        assertTrue(!pool.tryRun(4, 1, i -> { }), "right after a collision the pool took a job");
+        Thread.sleep(1100);
         AtomicIntegerArray hits = new AtomicIntegerArray(10);
         assertTrue(pool.tryRun(10, 3, hits::incrementAndGet), "an idle pool refused a job");
         for (int i = 0; i < 10; i++) assertEquals(1, hits.get(i));
