@@ -57,21 +57,41 @@ final class SpinPool {
         }
     }
 
+    /** Worker threads; a slot whose thread has retired (idle for {@link #keepAliveNanos}) is refilled by the next job. */
     private final Thread[] workers;
+    private final long keepAliveNanos;
+    private final AtomicInteger started = new AtomicInteger();
     private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     /** The job on offer, or null. Workers read it while spinning. */
     private volatile Job current;
     private final ThreadLocal<boolean[]> inBody;
 
-    SpinPool(int threads, ThreadLocal<boolean[]> inBody) {
+    SpinPool(int threads, ThreadLocal<boolean[]> inBody) { this(threads, inBody, 60_000_000_000L); }
+
+    /**
+     * @param keepAliveNanos how long a worker may go without a job before its thread ends. Threads must not live
+     *                       forever: in a Flink session cluster each job's user-code class loader gets its own
+     *                       pool, and parked workers would pin the loader after the job is gone.
+     */
+    SpinPool(int threads, ThreadLocal<boolean[]> inBody, long keepAliveNanos) {
         this.inBody = inBody;
+        this.keepAliveNanos = keepAliveNanos;
         workers = new Thread[threads - 1];
-        for (int w = 0; w < workers.length; w++) {
-            Thread t = new Thread(this::workerLoop, "clip-kernel-" + w);
-            t.setDaemon(true);
-            workers[w] = t;
-            t.start();
-        }
+        for (int w = 0; w < workers.length; w++) workers[w] = startWorker();
+    }
+
+    private Thread startWorker() {
+        Thread t = new Thread(this::workerLoop, "clip-kernel-" + started.getAndIncrement());
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Workers whose threads are running (for tests). */
+    int liveWorkers() {
+        int live = 0;
+        for (Thread t : workers) if (t.isAlive()) live++;
+        return live;
     }
 
     /**
@@ -86,6 +106,9 @@ final class SpinPool {
         }
         Job job = new Job(n, chunk, body);
         try {
+            // A worker that retired is replaced; one retiring right now is not, and this job simply gets one
+            // helper fewer: the caller claims chunks until none are left, so no job depends on a worker.
+            for (int w = 0; w < workers.length; w++) if (!workers[w].isAlive()) workers[w] = startWorker();
             current = job;
             for (Thread w : workers) LockSupport.unpark(w);
             boolean[] flag = inBody.get();
@@ -115,7 +138,7 @@ final class SpinPool {
     private void workerLoop() {
         boolean[] flag = inBody.get();
         Job last = null;
-        long idleSince = System.nanoTime();
+        long lastJob = System.nanoTime(), spinFrom = lastJob;
         while (true) {
             Job job = current;
             if (job != null && job != last) {
@@ -126,14 +149,19 @@ final class SpinPool {
                 } finally {
                     flag[0] = false;
                 }
-                idleSince = System.nanoTime();
-            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                lastJob = spinFrom = System.nanoTime();
+                continue;
+            }
+            long now = System.nanoTime();
+            if (now - spinFrom < SPIN_NANOS) {
                 Thread.onSpinWait();
+            } else if (now - lastJob >= keepAliveNanos) {
+                return; // idle too long: the thread ends, and the next job starts a new one
             } else {
                 // Until a caller offers a job: it publishes the job, then unparks every worker, so a worker that
                 // saw no job just before parking still gets the permit and returns at once.
-                LockSupport.park(this);
-                idleSince = System.nanoTime();
+                LockSupport.parkNanos(this, keepAliveNanos);
+                spinFrom = System.nanoTime();
             }
         }
     }

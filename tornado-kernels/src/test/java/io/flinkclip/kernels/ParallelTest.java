@@ -105,4 +105,17 @@ class ParallelTest {
         assertTrue(pool.tryRun(10, 3, hits::incrementAndGet), "an idle pool refused a job");
         for (int i = 0; i < 10; i++) assertEquals(1, hits.get(i));
     }
+
+    @Test
+    void idleWorkersRetireAndTheNextJobReplacesThem() throws Exception {
+        SpinPool pool = new SpinPool(3, ThreadLocal.withInitial(() -> new boolean[1]), 50_000_000L);
+        assertEquals(2, pool.liveWorkers());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (pool.liveWorkers() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+        assertEquals(0, pool.liveWorkers(), "workers idle for 50 ms did not end");
+        AtomicIntegerArray hits = new AtomicIntegerArray(100);
+        assertTrue(pool.tryRun(100, 1, hits::incrementAndGet));
+        for (int i = 0; i < 100; i++) assertEquals(1, hits.get(i));
+        assertEquals(2, pool.liveWorkers(), "the next job did not start new workers");
+    }
 }
