@@ -62,19 +62,20 @@ public final class PackedMatrix {
      */
     public PackedMatrix compact() {
         if (!COMPACT || storage != Storage.F32) return this;
-        if (exactly(data, Storage.F16)) return new PackedMatrix(k, n, null, narrow(data, Storage.F16), Storage.F16);
-        if (exactly(data, Storage.BF16)) return new PackedMatrix(k, n, null, narrow(data, Storage.BF16), Storage.BF16);
+        for (Storage s : new Storage[] {Storage.F16, Storage.BF16}) {
+            short[] h = narrowExactly(data, s);
+            if (h != null) return new PackedMatrix(k, n, null, h, s);
+        }
         return this;
     }
 
-    private static boolean exactly(float[] v, Storage s) {
-        for (float x : v) if (Float.floatToRawIntBits(widen(narrow(x, s), s)) != Float.floatToRawIntBits(x)) return false;
-        return true;
-    }
-
-    private static short[] narrow(float[] v, Storage s) {
+    /** v in storage s, or null as soon as a value does not round-trip bit for bit. */
+    private static short[] narrowExactly(float[] v, Storage s) {
         short[] h = new short[v.length];
-        for (int i = 0; i < v.length; i++) h[i] = narrow(v[i], s);
+        for (int i = 0; i < v.length; i++) {
+            h[i] = narrow(v[i], s);
+            if (Float.floatToRawIntBits(widen(h[i], s)) != Float.floatToRawIntBits(v[i])) return null;
+        }
         return h;
     }
 

@@ -44,7 +44,7 @@ public final class AttentionPool2d {
             System.arraycopy(p.get(name + ".v_proj.bias", channels), 0, kvBias, channels, channels);
             p.release(name + ".k_proj.weight");
             p.release(name + ".v_proj.weight");
-            kvPacked = p.packed(PackedMatrix.fromRowsNK(kv, 0, 2 * channels, channels).compact());
+            kvPacked = p.packed(PackedMatrix.fromRowsNK(kv, 0, 2 * channels, channels));
             k = v = null;
         } else {
             k = new Linear(p, name + ".k_proj", channels, channels, true);

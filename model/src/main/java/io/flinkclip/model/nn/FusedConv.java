@@ -66,7 +66,7 @@ final class FusedConv {
         weight = wino ? null : p.packed(PackedMatrix.fromRowsNK(folded, 0, out, kdim));
         int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
         winograd = wino ? WinogradConv.transform(folded, out, in, tile) : null;
-        if (wino) p.packedBytes(winograd.bytes());
+        if (wino) p.addPackedBytes(winograd.bytes());
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 

@@ -31,7 +31,7 @@ public final class Linear {
         float[] w = p.get(weightName, out, in);
         this.bias = biasName == null ? null : p.get(biasName, out);
         if (p.inference()) {
-            packed = p.packed(PackedMatrix.fromRowsNK(w, 0, out, in).compact());
+            packed = p.packed(PackedMatrix.fromRowsNK(w, 0, out, in));
             weight = null;
             p.release(weightName);
         } else {

@@ -41,15 +41,20 @@ public final class Params {
     /** Whether layers are built for inference only (packed/folded weights, no backward pass). */
     public boolean inference() { return inference; }
 
-    /** Records a weight packed for the inference path (for {@link #packedBytes()}) and returns it. */
+    /**
+     * A weight packed for the inference path, as it is kept: in 16 bits when every value is exactly a half or
+     * bfloat16 ({@link PackedMatrix#compact()}; OpenAI's linear weights are fp16), else as given. Its size is
+     * recorded for {@link #packedBytes()}.
+     */
     PackedMatrix packed(PackedMatrix m) {
-        packedBytes += m.bytes();
-        if (m.storage() != PackedMatrix.Storage.F32) packed16Bytes += m.bytes();
-        return m;
+        PackedMatrix kept = m.compact();
+        packedBytes += kept.bytes();
+        if (kept.storage() != PackedMatrix.Storage.F32) packed16Bytes += kept.bytes();
+        return kept;
     }
 
     /** Records packed weights held elsewhere (Winograd-transformed filters: always fp32). */
-    void packedBytes(long bytes) { packedBytes += bytes; }
+    void addPackedBytes(long bytes) { packedBytes += bytes; }
 
     /** Bytes of the weights packed so far, and of those held in 16 bits ({@link PackedMatrix#compact()}). */
     public long packedBytes() { return packedBytes; }

@@ -37,7 +37,7 @@ public final class TextTransformer {
         lnFinal = new LayerNorm(p, "ln_final", width);
         float[] tp = p.get("text_projection", width, embedDim);
         if (p.inference()) {
-            projectionPacked = p.packed(PackedMatrix.fromRowsKN(tp, 0, width, embedDim).compact());
+            projectionPacked = p.packed(PackedMatrix.fromRowsKN(tp, 0, width, embedDim));
             textProjection = null;
             p.release("text_projection");
         } else {

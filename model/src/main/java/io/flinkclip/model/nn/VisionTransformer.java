@@ -30,7 +30,7 @@ public final class VisionTransformer implements VisionTower {
         if (p.inference()) {
             conv1Layer = null;
             conv1 = null;
-            conv1Packed = p.packed(PackedMatrix.fromRowsNK(p.get("visual.conv1.weight", width, 3, patch, patch), 0, width, 3 * patch * patch).compact());
+            conv1Packed = p.packed(PackedMatrix.fromRowsNK(p.get("visual.conv1.weight", width, 3, patch, patch), 0, width, 3 * patch * patch));
             p.release("visual.conv1.weight");
         } else {
             conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
@@ -44,7 +44,7 @@ public final class VisionTransformer implements VisionTower {
         lnPost = new LayerNorm(p, "visual.ln_post", width);
         float[] pr = p.get("visual.proj", width, embedDim);
         if (p.inference()) {
-            projPacked = p.packed(PackedMatrix.fromRowsKN(pr, 0, width, embedDim).compact());
+            projPacked = p.packed(PackedMatrix.fromRowsKN(pr, 0, width, embedDim));
             proj = null;
             p.release("visual.proj");
         } else {
