@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.DType;
 import io.flinkclip.io.SafeTensors;
-import io.flinkclip.io.StateDict;
-import io.flinkclip.io.Tensor;
 import io.flinkclip.io.arch.ClipArchitectures;
 import io.flinkclip.io.arch.ClipInit;
 import io.flinkclip.kernels.Parallel;
@@ -168,9 +166,7 @@ public final class ClipBench {
         Path weights = cache.resolve(slug + (weightsDtype == DType.F32 ? "" : "-" + weightsDtype.name().toLowerCase(Locale.ROOT)) + ".safetensors");
         if (!Files.exists(weights)) {
             System.out.println("initialising " + arch + " weights (OpenAI init, seed 0, " + weightsDtype + ") → " + weights);
-            StateDict sd = ClipInit.initialize(cfg, 0), out = new StateDict();
-            for (Tensor t : sd.tensors()) out.put(t.isFloat() ? new Tensor(t.name(), weightsDtype, t.shape(), t.data(), null) : t);
-            SafeTensors.write(weights, out);
+            SafeTensors.write(weights, ClipInit.initialize(cfg, 0, weightsDtype));
         }
         ClipModel model = (ClipModel) ClipLoader.fromSafetensors(weights, null, ClipLoader.Overrides.NONE).encoder();
         System.out.printf(Locale.ROOT, "%s: %s weights, flink-clip packed %.0f MB of them, %.0f MB in 16 bits%n", arch,

@@ -4,7 +4,6 @@ import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.DType;
 import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.StateDict;
-import io.flinkclip.io.Tensor;
 import io.flinkclip.io.arch.ClipArchitectures;
 import io.flinkclip.io.arch.ClipInit;
 
@@ -37,15 +36,13 @@ final class InitCommand implements ClipCli.Command {
             case "bf16" -> DType.BF16;
             default -> throw new Args.UsageException("--dtype must be f32, f16 or bf16");
         };
-        StateDict sd = ClipInit.initialize(cfg, seed);
-        StateDict out = new StateDict();
-        for (Tensor t : sd.tensors()) out.put(t.isFloat() ? new Tensor(t.name(), dtype, t.shape(), t.data(), null) : t);
+        StateDict out = ClipInit.initialize(cfg, seed, dtype);
         out.metadata().put("clip.arch", arch);
         out.metadata().put("clip.init_seed", Long.toString(seed));
         out.metadata().put("clip.vision_heads", Integer.toString(cfg.visionHeads()));
         out.metadata().put("clip.text_heads", Integer.toString(cfg.textHeads()));
         SafeTensors.write(a.path("out"), out);
-        System.err.println("wrote " + cfg + " (" + sd.size() + " tensors, seed " + seed + ") to " + a.path("out"));
+        System.err.println("wrote " + cfg + " (" + out.size() + " tensors, seed " + seed + ") to " + a.path("out"));
         return 0;
     }
 }

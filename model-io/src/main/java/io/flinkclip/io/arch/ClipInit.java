@@ -22,6 +22,16 @@ import java.util.SplittableRandom;
 public final class ClipInit {
     private ClipInit() {}
 
+    /**
+     * The tensors of {@link #initialize(ClipConfig, long)}, every float one marked to be stored as {@code floats}
+     * (F32, F16 or BF16; writers round to it), as OpenAI's fp16 release is. The metadata is left to the caller.
+     */
+    public static StateDict initialize(ClipConfig c, long seed, DType floats) {
+        StateDict sd = initialize(c, seed), out = new StateDict();
+        for (Tensor t : sd.tensors()) out.put(t.isFloat() ? new Tensor(t.name(), floats, t.shape(), t.data(), null) : t);
+        return out;
+    }
+
     public static StateDict initialize(ClipConfig c, long seed) {
         StateDict sd = new StateDict();
         for (TensorSpec s : OpenAiLayout.specs(c)) {
