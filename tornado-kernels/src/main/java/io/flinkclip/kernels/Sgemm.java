@@ -64,7 +64,7 @@ final class Sgemm {
     /** As {@link #run} with A already packed (k > 0). */
     static void runPacked(float[] ap, PackedMatrix b, float[] bias, float[] c, int cOff, int m, int n, int k,
                           boolean accumulate, Epilogue act) {
-        runBlocks(new PackedLhs(ap, k), b, bias, c, cOff, m, n, k, accumulate, act);
+        runBlocks(new PackedLhs(ap, m, k), b, bias, c, cOff, m, n, k, accumulate, act);
     }
 
     /**
@@ -89,23 +89,29 @@ final class Sgemm {
         abstract void packSlice(int i0, int i1, int pc, int kc, float[] dst);
     }
 
-    /** A packed into MR-row panels (by {@link Packing#packA}, or one block's slice by a {@link SliceSource}). */
+    /**
+     * A packed by {@link Packing#packA} (MR-row panels per K slice), or one block's K slice packed by a
+     * {@link SliceSource} (then a single slice of m rows and k = kc).
+     */
     private static final class PackedLhs extends Lhs {
         private final float[] ap;
-        private final int k;
+        private final int m, k;
 
-        PackedLhs(float[] ap, int k) { this.ap = ap; this.k = k; }
+        PackedLhs(float[] ap, int m, int k) { this.ap = ap; this.m = m; this.k = k; }
+
+        /** Where the panel holding row i starts for the K slice at pc. */
+        private int offset(int i, int pc) { return Packing.aOffset(i / MR, pc, m, k); }
 
         /** The MR×NR tile at row i (a multiple of MR) over reduction indices [pc, pc + kc); see {@link MicroKernel#tile}. */
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
                   int ldd, float[] bias, int biasOff) {
-            MicroKernel.tile(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+            MicroKernel.tile(ap, offset(i, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
         }
 
         /** {@link #tile} that also reads bp[next + p·nextStep] per step p (see {@link MicroKernel#tileStreaming}). */
         float tileStreaming(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst,
                             int dOff, int ldd, float[] bias, int biasOff, int next, int nextStep) {
-            return MicroKernel.tileStreaming(ap, (i / MR) * MR * k + pc * MR, bp, bpo, kc, src, sOff, lds, dst, dOff, ldd,
+            return MicroKernel.tileStreaming(ap, offset(i, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd,
                     bias, biasOff, next, nextStep);
         }
 
@@ -114,7 +120,7 @@ final class Sgemm {
          * (row stride ldd): short last row tiles skip most of the rows that do not exist.
          */
         void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
-            MicroKernel.tile4(ap, (i / MR) * MR * k + pc * MR + r0, bp, bpo, kc, dst, dOff, ldd);
+            MicroKernel.tile4(ap, offset(i, pc) + r0, bp, bpo, kc, dst, dOff, ldd);
         }
     }
 
@@ -201,7 +207,7 @@ final class Sgemm {
             int ib = 0, pcs = pc;
             if (lhs instanceof SliceSource source) {
                 source.packSlice(i0, i1, pc, kc, slice);
-                src = new PackedLhs(slice, kc);
+                src = new PackedLhs(slice, i1 - i0, kc);
                 ib = i0;
                 pcs = 0;
             } else {
