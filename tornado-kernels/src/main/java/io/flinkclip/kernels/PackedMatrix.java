@@ -1,5 +1,7 @@
 package io.flinkclip.kernels;
 
+import jdk.incubator.vector.FloatVector;
+
 /**
  * The right operand B[K,N] of a GEMM, copied once into the micro-kernel's layout: panels of
  * {@link MicroKernel#NR} columns, each K-major and zero-padded. Pack constant weights once and reuse them
@@ -11,6 +13,10 @@ package io.flinkclip.kernels;
  * micro-panel at a time into an L1 buffer (the JIT turns the loop into vcvtph2ps) and runs the same fp32 tile on
  * it, so results are bit-identical to the fp32 storage; what changes is that a batch of one image, which
  * streams every weight from DRAM, reads half the bytes.
+ *
+ * <p>A 16-bit matrix may carry per-column factors ({@link #scaleColumns}) that the widening applies: a
+ * convolution followed by an eval BatchNorm keeps its fp16 weights W exact and gets W·s per micro-panel, where
+ * folding s into the stored values would leave them fp32 (twice the bytes).
  */
 public final class PackedMatrix {
     /** How the packed values are held. */
@@ -22,20 +28,23 @@ public final class PackedMatrix {
     /** F16 or BF16 bit patterns, else null. */
     final short[] half;
     final Storage storage;
+    /** Factor per column applied when widening (16-bit storage only), padded with zeros to whole panels; or null. */
+    final float[] columnScale;
 
     /** Off with -Dclip.weights16=false (A/B measurements; values and results are the same either way). */
     private static final boolean COMPACT = Boolean.parseBoolean(System.getProperty("clip.weights16", "true"));
 
-    private PackedMatrix(int k, int n, float[] data, short[] half, Storage storage) {
+    private PackedMatrix(int k, int n, float[] data, short[] half, Storage storage, float[] columnScale) {
         this.k = k;
         this.n = n;
         this.data = data;
         this.half = half;
         this.storage = storage;
+        this.columnScale = columnScale;
     }
 
     /** Wraps B already packed into {@code data} (per-call scratch); nothing is copied. */
-    static PackedMatrix wrap(float[] data, int k, int n) { return new PackedMatrix(k, n, data, null, Storage.F32); }
+    static PackedMatrix wrap(float[] data, int k, int n) { return new PackedMatrix(k, n, data, null, Storage.F32, null); }
 
     /** Packs B given as rows of {@code k} values, {@code n} rows: the nn.Linear weight layout [out, in]. */
     public static PackedMatrix fromRowsNK(float[] b, int bOff, int n, int k) {
@@ -64,9 +73,22 @@ public final class PackedMatrix {
         if (!COMPACT || storage != Storage.F32) return this;
         for (Storage s : new Storage[] {Storage.F16, Storage.BF16}) {
             short[] h = narrowExactly(data, s);
-            if (h != null) return new PackedMatrix(k, n, null, h, s);
+            if (h != null) return new PackedMatrix(k, n, null, h, s, null);
         }
         return this;
+    }
+
+    /**
+     * This 16-bit matrix with column j multiplied by {@code scale[j]} as the GEMM widens it (one float
+     * multiply per value, after the exact widening), sharing the stored values. Only for 16-bit storage: an fp32
+     * matrix can hold the products itself.
+     */
+    public PackedMatrix scaleColumns(float[] scale) {
+        if (half == null) throw new IllegalStateException("column factors apply to 16-bit storage; fold them into fp32 values");
+        if (scale.length != n) throw new IllegalArgumentException("scale has " + scale.length + " values for " + n + " columns");
+        float[] padded = new float[Packing.panels(n, MicroKernel.NR) * MicroKernel.NR];
+        System.arraycopy(scale, 0, padded, 0, n);
+        return new PackedMatrix(k, n, null, half, storage, padded);
     }
 
     /** v in storage s, or null as soon as a value does not round-trip bit for bit. */
@@ -95,6 +117,18 @@ public final class PackedMatrix {
     void widen(int off, int len, float[] dst) {
         if (storage == Storage.F16) widenF16(half, off, len, dst);
         else widenBF16(half, off, len, dst);
+        if (columnScale != null) scalePanel(dst, len, columnScale, off / (MicroKernel.NR * k) * MicroKernel.NR);
+    }
+
+    /** dst[p·NR + j] *= scale[col0 + j] over len values of one micro-panel (whole NR-wide rows). */
+    private static void scalePanel(float[] dst, int len, float[] scale, int col0) {
+        var sp = MicroKernel.S;
+        int vl = MicroKernel.VL;
+        FloatVector s0 = FloatVector.fromArray(sp, scale, col0), s1 = FloatVector.fromArray(sp, scale, col0 + vl);
+        for (int i = 0; i + MicroKernel.NR <= len; i += MicroKernel.NR) {
+            FloatVector.fromArray(sp, dst, i).mul(s0).intoArray(dst, i);
+            FloatVector.fromArray(sp, dst, i + vl).mul(s1).intoArray(dst, i + vl);
+        }
     }
 
     private static void widenF16(short[] h, int off, int len, float[] dst) {

@@ -2,6 +2,7 @@ package io.flinkclip.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -100,5 +101,56 @@ class PackedMatrixTest {
             for (float v : want) if (v > 0) positive++;
             assertTrue(positive > want.length / 5, "degenerate output: " + positive + " of " + want.length + " positive");
         }
+    }
+
+    /**
+     * {@link PackedMatrix#scaleColumns}: column j of the 16-bit matrix is multiplied by scale[j] as it is widened, so
+     * GEMMs and convolutions equal those on the fp32 matrix holding the float products w·s, bit for bit, on every
+     * path (few rows, K slices, ragged N, tall M; 1×1 and 3×3 convolutions), and the padding columns stay zero.
+     */
+    @Test
+    void columnScalesApplyAsTheWideningDoes() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] w = fp16Values(rnd, n * k), scale = new float[n], products = new float[n * k];
+            for (int j = 0; j < n; j++) scale[j] = (float) (0.25 + rnd.nextDouble());
+            for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) products[j * k + p] = w[j * k + p] * scale[j];
+            PackedMatrix scaled = PackedMatrix.fromRowsNK(w, 0, n, k).compact().scaleColumns(scale);
+            PackedMatrix folded = PackedMatrix.fromRowsNK(products, 0, n, k);
+            float[] a = Reference.random(rnd, m * k), bias = Reference.random(rnd, n), old = Reference.random(rnd, m * n);
+            float[] want = old.clone(), got = old.clone();
+            Gemm.packed(a, 0, folded, bias, want, 0, m, true, Epilogue.RELU);
+            Gemm.packed(a, 0, scaled, bias, got, 0, m, true, Epilogue.RELU);
+            for (int i = 0; i < want.length; i++) {
+                if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i]))
+                    throw new AssertionError(m + "x" + n + "x" + k + ": element " + i + " " + got[i] + " != " + want[i]);
+            }
+        }
+        int n = 2, h = 9, w = 7, c = 24, oc = 40;
+        for (int k : new int[] {1, 3}) {
+            float[] x = Reference.random(rnd, n * h * w * c), wt = fp16Values(rnd, oc * k * k * c), bias = Reference.random(rnd, oc);
+            float[] scale = new float[oc], products = new float[wt.length];
+            for (int o = 0; o < oc; o++) scale[o] = (float) (0.25 + rnd.nextDouble());
+            for (int i = 0; i < wt.length; i++) products[i] = wt[i] * scale[i / (k * k * c)];
+            int oh = ConvNhwc.outSize(h, k, 1, k / 2), ow = ConvNhwc.outSize(w, k, 1, k / 2);
+            float[] want = new float[n * oh * ow * oc], got = new float[want.length];
+            ConvNhwc.conv2d(x, n, h, w, c, k, 1, k / 2, PackedMatrix.fromRowsNK(products, 0, oc, k * k * c), bias, want, false, Epilogue.NONE);
+            ConvNhwc.conv2d(x, n, h, w, c, k, 1, k / 2, PackedMatrix.fromRowsNK(wt, 0, oc, k * k * c).compact().scaleColumns(scale), bias, got,
+                    false, Epilogue.NONE);
+            for (int i = 0; i < want.length; i++) assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "k=" + k + " element " + i);
+        }
+    }
+
+    @Test
+    void columnScalesNeed16BitStorageAndOneFactorPerColumn() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] almost = fp16Values(rnd, 40 * 70);
+        almost[7] = Math.nextUp(almost[7]);
+        PackedMatrix f32 = PackedMatrix.fromRowsNK(almost, 0, 40, 70).compact();
+        assertThrows(IllegalStateException.class, () -> f32.scaleColumns(new float[40]));
+        PackedMatrix f16 = PackedMatrix.fromRowsNK(fp16Values(rnd, 40 * 70), 0, 40, 70).compact();
+        assertThrows(IllegalArgumentException.class, () -> f16.scaleColumns(new float[39]));
+        assertEquals(f16.bytes(), f16.scaleColumns(new float[40]).bytes());
     }
 }

@@ -7,15 +7,23 @@ import io.flinkclip.kernels.ConvNhwc;
 import io.flinkclip.kernels.WinogradConv;
 
 /**
- * Inference-only convolution + eval BatchNorm (+ ReLU) over channels-last (NHWC) maps. The BatchNorm is
- * folded into the weights and a bias at build (W·s, β − μ·s with s = γ/√(σ²+ε), computed in double), and the
- * weights are packed once as the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC an output
- * pixel's im2col row is k·k contiguous channel runs of the input, which {@link ConvNhwc} gathers block by block
- * (no im2col matrix); bias and ReLU are fused into the GEMM's store. 3×3 stride-1 convolutions (all but the
- * stem's first in OpenAI's ResNet) run as Winograd instead ({@link WinogradConv}: 1.4–2.7× faster per RN50 layer),
- * and when an average pool follows they can pool in the same pass ({@link #forwardPool2}). Their transformed
- * filters are larger than the direct ones (RN50: 87 instead of 45 MB for the 3×3 layers).
- * {@code -Dclip.winograd=false} keeps them direct, for comparisons.
+ * Inference-only convolution + eval BatchNorm (+ ReLU) over channels-last (NHWC) maps. The BatchNorm becomes a
+ * per-output-channel scale s = γ/√(σ²+ε) and a bias β − μ·s (computed in double); the weights are packed once as
+ * the GEMM's B operand with the reduction ordered (ky, kx, c). In NHWC an output pixel's im2col row is k·k
+ * contiguous channel runs of the input, which {@link ConvNhwc} gathers block by block (no im2col matrix); bias and
+ * ReLU are fused into the GEMM's store.
+ *
+ * <p>Weights: when the convolution's weights are exactly 16-bit values (OpenAI's fp16 releases) they are kept so,
+ * unscaled, and s is applied as the GEMM widens each micro-panel ({@link PackedMatrix#scaleColumns}); folding s
+ * into them would need fp32, twice the bytes, and at batch 1 the large layers stream their weights from DRAM
+ * (RN50 batch 1, layer 4's 1×1 convolutions: 5.5 → 4.8 ms per image). Otherwise s is folded into fp32 weights.
+ *
+ * <p>3×3 stride-1 convolutions (all but the stem's first in OpenAI's ResNet) run as Winograd instead
+ * ({@link WinogradConv}: 1.4–2.7× faster per RN50 layer), and when an average pool follows they can pool in the same
+ * pass ({@link #forwardPool2}). Their transformed filters are fp32 and larger than the direct ones (F(2×2): 16/9,
+ * F(4×4): 4×), so for the widest layers (RN50's layer 4) a few output rows — batch 1 at 7×7 — are memory-bound on
+ * them: those layers also keep direct weights and use them up to {@link #DIRECT_ROWS} output pixels per call.
+ * {@code -Dclip.winograd=false} keeps every 3×3 convolution direct, for comparisons.
  */
 final class FusedConv {
     final String name;
@@ -31,9 +39,13 @@ final class FusedConv {
     private static final int WINOGRAD_TILE = Integer.getInteger("clip.winograd.tile", 0);
     /** Largest in·out for F(4×4): RN50's stem and layers 1–2 (≤ 2.4 MB of transformed filters per conv). */
     private static final long F4_MAX_PAIRS = 128 * 128;
+    /** Smallest in·out for which a Winograd layer also keeps direct weights (RN50: layer 4's 3×3 convolutions). */
+    private static final long DIRECT_COPY_PAIRS = 512 * 512;
+    /** Output pixels per call up to which such a layer runs direct ({@code -Dclip.winograd.directRows}). */
+    private static final int DIRECT_ROWS = Integer.getInteger("clip.winograd.directRows", 98);
     /** Whether the output transform may do a following 2×2 average pool ({@code -Dclip.winograd.pool=false}: never). */
     private static final boolean POOL_IN_OUTPUT = Boolean.parseBoolean(System.getProperty("clip.winograd.pool", "true"));
-    /** Exactly one of the two is set: the direct GEMM operand, or the Winograd-transformed filters. */
+    /** At least one is set: the direct GEMM operand, the Winograd-transformed filters. */
     private final PackedMatrix weight;
     private final WinogradConv.Weights winograd;
     private final float[] bias;
@@ -50,30 +62,47 @@ final class FusedConv {
         float[] gamma = p.get(bn + ".weight", out), beta = p.get(bn + ".bias", out);
         float[] mean = p.get(bn + ".running_mean", out), var = p.get(bn + ".running_var", out);
         int kdim = k * k * in;
-        float[] folded = new float[out * kdim];
+        float[] raw = new float[out * kdim], folded = new float[out * kdim], scale = new float[out];
         bias = new float[out];
         for (int o = 0; o < out; o++) {
             if (var[o] < 0) throw new ClipFormatException("tensor '" + bn + ".running_var' holds a negative variance (" + var[o] + ") at index " + o);
             double s = gamma[o] / Math.sqrt((double) var[o] + BatchNorm2d.EPS);
+            scale[o] = (float) s;
             bias[o] = (float) (beta[o] - mean[o] * s);
             for (int c = 0; c < in; c++) {
                 for (int i = 0; i < k; i++) {
-                    for (int j = 0; j < k; j++) folded[o * kdim + (i * k + j) * in + c] = (float) (w[((o * in + c) * k + i) * k + j] * s);
+                    for (int j = 0; j < k; j++) {
+                        float v = w[((o * in + c) * k + i) * k + j];
+                        raw[o * kdim + (i * k + j) * in + c] = v;
+                        folded[o * kdim + (i * k + j) * in + c] = (float) (v * s);
+                    }
                 }
             }
         }
         boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out);
-        weight = wino ? null : p.packed(PackedMatrix.fromRowsNK(folded, 0, out, kdim));
+        weight = !wino || (long) in * out >= DIRECT_COPY_PAIRS ? directWeights(p, raw, folded, scale, out, kdim) : null;
         int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
         winograd = wino ? WinogradConv.transform(folded, out, in, tile) : null;
         if (wino) p.addPackedBytes(winograd.bytes());
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 
+    /** The direct GEMM operand: the 16-bit weights with the BatchNorm scale applied on widening, else folded fp32. */
+    private static PackedMatrix directWeights(Params p, float[] raw, float[] folded, float[] scale, int out, int kdim) {
+        PackedMatrix unfolded = PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
+        if (unfolded.storage() != PackedMatrix.Storage.F32) return p.packed(unfolded.scaleColumns(scale));
+        return p.packed(PackedMatrix.fromRowsNK(folded, 0, out, kdim));
+    }
+
+    /** Whether a call on n images of h×w runs as Winograd (else direct). */
+    private boolean usesWinograd(int n, int h, int w) {
+        return winograd != null && (weight == null || (long) n * outSize(h) * outSize(w) > DIRECT_ROWS);
+    }
+
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
-    /** Whether {@link #forwardPool2} applies: a Winograd layer on an even map. */
-    boolean poolsInForward(int h, int w) { return POOL_IN_OUTPUT && winograd != null && h % 2 == 0 && w % 2 == 0; }
+    /** Whether {@link #forwardPool2} applies: a Winograd call (n images of h×w) on an even map. */
+    boolean poolsInForward(int n, int h, int w) { return POOL_IN_OUTPUT && usesWinograd(n, h, w) && h % 2 == 0 && w % 2 == 0; }
 
     /**
      * x [n, h, w, in] → y [n, h/2, w/2, out] = AvgPool2d(2)(this layer's output), the pooling done in the Winograd
@@ -89,7 +118,7 @@ final class FusedConv {
      */
     void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
         Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
-        if (winograd != null) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
+        if (usesWinograd(n, h, w)) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
         else ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, act);
     }
 }

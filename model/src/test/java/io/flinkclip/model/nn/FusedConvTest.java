@@ -1,0 +1,118 @@
+package io.flinkclip.model.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FusedConv} against conv → eval BatchNorm → ReLU computed in double from the raw tensors, for each way it
+ * holds its weights: fp16-exact weights stay 16-bit with the BatchNorm scale applied on widening, others are
+ * folded into fp32, and RN50 layer 4's 3×3 width keeps direct weights next to its Winograd filters and picks by
+ * output rows.
+ */
+class FusedConvTest {
+    private static final int SAMPLED = 7; // the reference checks every 7th output channel (the 512-wide case is big)
+
+    @Test
+    void fp16WeightsStay16BitAndMatchConvThenBatchNorm() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        StateDict sd = layer(rnd, 64, 96, 1, true);
+        Params p = new Params(sd, true);
+        FusedConv f = new FusedConv(p, "c", "b", 64, 96, 1, 1, 0, true);
+        assertEquals(2L * 96 * 64, p.packed16Bytes());
+        assertEquals(p.packedBytes(), p.packed16Bytes());
+        assertMatchesReference(f, layer(new SplittableRandom(1), 64, 96, 1, true), 2, 5, 5, rnd);
+    }
+
+    @Test
+    void weightsOffTheHalfGridAreFoldedIntoFp32() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        StateDict sd = layer(rnd, 48, 40, 3, false);
+        Params p = new Params(sd, true);
+        FusedConv f = new FusedConv(p, "c", "b", 48, 40, 3, 2, 1, true); // strided: never Winograd
+        assertEquals(0, p.packed16Bytes());
+        assertEquals(4L * 64 * 9 * 48, p.packedBytes()); // 40 columns pad to two 32-wide panels
+        assertMatchesReference(f, layer(new SplittableRandom(2), 48, 40, 3, false), 2, 9, 8, rnd);
+    }
+
+    @Test
+    void widestWinogradLayerRunsDirectForFewRows() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        StateDict sd = layer(rnd, 512, 512, 3, true);
+        Params p = new Params(sd, true);
+        FusedConv f = new FusedConv(p, "c", "b", 512, 512, 3, 1, 1, true);
+        assertEquals(2L * 512 * 9 * 512, p.packed16Bytes()); // the direct copy, 16-bit
+        assertTrue(p.packedBytes() > p.packed16Bytes() + 4L * 16 * 512 * 512 - 1, "Winograd filters too: " + p.packedBytes());
+        // One image of 7×7 (49 rows) runs direct, three (147) and a 14×14 map (196) run as Winograd.
+        assertFalse(f.poolsInForward(1, 8, 8));
+        assertTrue(f.poolsInForward(1, 14, 14));
+        StateDict ref = layer(new SplittableRandom(3), 512, 512, 3, true);
+        assertMatchesReference(f, ref, 1, 7, 7, rnd);
+        assertMatchesReference(f, ref, 3, 7, 7, rnd);
+    }
+
+    /**
+     * Tensors "c.weight" [out, in, k, k] and BatchNorm "b.*" with random statistics; the conv weights on the fp16
+     * grid, or with one value one ulp off it.
+     */
+    private static StateDict layer(SplittableRandom rnd, int in, int out, int k, boolean fp16) {
+        float[] w = new float[out * in * k * k];
+        for (int i = 0; i < w.length; i++) w[i] = Float.float16ToFloat(Float.floatToFloat16((float) (rnd.nextGaussian() / Math.sqrt(in * k * k))));
+        if (!fp16) w[w.length / 2] = Math.nextUp(w[w.length / 2]);
+        float[] gamma = new float[out], beta = new float[out], mean = new float[out], var = new float[out];
+        for (int o = 0; o < out; o++) {
+            gamma[o] = (float) (0.5 + rnd.nextDouble());
+            beta[o] = (float) (0.1 * rnd.nextGaussian());
+            mean[o] = (float) (0.1 * rnd.nextGaussian());
+            var[o] = (float) (0.5 + rnd.nextDouble());
+        }
+        StateDict sd = new StateDict();
+        sd.put(Tensor.of("c.weight", new int[] {out, in, k, k}, w));
+        sd.put(Tensor.of("b.weight", new int[] {out}, gamma));
+        sd.put(Tensor.of("b.bias", new int[] {out}, beta));
+        sd.put(Tensor.of("b.running_mean", new int[] {out}, mean));
+        sd.put(Tensor.of("b.running_var", new int[] {out}, var));
+        return sd;
+    }
+
+    /** f on random NHWC input of n images h×w against the double reference on every {@link #SAMPLED}th channel. */
+    private static void assertMatchesReference(FusedConv f, StateDict ref, int n, int h, int w, SplittableRandom rnd) {
+        int in = f.in, out = f.out, k = f.k, oh = f.outSize(h), ow = f.outSize(w);
+        float[] x = new float[n * h * w * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.max(0, rnd.nextGaussian());
+        float[] y = new float[n * oh * ow * out];
+        f.forward(x, n, h, w, y, false);
+        float[] wt = ref.get("c.weight").data(), gamma = ref.get("b.weight").data(), beta = ref.get("b.bias").data();
+        float[] mean = ref.get("b.running_mean").data(), var = ref.get("b.running_var").data();
+        double worst = 0, scale = 0;
+        int positive = 0;
+        for (int b = 0; b < n; b++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    for (int o = 0; o < out; o += SAMPLED) {
+                        double acc = 0;
+                        for (int i = 0; i < k; i++) {
+                            for (int j = 0; j < k; j++) {
+                                int iy = oy * f.stride + i - f.pad, ix = ox * f.stride + j - f.pad;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                for (int c = 0; c < in; c++) acc += (double) x[((b * h + iy) * w + ix) * in + c] * wt[((o * in + c) * k + i) * k + j];
+                            }
+                        }
+                        double want = Math.max(0, (acc - mean[o]) / Math.sqrt((double) var[o] + BatchNorm2d.EPS) * gamma[o] + beta[o]);
+                        double got = y[((b * oh + oy) * ow + ox) * out + o];
+                        worst = Math.max(worst, Math.abs(got - want));
+                        scale = Math.max(scale, Math.abs(want));
+                        if (want > 0) positive++;
+                    }
+                }
+            }
+        }
+        assertTrue(positive > 10, "degenerate reference: " + positive + " positive outputs");
+        assertTrue(worst <= 2e-5 * scale, "max |difference| " + worst + " against max |output| " + scale);
+    }
+}
