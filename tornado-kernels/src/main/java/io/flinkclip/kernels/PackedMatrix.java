@@ -114,29 +114,38 @@ public final class PackedMatrix {
      * dst[0, len) = the packed values [off, off + len) as floats. Two plain loops, one per storage: C2 vectorises
      * each (vcvtph2ps for F16, a widening shift for BF16): 0.04 ns per value in L1.
      */
-    void widen(int off, int len, float[] dst) {
-        if (storage == Storage.F16) widenF16(half, off, len, dst);
-        else widenBF16(half, off, len, dst);
-        if (columnScale != null) scalePanel(dst, len, columnScale, off / (MicroKernel.NR * k) * MicroKernel.NR);
+    void widen(int off, int len, float[] dst) { widen(off, len, dst, 0); }
+
+    /** As {@link #widen(int, int, float[])} into dst from dOff; [off, off + len) lies in one micro-panel. */
+    private void widen(int off, int len, float[] dst, int dOff) {
+        if (storage == Storage.F16) widenF16(half, off, len, dst, dOff);
+        else widenBF16(half, off, len, dst, dOff);
+        if (columnScale != null) scalePanel(dst, dOff, len, columnScale, off / (MicroKernel.NR * k) * MicroKernel.NR);
     }
 
-    /** dst[p·NR + j] *= scale[col0 + j] over len values of one micro-panel (whole NR-wide rows). */
-    private static void scalePanel(float[] dst, int len, float[] scale, int col0) {
+    /** Every value as a float into dst (the fp32 packing of this matrix, column factors applied). */
+    void widenAll(float[] dst) {
+        int panel = MicroKernel.NR * k;
+        for (int q = 0; q < Packing.panels(n, MicroKernel.NR); q++) widen(q * panel, panel, dst, q * panel);
+    }
+
+    private static void widenF16(short[] h, int off, int len, float[] dst, int dOff) {
+        for (int i = 0; i < len; i++) dst[dOff + i] = Float.float16ToFloat(h[off + i]);
+    }
+
+    private static void widenBF16(short[] h, int off, int len, float[] dst, int dOff) {
+        for (int i = 0; i < len; i++) dst[dOff + i] = Float.intBitsToFloat(h[off + i] << 16);
+    }
+
+    /** dst[dOff + p·NR + j] *= scale[col0 + j] over len values of one micro-panel (whole NR-wide rows). */
+    private static void scalePanel(float[] dst, int dOff, int len, float[] scale, int col0) {
         var sp = MicroKernel.S;
         int vl = MicroKernel.VL;
         FloatVector s0 = FloatVector.fromArray(sp, scale, col0), s1 = FloatVector.fromArray(sp, scale, col0 + vl);
-        for (int i = 0; i + MicroKernel.NR <= len; i += MicroKernel.NR) {
+        for (int i = dOff; i + MicroKernel.NR <= dOff + len; i += MicroKernel.NR) {
             FloatVector.fromArray(sp, dst, i).mul(s0).intoArray(dst, i);
             FloatVector.fromArray(sp, dst, i + vl).mul(s1).intoArray(dst, i + vl);
         }
-    }
-
-    private static void widenF16(short[] h, int off, int len, float[] dst) {
-        for (int i = 0; i < len; i++) dst[i] = Float.float16ToFloat(h[off + i]);
-    }
-
-    private static void widenBF16(short[] h, int off, int len, float[] dst) {
-        for (int i = 0; i < len; i++) dst[i] = Float.intBitsToFloat(h[off + i] << 16);
     }
 
     static int size(int n, int k) {
