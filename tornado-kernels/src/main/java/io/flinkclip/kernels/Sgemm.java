@@ -319,18 +319,23 @@ final class Sgemm {
         keepAlive(acc.lane(0));
     }
 
-    /** Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. */
+    /**
+     * Moves the valid mr×nr corner of a scratch tile into C, applying what the full-tile path fuses. The
+     * activation runs on the scratch tile's rows as vectors ({@link Epilogue#applyRows}, lane for lane the scalar
+     * function): per element, QuickGELU's exp on the 2 edge rows of ViT-B/32's 50 was 1.3 % of a batch-1 pass.
+     */
     private static void finishEdge(float[] edge, float[] c, int co, int ldc, int mr, int nr, float[] bias, int biasOff,
                                    boolean addC, Epilogue act) {
         for (int r = 0; r < mr; r++) {
             for (int jj = 0; jj < nr; jj++) {
-                int o = co + r * ldc + jj;
                 float v = edge[r * NR + jj];
                 if (bias != null) v += bias[biasOff + jj];
-                if (addC) v += c[o];
-                c[o] = act.apply(v);
+                if (addC) v += c[co + r * ldc + jj];
+                edge[r * NR + jj] = v;
             }
         }
+        act.applyRows(edge, 0, NR, mr, NR);
+        for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, co + r * ldc, nr);
     }
 
     /** K = 0: the product is empty, only bias and activation remain. */
