@@ -30,51 +30,6 @@ final class Attention {
         Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal));
     }
 
-    /**
-     * out[b, h·hd .. (h+1)·hd) = Σ_s softmax_s(scale · q_bh · k_bhs) · v_bhs for one query per image: q [batch, dim],
-     * kv [batch, seq, 2·dim] (each token's keys, then its values). The ResNet's attention pool keeps only the mean
-     * token's output, so it needs one query row, not seq of them: a 1/seq share of {@link #run}'s work and no
-     * q|k|v buffer. Scalar loops (hd·seq multiply-adds per head); the softmax sums in double.
-     */
-    static void oneQuery(float[] q, int qOff, float[] kv, int kvOff, float[] out, int outOff, int batch, int seq, int dim,
-                         int heads) {
-        Checks.dims("batch", batch, "seq", seq, "dim", dim);
-        if (heads <= 0 || dim % heads != 0)
-            throw new IllegalArgumentException("dim " + dim + " is not divisible into " + heads + " heads");
-        Checks.range("q", q, qOff, (long) batch * dim);
-        Checks.range("kv", kv, kvOff, (long) batch * seq * 2 * dim);
-        Checks.range("out", out, outOff, (long) batch * dim);
-        if (batch == 0 || dim == 0) return;
-        if (seq == 0) throw new IllegalArgumentException("attention over zero tokens");
-        int hd = dim / heads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(batch * heads, 8, bh -> {
-            int b = bh / heads, h = bh % heads, qo = qOff + b * dim + h * hd, oo = outOff + b * dim + h * hd;
-            int base = kvOff + b * seq * 2 * dim + h * hd;
-            float[] p = new float[seq];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int s = 0; s < seq; s++) {
-                int ko = base + s * 2 * dim;
-                float dot = 0f;
-                for (int d = 0; d < hd; d++) dot += q[qo + d] * kv[ko + d];
-                p[s] = dot * scale;
-                max = Math.max(max, p[s]);
-            }
-            double sum = 0;
-            for (int s = 0; s < seq; s++) {
-                p[s] = (float) Math.exp(p[s] - max);
-                sum += p[s];
-            }
-            float inv = (float) (1 / sum);
-            java.util.Arrays.fill(out, oo, oo + hd, 0f);
-            for (int s = 0; s < seq; s++) {
-                float w = p[s] * inv;
-                int vo = base + s * 2 * dim + dim;
-                for (int d = 0; d < hd; d++) out[oo + d] += w * kv[vo + d];
-            }
-        });
-    }
-
     /** Query rows per block. */
     private static final int R = 4;
 

@@ -143,12 +143,4 @@ public final class Ops {
         Attention.run(qkv, qkvOff, out, outOff, batch, seq, dim, heads, causal);
     }
 
-    /**
-     * Attention of one query per item: q [batch, dim] over kv [batch, seq, 2·dim] (per token its keys, then its
-     * values) → out [batch, dim]; no mask. What {@link #attention} gives for a token whose query is the only one read.
-     */
-    public static void attentionOneQuery(float[] q, int qOff, float[] kv, int kvOff, float[] out, int outOff, int batch,
-                                         int seq, int dim, int heads) {
-        Attention.oneQuery(q, qOff, kv, kvOff, out, outOff, batch, seq, dim, heads);
-    }
 }

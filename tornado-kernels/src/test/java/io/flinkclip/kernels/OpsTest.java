@@ -100,29 +100,6 @@ class OpsTest {
         }
     }
 
-    /** One query per item (the ResNet attention pool): the first token's row of the full reference attention. */
-    @Test
-    void oneQueryAttentionMatchesTheFullAttentionsFirstRow() {
-        SplittableRandom rnd = new SplittableRandom(14);
-        int[][] shapes = {{1, 1, 4, 1}, {2, 7, 20, 4}, {3, 50, 128, 2}, {2, 50, 2048 / 8, 4}, {1, 17, 51, 3}};
-        for (int[] s : shapes) {
-            int batch = s[0], seq = s[1], dim = s[2], heads = s[3], off = rnd.nextInt(3);
-            float[] qkv = Reference.random(rnd, batch * seq * 3 * dim);
-            for (int i = 0; i < qkv.length; i++) qkv[i] *= 3;
-            float[] q = new float[off + batch * dim], kv = new float[off + batch * seq * 2 * dim];
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(qkv, b * seq * 3 * dim, q, off + b * dim, dim);
-                for (int t = 0; t < seq; t++) System.arraycopy(qkv, (b * seq + t) * 3 * dim + dim, kv, off + (b * seq + t) * 2 * dim, 2 * dim);
-            }
-            double[] full = referenceAttention(qkv, 0, batch, seq, dim, heads, false), want = new double[batch * dim];
-            for (int b = 0; b < batch; b++) System.arraycopy(full, b * seq * dim, want, b * dim, dim);
-            float[] out = new float[off + batch * dim];
-            Ops.attentionOneQuery(q, off, kv, off, out, off, batch, seq, dim, heads);
-            Reference.assertClose("one-query attention " + java.util.Arrays.toString(s), want, out, off, 1, 1e-5);
-        }
-        assertThrows(IllegalArgumentException.class, () -> Ops.attentionOneQuery(new float[10], 0, new float[20], 0, new float[10], 0, 1, 1, 10, 3));
-        assertThrows(IllegalArgumentException.class, () -> Ops.attentionOneQuery(new float[10], 0, new float[19], 0, new float[10], 0, 1, 1, 10, 2));
-    }
 
     @Test
     void badArgumentsFailClearly() {
