@@ -30,6 +30,46 @@ final class Attention {
         Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal));
     }
 
+    /**
+     * One query per item over the [q | k | v] layout of {@link #run}: out[b, h·hd ..] = Σ_s softmax_s(scale ·
+     * q_b,rows[b] · k_bs) v_bs over s < seq (s ≤ rows[b] when causal). Scalar loops, softmax in double: per item
+     * heads·len·hd multiply-adds, a 1/seq share of the full attention.
+     */
+    static void rows(float[] qkv, float[] out, int batch, int seq, int dim, int heads, boolean causal, int[] rows) {
+        Checks.dims("batch", batch, "seq", seq, "dim", dim);
+        if (heads <= 0 || dim % heads != 0)
+            throw new IllegalArgumentException("dim " + dim + " is not divisible into " + heads + " heads");
+        if (rows.length < batch) throw new IllegalArgumentException(rows.length + " query rows for " + batch + " items");
+        for (int b = 0; b < batch; b++) {
+            if (rows[b] < 0 || rows[b] >= seq) throw new IllegalArgumentException("query row " + rows[b] + " outside 0.." + (seq - 1));
+        }
+        Checks.range("qkv", qkv, 0, (long) batch * seq * 3 * dim);
+        Checks.range("out", out, 0, (long) batch * dim);
+        int hd = dim / heads, stride = 3 * dim;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.forEach(batch * heads, 4, bh -> {
+            int b = bh / heads, h = bh % heads, len = causal ? rows[b] + 1 : seq;
+            int base = b * seq * stride + h * hd, q = base + rows[b] * stride, o = b * dim + h * hd;
+            double[] p = new double[len];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int s = 0; s < len; s++) {
+                int k = base + s * stride + dim;
+                float dot = 0f;
+                for (int d = 0; d < hd; d++) dot += qkv[q + d] * qkv[k + d];
+                p[s] = (double) dot * scale;
+                max = Math.max(max, p[s]);
+            }
+            double sum = 0;
+            for (int s = 0; s < len; s++) sum += p[s] = Math.exp(p[s] - max);
+            java.util.Arrays.fill(out, o, o + hd, 0f);
+            for (int s = 0; s < len; s++) {
+                float w = (float) (p[s] / sum);
+                int v = base + s * stride + 2 * dim;
+                for (int d = 0; d < hd; d++) out[o + d] += w * qkv[v + d];
+            }
+        });
+    }
+
     /** Query rows per block. */
     private static final int R = 4;
 

@@ -143,4 +143,12 @@ public final class Ops {
         Attention.run(qkv, qkvOff, out, outOff, batch, seq, dim, heads, causal);
     }
 
+    /**
+     * {@link #attention} for one query per item: item b's token {@code rows[b]} attends (with {@code causal} to
+     * tokens ≤ rows[b]); its output goes to out[b, dim]. For a last block whose caller reads one token per item.
+     */
+    public static void attentionRows(float[] qkv, float[] out, int batch, int seq, int dim, int heads, boolean causal, int[] rows) {
+        Attention.rows(qkv, out, batch, seq, dim, heads, causal, rows);
+    }
+
 }

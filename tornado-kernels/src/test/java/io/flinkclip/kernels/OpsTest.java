@@ -100,6 +100,28 @@ class OpsTest {
         }
     }
 
+    /** One query per item ({@link Ops#attentionRows}): that token's row of the full reference attention. */
+    @Test
+    void attentionOfOneRowPerItemMatchesThatRowOfTheFullAttention() {
+        SplittableRandom rnd = new SplittableRandom(15);
+        int[][] shapes = {{1, 1, 4, 1}, {3, 7, 20, 4}, {2, 50, 96, 6}, {4, 77, 64, 8}};
+        for (int[] s : shapes) {
+            int batch = s[0], seq = s[1], dim = s[2], heads = s[3];
+            float[] qkv = Reference.random(rnd, batch * seq * 3 * dim);
+            for (boolean causal : new boolean[] {false, true}) {
+                int[] rows = new int[batch];
+                for (int b = 0; b < batch; b++) rows[b] = rnd.nextInt(seq);
+                float[] out = new float[batch * dim];
+                Ops.attentionRows(qkv, out, batch, seq, dim, heads, causal, rows);
+                double[] full = referenceAttention(qkv, 0, batch, seq, dim, heads, causal);
+                double[] want = new double[batch * dim];
+                for (int b = 0; b < batch; b++) System.arraycopy(full, (b * seq + rows[b]) * dim, want, b * dim, dim);
+                Reference.assertClose("attention rows " + java.util.Arrays.toString(s) + " causal=" + causal, want, out, 0, 1, 1e-5);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Ops.attentionRows(new float[60], new float[10], 1, 2, 10, 2, false, new int[] {2}));
+        assertThrows(IllegalArgumentException.class, () -> Ops.attentionRows(new float[60], new float[20], 2, 2, 10, 2, false, new int[] {0}));
+    }
 
     @Test
     void badArgumentsFailClearly() {

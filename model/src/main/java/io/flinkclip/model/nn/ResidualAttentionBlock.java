@@ -70,6 +70,28 @@ public final class ResidualAttentionBlock {
         proj.forward(a.h, 0, x, 0, rows, true);
     }
 
+    /**
+     * The block's output for one token per item only: row {@code rows[b]} of item b is updated in place, the
+     * other rows of x are left as they were (stale). For the last block when the caller reads one token per item
+     * (the class token, the first EOT): keys and values still come from every token, but the attention, out_proj
+     * and the MLP run on batch rows instead of batch·seq (ViT-B/32: 50×, a twelfth of the model's work).
+     */
+    void forwardRows(float[] x, int batch, int seq, boolean causal, Acts a, int[] rows) {
+        int all = batch * seq, d = width;
+        ln1.forward(x, 0, a.ln1, 0, all);
+        inProj.forward(a.ln1, 0, a.qkv, 0, all, false);
+        // The kept rows, dense: their residual stream, attention output, ln_2 output and MLP hidden (buffers of
+        // the full-size Acts, which are at least this large).
+        float[] xr = new float[batch * d];
+        for (int b = 0; b < batch; b++) System.arraycopy(x, (b * seq + rows[b]) * d, xr, b * d, d);
+        Ops.attentionRows(a.qkv, a.attn, batch, seq, d, heads, causal, rows);
+        outProj.forward(a.attn, 0, xr, 0, batch, true);
+        ln2.forward(xr, 0, a.ln2, 0, batch);
+        fc.forward(a.ln2, 0, a.h, 0, batch, false, Epilogue.QUICK_GELU);
+        proj.forward(a.h, 0, xr, 0, batch, true);
+        for (int b = 0; b < batch; b++) System.arraycopy(xr, b * d, x, (b * seq + rows[b]) * d, d);
+    }
+
     /** Backward through the block: dx [batch·seq, width] holds d(block output) and becomes d(block input). */
     void backward(float[] dx, int batch, int seq, boolean causal, Acts a, Arena arena, Gradients g) {
         int rows = batch * seq, d = width;

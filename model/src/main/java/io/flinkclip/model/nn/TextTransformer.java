@@ -121,7 +121,8 @@ public final class TextTransformer {
         }
         if (trace != null) trace.put("transformer.input", x, 0, n, seq, d);
 
-        ResidualAttentionBlock.Acts[] acts = transformer.forward(x, n, seq, true, arena, trace, cache != null);
+        // Only each row's pooled token is read below (the training pass keeps every activation and runs them all).
+        ResidualAttentionBlock.Acts[] acts = transformer.forward(x, n, seq, true, arena, trace, cache != null, pool);
 
         if (trace != null && trace.wants("ln_final")) {
             float[] all = arena.take(n * seq * d);

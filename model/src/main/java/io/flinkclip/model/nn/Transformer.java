@@ -19,11 +19,25 @@ public final class Transformer {
      * for the backward pass); otherwise all blocks share one set of scratch buffers and null is returned.
      */
     ResidualAttentionBlock.Acts[] forward(float[] x, int batch, int seq, boolean causal, Arena arena, Trace trace, boolean keep) {
+        return forward(x, batch, seq, causal, arena, trace, keep, null);
+    }
+
+    /**
+     * As {@link #forward(float[], int, int, boolean, Arena, Trace, boolean)}; with {@code readRows} (and neither
+     * a trace nor kept activations) the caller reads only token readRows[b] of each item, so the last block computes
+     * only those rows ({@link ResidualAttentionBlock#forwardRows}) and the other rows of x are left stale.
+     */
+    ResidualAttentionBlock.Acts[] forward(float[] x, int batch, int seq, boolean causal, Arena arena, Trace trace, boolean keep,
+                                          int[] readRows) {
         int rows = batch * seq;
         ResidualAttentionBlock.Acts[] saved = keep ? new ResidualAttentionBlock.Acts[blocks.length] : null;
         ResidualAttentionBlock.Acts shared = keep ? null : new ResidualAttentionBlock.Acts(arena, rows, width, false);
         for (int i = 0; i < blocks.length; i++) {
             ResidualAttentionBlock.Acts a = keep ? (saved[i] = new ResidualAttentionBlock.Acts(arena, rows, width, true)) : shared;
+            if (readRows != null && !keep && trace == null && i == blocks.length - 1) {
+                blocks[i].forwardRows(x, batch, seq, causal, a, readRows);
+                break;
+            }
             blocks[i].forward(x, batch, seq, causal, a);
             if (trace != null) trace.put(blocks[i].name, x, 0, batch, seq, width);
         }

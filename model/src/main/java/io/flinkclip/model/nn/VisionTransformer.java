@@ -138,7 +138,7 @@ public final class VisionTransformer implements VisionTower {
         float[] h = arena.take(n * tokens * w);
         lnPre.forward(x, 0, h, 0, n * tokens);
         if (trace != null) trace.put("visual.ln_pre", h, 0, n, tokens, w);
-        transformer.forward(h, n, tokens, false, arena, trace, false);
+        transformer.forward(h, n, tokens, false, arena, trace, false, new int[n]); // only the class token is read
         float[] cls = arena.take(n * w);
         for (int b = 0; b < n; b++) System.arraycopy(h, b * tokens * w, cls, b * w, w);
         float[] post = arena.take(n * w);
