@@ -252,6 +252,11 @@ final class MicroKernel {
      * plus r0) times the B micro-panel, written plainly to dst (row stride ldd). For the last, short row tile of
      * a GEMM: a batch of one ViT image has M = 50, and computing its 2-row tail as a full 12-row tile was a sixth
      * of every GEMM's work. Bias, accumulation and activation are added by the caller's edge path.
+     *
+     * <p>It sums over k in the full tile's order, so a row's result does not depend on where it falls, i.e. on the
+     * batch it came in (GemmTest checks this bit for bit; GradCache relies on it). A 2-row tile with even and odd
+     * steps in separate accumulators was FMA-bound at half this tile's time (one thread, 50×3072×768: 145 → 163
+     * GFLOP/s) and was dropped for summing in a different order.
      */
     static void tile4(float[] ap, int apo, float[] bp, int bpo, int kc, float[] dst, int dOff, int ldd) {
         FloatVector z = FloatVector.zero(S);
@@ -273,43 +278,5 @@ final class MicroKernel {
         c1_0.intoArray(dst, dOff + ldd); c1_1.intoArray(dst, dOff + ldd + VL);
         c2_0.intoArray(dst, dOff + 2 * ldd); c2_1.intoArray(dst, dOff + 2 * ldd + VL);
         c3_0.intoArray(dst, dOff + 3 * ldd); c3_1.intoArray(dst, dOff + 3 * ldd + VL);
-    }
-
-    /**
-     * Rows r0, r0 + 1 of a packed-A panel times the B micro-panel, as {@link #tile4}, for a tile's last one or
-     * two rows (M = 50 leaves 2, M = 49 one). Four accumulators would leave the FMA units waiting on their own
-     * latency, so even and odd reduction steps go to separate sets (8 chains, summed at the end): 2 rows cost half
-     * of {@link #tile4}'s time instead of all of it. The sum's order differs from the full tile's (|Δ| ~ 1 ulp).
-     */
-    static void tile2(float[] ap, int apo, float[] bp, int bpo, int kc, float[] dst, int dOff, int ldd) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector e0_0 = z, e0_1 = z, e1_0 = z, e1_1 = z, o0_0 = z, o0_1 = z, o1_0 = z, o1_1 = z;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
-            int bo = bpo + p * NR, ao = apo + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bo + VL);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
-            e0_0 = a0.fma(b0, e0_0); e0_1 = a0.fma(b1, e0_1);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
-            e1_0 = a1.fma(b0, e1_0); e1_1 = a1.fma(b1, e1_1);
-            FloatVector c0 = FloatVector.fromArray(S, bp, bo + NR);
-            FloatVector c1 = FloatVector.fromArray(S, bp, bo + NR + VL);
-            FloatVector d0 = FloatVector.broadcast(S, ap[ao + MR]);
-            o0_0 = d0.fma(c0, o0_0); o0_1 = d0.fma(c1, o0_1);
-            FloatVector d1 = FloatVector.broadcast(S, ap[ao + MR + 1]);
-            o1_0 = d1.fma(c0, o1_0); o1_1 = d1.fma(c1, o1_1);
-        }
-        if (p < kc) {
-            int bo = bpo + p * NR, ao = apo + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bo + VL);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
-            e0_0 = a0.fma(b0, e0_0); e0_1 = a0.fma(b1, e0_1);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
-            e1_0 = a1.fma(b0, e1_0); e1_1 = a1.fma(b1, e1_1);
-        }
-        e0_0.add(o0_0).intoArray(dst, dOff); e0_1.add(o0_1).intoArray(dst, dOff + VL);
-        e1_0.add(o1_0).intoArray(dst, dOff + ldd); e1_1.add(o1_1).intoArray(dst, dOff + ldd + VL);
     }
 }

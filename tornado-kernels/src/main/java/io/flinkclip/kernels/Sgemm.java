@@ -122,11 +122,6 @@ final class Sgemm {
         void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
             MicroKernel.tile4(ap, offset(i, pc) + r0, bp, bpo, kc, dst, dOff, ldd);
         }
-
-        /** Rows r0, r0 + 1 of the tile at row i, as {@link #tilePart} ({@link MicroKernel#tile2}). */
-        void tilePart2(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
-            MicroKernel.tile2(ap, offset(i, pc) + r0, bp, bpo, kc, dst, dOff, ldd);
-        }
     }
 
     /** C[m,n] (+)= A·B (+ bias[j]) then act, A supplied tile by tile by {@code lhs}, B packed (k > 0). */
@@ -281,7 +276,7 @@ final class Sgemm {
                     } else {
                         if (edge == null) edge = new float[MR * NR];
                         if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0);
-                        else edgeRows(src, i - ib, mr, pcs, kc, bp, bo, edge);
+                        else for (int r0 = 0; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }
@@ -291,19 +286,6 @@ final class Sgemm {
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
-
-    /** The first mr (< MR) rows of the tile at row i into the scratch tile: 4 rows at a time, a last 1–2 by tile2. */
-    private static void edgeRows(PackedLhs src, int i, int mr, int pc, int kc, float[] bp, int bo, float[] edge) {
-        for (int r0 = 0; r0 < mr; ) {
-            if (mr - r0 <= 2) {
-                src.tilePart2(i, r0, pc, kc, bp, bo, edge, r0 * NR, NR);
-                r0 += 2;
-            } else {
-                src.tilePart(i, r0, pc, kc, bp, bo, edge, r0 * NR, NR);
-                r0 += MicroKernel.EDGE_MR;
-            }
-        }
-    }
 
     /** Largest 16-bit B (floats when widened) that row-order walks widen whole, once per call: 4 MB. */
     private static final long WIDEN_ONCE_FLOATS = 1 << 20;

@@ -156,4 +156,30 @@ class GemmTest {
         for (int i = 0; i < off; i++) assertEquals(before[i], c[i], what + ": wrote before offset");
         for (int i = off + len; i < c.length; i++) assertEquals(before[i], c[i], what + ": wrote past the end");
     }
+
+    /**
+     * A row's result does not depend on the other rows of the call (full tiles, 4-row edge parts, row blocks,
+     * K slices): the same rows bit for bit whether multiplied alone or inside a larger batch, with and without
+     * 16-bit weights. Embeddings must not change with the micro-batch a record lands in.
+     */
+    @Test
+    void rowsAreBitIdenticalWhateverTheBatchAroundThem() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        int m = 64, n = 70, k = MicroKernel.KC + 37;
+        float[] a = Reference.random(rnd, m * k), w = new float[n * k], bias = Reference.random(rnd, n);
+        for (int i = 0; i < w.length; i++) w[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
+        for (PackedMatrix b : new PackedMatrix[] {PackedMatrix.fromRowsNK(w, 0, n, k), PackedMatrix.fromRowsNK(w, 0, n, k).compact()}) {
+            float[] all = new float[m * n];
+            Gemm.packed(a, 0, b, bias, all, 0, m, false, Epilogue.QUICK_GELU);
+            for (int[] part : new int[][] {{0, 1}, {5, 2}, {13, 7}, {1, 12}, {3, 50}, {50, 14}}) {
+                int r0 = part[0], rows = part[1];
+                float[] some = new float[rows * n];
+                Gemm.packed(a, r0 * k, b, bias, some, 0, rows, false, Epilogue.QUICK_GELU);
+                for (int i = 0; i < some.length; i++) {
+                    if (Float.floatToRawIntBits(some[i]) != Float.floatToRawIntBits(all[r0 * n + i]))
+                        throw new AssertionError(b.storage() + " rows " + r0 + ".." + (r0 + rows) + ": element " + i + " " + some[i] + " != " + all[r0 * n + i]);
+                }
+            }
+        }
+    }
 }

@@ -112,7 +112,7 @@ public final class Bottleneck {
         float[] a1 = arena.takeDirty(n * h * w * planes);
         f1.forward(x, n, h, w, a1, false);
         float[] pooled;
-        if (stride == 2 && f2.poolsInForward(n, h, w)) {
+        if (stride == 2 && f2.poolsInForward(h, w)) {
             // The stride's average pool happens in conv2's output transform: no full-resolution map.
             pooled = arena.takeDirty(n * oh * ow * planes);
             f2.forwardPool2(a1, n, h, w, pooled);

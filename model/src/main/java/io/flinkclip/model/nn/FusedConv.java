@@ -21,8 +21,8 @@ import io.flinkclip.kernels.WinogradConv;
  * <p>3×3 stride-1 convolutions (all but the stem's first in OpenAI's ResNet) run as Winograd instead
  * ({@link WinogradConv}: 1.4–2.7× faster per RN50 layer), and when an average pool follows they can pool in the same
  * pass ({@link #forwardPool2}). Their transformed filters are fp32 and larger than the direct ones (F(2×2): 16/9,
- * F(4×4): 4×), so for the widest layers (RN50's layer 4) a few output rows — batch 1 at 7×7 — are memory-bound on
- * them: those layers also keep direct weights and use them up to {@link #DIRECT_ROWS} output pixels per call.
+ * F(4×4): 4×), and on small maps they also waste work (a 7×7 map is tiled as 8×8): the widest layers (RN50's
+ * layer 4) also keep direct weights and use them on maps of up to {@link #DIRECT_PIXELS} pixels.
  * {@code -Dclip.winograd=false} keeps every 3×3 convolution direct, for comparisons.
  */
 final class FusedConv {
@@ -41,8 +41,11 @@ final class FusedConv {
     private static final long F4_MAX_PAIRS = 128 * 128;
     /** Smallest in·out for which a Winograd layer also keeps direct weights (RN50: layer 4's 3×3 convolutions). */
     private static final long DIRECT_COPY_PAIRS = 512 * 512;
-    /** Output pixels per call up to which such a layer runs direct ({@code -Dclip.winograd.directRows}). */
-    private static final int DIRECT_ROWS = Integer.getInteger("clip.winograd.directRows", 98);
+    /**
+     * Output pixels per image up to which such a layer runs direct ({@code -Dclip.winograd.directPixels}): RN50's 7×7
+     * maps. Decided by the map, not the batch, so an image's result does not depend on the batch it came in.
+     */
+    private static final int DIRECT_PIXELS = Integer.getInteger("clip.winograd.directPixels", 64);
     /** Whether the output transform may do a following 2×2 average pool ({@code -Dclip.winograd.pool=false}: never). */
     private static final boolean POOL_IN_OUTPUT = Boolean.parseBoolean(System.getProperty("clip.winograd.pool", "true"));
     /** At least one is set: the direct GEMM operand, the Winograd-transformed filters. */
@@ -94,15 +97,15 @@ final class FusedConv {
         return p.packed(PackedMatrix.fromRowsNK(folded, 0, out, kdim));
     }
 
-    /** Whether a call on n images of h×w runs as Winograd (else direct). */
-    private boolean usesWinograd(int n, int h, int w) {
-        return winograd != null && (weight == null || (long) n * outSize(h) * outSize(w) > DIRECT_ROWS);
+    /** Whether a call on h×w maps runs as Winograd (else direct). */
+    private boolean usesWinograd(int h, int w) {
+        return winograd != null && (weight == null || (long) outSize(h) * outSize(w) > DIRECT_PIXELS);
     }
 
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
-    /** Whether {@link #forwardPool2} applies: a Winograd call (n images of h×w) on an even map. */
-    boolean poolsInForward(int n, int h, int w) { return POOL_IN_OUTPUT && usesWinograd(n, h, w) && h % 2 == 0 && w % 2 == 0; }
+    /** Whether {@link #forwardPool2} applies: a Winograd call on an even h×w map. */
+    boolean poolsInForward(int h, int w) { return POOL_IN_OUTPUT && usesWinograd(h, w) && h % 2 == 0 && w % 2 == 0; }
 
     /**
      * x [n, h, w, in] → y [n, h/2, w/2, out] = AvgPool2d(2)(this layer's output), the pooling done in the Winograd
@@ -118,7 +121,7 @@ final class FusedConv {
      */
     void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
         Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
-        if (usesWinograd(n, h, w)) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
+        if (usesWinograd(h, w)) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
         else ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, act);
     }
 }

@@ -161,7 +161,7 @@ public final class ModifiedResNet implements VisionTower {
         arena.release(a1);
         int s = h / 2;
         float[] x = arena.takeDirty(n * s * s * width);
-        if (s3.poolsInForward(n, h, h)) s3.forwardPool2(a2, n, h, h, x);
+        if (s3.poolsInForward(h, h)) s3.forwardPool2(a2, n, h, h, x);
         else {
             float[] a3 = arena.takeDirty(n * h * h * width);
             s3.forward(a2, n, h, h, a3, false);

@@ -41,19 +41,19 @@ class FusedConvTest {
     }
 
     @Test
-    void widestWinogradLayerRunsDirectForFewRows() {
+    void widestWinogradLayerRunsDirectOnSmallMaps() {
         SplittableRandom rnd = new SplittableRandom(3);
         StateDict sd = layer(rnd, 512, 512, 3, true);
         Params p = new Params(sd, true);
         FusedConv f = new FusedConv(p, "c", "b", 512, 512, 3, 1, 1, true);
         assertEquals(2L * 512 * 9 * 512, p.packed16Bytes()); // the direct copy, 16-bit
         assertTrue(p.packedBytes() > p.packed16Bytes() + 4L * 16 * 512 * 512 - 1, "Winograd filters too: " + p.packedBytes());
-        // One image of 7×7 (49 rows) runs direct, three (147) and a 14×14 map (196) run as Winograd.
-        assertFalse(f.poolsInForward(1, 8, 8));
-        assertTrue(f.poolsInForward(1, 14, 14));
+        // Maps of up to 64 pixels run direct, larger ones (a 14×14 map, 196 pixels) as Winograd, at any batch size.
+        assertFalse(f.poolsInForward(8, 8));
+        assertTrue(f.poolsInForward(14, 14));
         StateDict ref = layer(new SplittableRandom(3), 512, 512, 3, true);
-        assertMatchesReference(f, ref, 1, 7, 7, rnd);
         assertMatchesReference(f, ref, 3, 7, 7, rnd);
+        assertMatchesReference(f, ref, 1, 10, 10, rnd);
     }
 
     /**
