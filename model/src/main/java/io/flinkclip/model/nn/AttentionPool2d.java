@@ -13,23 +13,16 @@ import io.flinkclip.kernels.Parallel;
  * through c_proj. Only the mean token's query is projected; the [q | k | v] rows {@link Ops#attention} reads
  * get zero queries for the pixel tokens, whose outputs are never used.
  *
- * <p>Inference never projects the tokens. With one query per head, q·(W_k x + b_k) = (W_kᵀ q)·x + q·b_k, where
- * q·b_k shifts all of the head's scores alike and cancels in the softmax, and Σ_s p_s (W_v x_s + b_v) =
- * W_v (Σ_s p_s x_s) + b_v (the p_s sum to 1). So per image and head it maps the query back to the input width
- * once, scores the raw tokens, averages them with the softmax weights and projects the average: about 4·C² + 2·heads·t·C multiply-adds per image instead of the 2·t·C² of projecting t tokens
- * (RN50: 15 M instead of 420 M, a tenth of the whole image encoder's work).
+ * <p>Inference never projects the tokens ({@link InputWidthAttention}): RN50 15 M multiply-adds per image
+ * instead of the 420 M of projecting 50 tokens through k_proj and v_proj (a tenth of the image encoder).
  */
 public final class AttentionPool2d {
     final String name;
     final int spatial, tokens, channels, heads, outDim;
     final float[] positionalEmbedding;
     final Linear q, k, v, cProj;
-    /**
-     * Inference only (else null), per head h: W_k's rows h·hd .. (h+1)·hd − 1 as a [hd × C] operand (maps the
-     * head's query to the input width), and W_v's same rows as an nn.Linear [hd, C] operand with its bias slice.
-     */
-    final PackedMatrix[] keyRows, valueRows;
-    final float[][] valueBias;
+    /** Inference only (else null): the mean token's attention over the raw tokens. */
+    final InputWidthAttention attention;
 
     AttentionPool2d(Params p, String name, int spatial, int channels, int heads, int outDim) {
         if (heads <= 0 || channels % heads != 0) {
@@ -44,25 +37,15 @@ public final class AttentionPool2d {
         positionalEmbedding = p.get(name + ".positional_embedding", tokens, channels);
         q = new Linear(p, name + ".q_proj", channels, channels, true);
         if (p.inference()) {
-            int hd = channels / heads;
             float[] wk = p.get(name + ".k_proj.weight", channels, channels), wv = p.get(name + ".v_proj.weight", channels, channels);
-            float[] bv = p.get(name + ".v_proj.bias", channels);
-            p.get(name + ".k_proj.bias", channels); // validated, not needed: q·b_k shifts a head's scores alike
-            keyRows = new PackedMatrix[heads];
-            valueRows = new PackedMatrix[heads];
-            valueBias = new float[heads][];
-            for (int h = 0; h < heads; h++) {
-                keyRows[h] = p.packed(PackedMatrix.fromRowsKN(wk, h * hd * channels, hd, channels));
-                valueRows[h] = p.packed(PackedMatrix.fromRowsNK(wv, h * hd * channels, hd, channels));
-                valueBias[h] = java.util.Arrays.copyOfRange(bv, h * hd, (h + 1) * hd);
-            }
+            p.get(name + ".k_proj.bias", channels); // validated, not needed (see InputWidthAttention)
+            attention = new InputWidthAttention(p, wk, 0, wv, 0, p.get(name + ".v_proj.bias", channels), 0, channels, heads);
             for (String t : new String[] {".k_proj.weight", ".k_proj.bias", ".v_proj.weight", ".v_proj.bias"}) p.release(name + t);
             k = v = null;
         } else {
             k = new Linear(p, name + ".k_proj", channels, channels, true);
             v = new Linear(p, name + ".v_proj", channels, channels, true);
-            keyRows = valueRows = null;
-            valueBias = null;
+            attention = null;
         }
         cProj = new Linear(p, name + ".c_proj", channels, outDim, true);
     }
@@ -120,7 +103,7 @@ public final class AttentionPool2d {
      * one OpenAI keeps), attending through the input-width form of the class comment.
      */
     float[] forwardNhwc(float[] x, int n, Arena arena) {
-        int hw = spatial * spatial, c = channels, t = tokens, hd = c / heads;
+        int hw = spatial * spatial, c = channels, t = tokens;
         float[] tok = arena.take(n * t * c), mean = arena.take(n * c);
         Parallel.forEach(n, 1, b -> {
             int base = b * t * c;
@@ -136,47 +119,14 @@ public final class AttentionPool2d {
             for (int ch = 0; ch < c; ch++) tok[base + ch] = (float) (sum[ch] / hw) + positionalEmbedding[ch];
             System.arraycopy(tok, base, mean, b * c, c);
         });
-        float[] qOut = arena.take(n * c);
+        float[] qOut = arena.take(n * c), pooled = arena.take(n * c);
         q.forward(mean, 0, qOut, 0, n, false);
-        // keys[b, h, :] = W_k[h]ᵀ q_bh: the head's query at the input width.
-        // One task per head: at batch 1 each is a one-row product over a 64×C slice of weights, too small to split.
-        float[] keys = arena.take(n * heads * c);
-        Parallel.forEach(heads, 1, h -> {
-            float[] qh = new float[n * hd], kh = new float[n * c];
-            for (int b = 0; b < n; b++) System.arraycopy(qOut, b * c + h * hd, qh, b * hd, hd);
-            Gemm.packed(qh, 0, keyRows[h], null, kh, 0, n, false, Epilogue.NONE);
-            for (int b = 0; b < n; b++) System.arraycopy(kh, b * c, keys, (b * heads + h) * c, c);
-        });
-        // Per image: scores over the raw tokens, softmax, and the weighted token average avg[b, h, :].
-        float[] avg = arena.take(n * heads * c);
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(n, 1, b -> {
-            float[] scores = new float[heads * t];
-            Gemm.nt(keys, b * heads * c, tok, b * t * c, null, scores, 0, heads, t, c, false);
-            for (int h = 0; h < heads; h++) softmaxInPlace(scores, h * t, t, scale);
-            Gemm.nn(scores, 0, tok, b * t * c, avg, b * heads * c, heads, c, t, false);
-        });
-        // pooled[b, h·hd + d] = W_v[h·hd + d, :] · avg[b, h, :] + b_v[h·hd + d].
-        float[] pooled = arena.take(n * c);
-        Parallel.forEach(heads, 1, h -> {
-            float[] ah = new float[n * c], ph = new float[n * hd];
-            for (int b = 0; b < n; b++) System.arraycopy(avg, (b * heads + h) * c, ah, b * c, c);
-            Gemm.packed(ah, 0, valueRows[h], valueBias[h], ph, 0, n, false, Epilogue.NONE);
-            for (int b = 0; b < n; b++) System.arraycopy(ph, b * hd, pooled, b * c + h * hd, hd);
-        });
+        int[] lengths = new int[n];
+        java.util.Arrays.fill(lengths, t);
+        attention.attend(qOut, tok, t, lengths, n, pooled);
         float[] out = new float[n * outDim];
         cProj.forward(pooled, 0, out, 0, n, false);
         return out;
-    }
-
-    /** x[o, o + len) ← softmax(scale · x), in double (len is the token count: tens). */
-    private static void softmaxInPlace(float[] x, int o, int len, float scale) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < len; i++) max = Math.max(max, (double) scale * x[o + i]);
-        double sum = 0;
-        double[] e = new double[len];
-        for (int i = 0; i < len; i++) sum += e[i] = Math.exp((double) scale * x[o + i] - max);
-        for (int i = 0; i < len; i++) x[o + i] = (float) (e[i] / sum);
     }
 
     /** d(pooled features) [n, outDim] → d(input map) [n, C, spatial, spatial]; accumulates gradients. */
