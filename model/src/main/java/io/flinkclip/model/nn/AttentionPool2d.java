@@ -1,10 +1,7 @@
 package io.flinkclip.model.nn;
 
 import io.flinkclip.io.ClipFormatException;
-import io.flinkclip.kernels.Epilogue;
-import io.flinkclip.kernels.Gemm;
 import io.flinkclip.kernels.Ops;
-import io.flinkclip.kernels.PackedMatrix;
 import io.flinkclip.kernels.Parallel;
 
 /**
