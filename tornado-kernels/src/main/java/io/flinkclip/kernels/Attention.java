@@ -18,9 +18,7 @@ final class Attention {
     private Attention() {}
 
     static void run(float[] qkv, int qkvOff, float[] out, int outOff, int batch, int seq, int dim, int heads, boolean causal) {
-        Checks.dims("batch", batch, "seq", seq, "dim", dim);
-        if (heads <= 0 || dim % heads != 0)
-            throw new IllegalArgumentException("dim " + dim + " is not divisible into " + heads + " heads");
+        checkShape(batch, seq, dim, heads);
         long tokens = (long) batch * seq;
         Checks.range("qkv", qkv, qkvOff, tokens * 3 * dim);
         Checks.range("out", out, outOff, tokens * dim);
@@ -30,15 +28,19 @@ final class Attention {
         Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal));
     }
 
+    private static void checkShape(int batch, int seq, int dim, int heads) {
+        Checks.dims("batch", batch, "seq", seq, "dim", dim);
+        if (heads <= 0 || dim % heads != 0)
+            throw new IllegalArgumentException("dim " + dim + " is not divisible into " + heads + " heads");
+    }
+
     /**
      * One query per item over the [q | k | v] layout of {@link #run}: out[b, h·hd ..] = Σ_s softmax_s(scale ·
      * q_b,rows[b] · k_bs) v_bs over s < seq (s ≤ rows[b] when causal). Scalar loops, softmax in double: per item
      * heads·len·hd multiply-adds, a 1/seq share of the full attention.
      */
     static void rows(float[] qkv, float[] out, int batch, int seq, int dim, int heads, boolean causal, int[] rows) {
-        Checks.dims("batch", batch, "seq", seq, "dim", dim);
-        if (heads <= 0 || dim % heads != 0)
-            throw new IllegalArgumentException("dim " + dim + " is not divisible into " + heads + " heads");
+        checkShape(batch, seq, dim, heads);
         if (rows.length < batch) throw new IllegalArgumentException(rows.length + " query rows for " + batch + " items");
         for (int b = 0; b < batch; b++) {
             if (rows[b] < 0 || rows[b] >= seq) throw new IllegalArgumentException("query row " + rows[b] + " outside 0.." + (seq - 1));

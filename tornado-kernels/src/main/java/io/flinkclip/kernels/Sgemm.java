@@ -137,7 +137,7 @@ final class Sgemm {
         boolean byColumns = 4L * n >= m;
         // Row order re-reads B once per row block, and 16-bit B would be widened that often (RN50's 1×1
         // convolutions at batch 32: M/192 times, 3.7 % of the run in the column scaling alone): widen it once.
-        if (b.half != null && !byColumns && (long) b.k * Packing.panels(n, NR) * NR <= WIDEN_ONCE_FLOATS) {
+        if (b.half != null && !byColumns && PackedMatrix.size(n, b.k) <= WIDEN_ONCE_FLOATS) {
             float[] wide = Scratch.acquire(Scratch.B_WIDE, PackedMatrix.size(n, b.k));
             try {
                 b.widenAll(wide);

@@ -65,36 +65,41 @@ final class FusedConv {
         float[] gamma = p.get(bn + ".weight", out), beta = p.get(bn + ".bias", out);
         float[] mean = p.get(bn + ".running_mean", out), var = p.get(bn + ".running_var", out);
         int kdim = k * k * in;
-        float[] raw = new float[out * kdim], folded = new float[out * kdim], scale = new float[out];
+        float[] raw = new float[out * kdim];
+        double[] scale = new double[out];
         bias = new float[out];
         for (int o = 0; o < out; o++) {
             if (var[o] < 0) throw new ClipFormatException("tensor '" + bn + ".running_var' holds a negative variance (" + var[o] + ") at index " + o);
-            double s = gamma[o] / Math.sqrt((double) var[o] + BatchNorm2d.EPS);
-            scale[o] = (float) s;
-            bias[o] = (float) (beta[o] - mean[o] * s);
+            scale[o] = gamma[o] / Math.sqrt((double) var[o] + BatchNorm2d.EPS);
+            bias[o] = (float) (beta[o] - mean[o] * scale[o]);
             for (int c = 0; c < in; c++) {
                 for (int i = 0; i < k; i++) {
-                    for (int j = 0; j < k; j++) {
-                        float v = w[((o * in + c) * k + i) * k + j];
-                        raw[o * kdim + (i * k + j) * in + c] = v;
-                        folded[o * kdim + (i * k + j) * in + c] = (float) (v * s);
-                    }
+                    for (int j = 0; j < k; j++) raw[o * kdim + (i * k + j) * in + c] = w[((o * in + c) * k + i) * k + j];
                 }
             }
         }
         boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out);
-        weight = !wino || (long) in * out >= DIRECT_COPY_PAIRS ? directWeights(p, raw, folded, scale, out, kdim) : null;
+        weight = !wino || (long) in * out >= DIRECT_COPY_PAIRS ? directWeights(p, raw, scale, out, kdim) : null;
         int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
-        winograd = wino ? WinogradConv.transform(folded, out, in, tile) : null;
+        winograd = wino ? WinogradConv.transform(folded(raw, scale, kdim), out, in, tile) : null;
         if (wino) p.addPackedBytes(winograd.bytes());
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 
     /** The direct GEMM operand: the 16-bit weights with the BatchNorm scale applied on widening, else folded fp32. */
-    private static PackedMatrix directWeights(Params p, float[] raw, float[] folded, float[] scale, int out, int kdim) {
+    private static PackedMatrix directWeights(Params p, float[] raw, double[] scale, int out, int kdim) {
         PackedMatrix unfolded = PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
-        if (unfolded.storage() != PackedMatrix.Storage.F32) return p.packed(unfolded.scaleColumns(scale));
-        return p.packed(PackedMatrix.fromRowsNK(folded, 0, out, kdim));
+        if (unfolded.storage() == PackedMatrix.Storage.F32) return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
+        float[] columnScale = new float[out];
+        for (int o = 0; o < out; o++) columnScale[o] = (float) scale[o];
+        return p.packed(unfolded.scaleColumns(columnScale));
+    }
+
+    /** W·s per output channel o (rows of kdim values), each product in double and rounded once. */
+    private static float[] folded(float[] raw, double[] scale, int kdim) {
+        float[] f = new float[raw.length];
+        for (int i = 0; i < raw.length; i++) f[i] = (float) (raw[i] * scale[i / kdim]);
+        return f;
     }
 
     /** Whether a call on h×w maps runs as Winograd (else direct). */
