@@ -104,15 +104,15 @@ final class Sgemm {
 
         /** The MR×NR tile at row i (a multiple of MR) over reduction indices [pc, pc + kc); see {@link MicroKernel#tile}. */
         void tile(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
-                  int ldd, float[] bias, int biasOff) {
-            MicroKernel.tile(ap, offset(i, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff);
+                  int ldd, float[] bias, int biasOff, float floor) {
+            MicroKernel.tile(ap, offset(i, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias, biasOff, floor);
         }
 
         /** {@link #tile} that also reads bp[next + p·nextStep] per step p (see {@link MicroKernel#tileStreaming}). */
         float tileStreaming(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst,
-                            int dOff, int ldd, float[] bias, int biasOff, int next, int nextStep) {
+                            int dOff, int ldd, float[] bias, int biasOff, int next, int nextStep, float floor) {
             return MicroKernel.tileStreaming(ap, offset(i, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd,
-                    bias, biasOff, next, nextStep);
+                    bias, biasOff, next, nextStep, floor);
         }
 
         /**
@@ -154,8 +154,14 @@ final class Sgemm {
         // A packed slice is shared by the block's column panels: wider blocks copy it fewer times (RN50 batch 32
         // +4–6 % at 512 columns against 128).
         int nc = lhs instanceof SliceSource ? SLICE_NC : NC;
+        // Four blocks per thread, so uneven progress balances. But each block of a SliceSource gathers its rows'
+        // A slices itself, and with few row blocks (batch 1) splitting columns repeats that gathering: there stop
+        // as soon as every thread has as many blocks (cold 1×1 convolutions at 1 image: 196×1024→256 0.43–0.46 →
+        // 0.35–0.37 ms with one 128-column block per thread; layer 4's 3×3 at 7×7 1.20–1.28 → 1.02–1.04 ms).
         int want = parallel ? 4 * Parallel.THREADS : 1;
-        while (tiles(m, mc) * tiles(n, nc) < want && (nc > NR || mc > MR)) {
+        boolean gathers = lhs instanceof SliceSource;
+        while (tiles(m, mc) * tiles(n, nc) < want && !(gathers && tiles(m, mc) * tiles(n, nc) % Parallel.THREADS == 0)
+                && (nc > NR || mc > MR)) {
             if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
             else mc = Math.max(MR, mc / 2 / MR * MR);
         }
@@ -213,6 +219,9 @@ final class Sgemm {
             float[] tb = first ? bias : null;
             boolean addC = !first || accumulate;
             Epilogue ta = last ? act : Epilogue.NONE;
+            // ReLU is the full tiles' own clamp; other activations run over the stored tile.
+            float floor = ta == Epilogue.RELU ? 0f : Float.NEGATIVE_INFINITY;
+            Epilogue after = ta == Epilogue.RELU ? Epilogue.NONE : ta;
             // The tiles read A from `src`: the operand itself, or this slice of it packed once for all column
             // panels of the block (then rows count from i0 and the slice starts at reduction index 0).
             PackedLhs src;
@@ -266,16 +275,16 @@ final class Sgemm {
                         boolean toC = !sliced || last;
                         float[] out = toC ? c : part;
                         int oo = toC ? co : (i - i0) * ldp + (j - j0), ldo = toC ? n : ldp;
-                        if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff);
+                        if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, floor);
                         else {
                             // Tile t reads share t of the next panel (the last share ends at the panel's end).
                             int share = nextStep * kc, from = next + Math.min((i - i0) / MR * share, nextLen - share);
-                            touched += src.tileStreaming(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, from, nextStep);
+                            touched += src.tileStreaming(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, from, nextStep, floor);
                         }
-                        ta.applyRows(c, co, n, MR, NR);
+                        after.applyRows(c, co, n, MR, NR);
                     } else {
                         if (edge == null) edge = new float[MR * NR];
-                        if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0);
+                        if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0, Float.NEGATIVE_INFINITY);
                         else for (int r0 = 0; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }

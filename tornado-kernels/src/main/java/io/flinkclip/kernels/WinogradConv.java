@@ -426,7 +426,7 @@ public final class WinogradConv {
                     for (int q = 0; q < rows / MR; q++) {
                         int d = mo + q * MR * ldm + (j - o0);
                         MicroKernel.tile(v, ao + q * MR * c + pc * MR, bp, bpo, kc, first ? zeros : m, first ? 0 : d,
-                                first ? 0 : ldm, m, d, ldm, zeros, 0);
+                                first ? 0 : ldm, m, d, ldm, zeros, 0, Float.NEGATIVE_INFINITY);
                     }
                 }
             }
