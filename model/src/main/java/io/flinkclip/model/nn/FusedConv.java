@@ -13,10 +13,12 @@ import io.flinkclip.kernels.WinogradConv;
  * contiguous channel runs of the input, which {@link ConvNhwc} gathers block by block (no im2col matrix); bias and
  * ReLU are fused into the GEMM's store.
  *
- * <p>Weights: when the convolution's weights are exactly 16-bit values (OpenAI's fp16 releases) they are kept so,
- * unscaled, and s is applied as the GEMM widens each micro-panel ({@link PackedMatrix#scaleColumns}); folding s
- * into them would need fp32, twice the bytes, and at batch 1 the large layers stream their weights from DRAM
- * (RN50 batch 1, layer 4's 1×1 convolutions: 5.5 → 4.8 ms per image). Otherwise s is folded into fp32 weights.
+ * <p>Weights: when the convolution's weights are exactly 16-bit values (OpenAI's fp16 releases) and large, they are
+ * kept so, unscaled, and s is applied as the GEMM widens each micro-panel ({@link PackedMatrix#scaleColumns}); folding
+ * s into them would need fp32, twice the bytes, and at batch 1 the large layers stream their weights from DRAM
+ * (RN50 batch 1, layer 4's 1×1 convolutions: 5.5 → 4.8 ms per image). Up to {@link #FOLDED_MAX_VALUES} weights
+ * (RN50's layers 1–3) the widening and scaling cost more than the bytes they save, and s is folded into fp32
+ * weights, as it is for weights that are not 16-bit values.
  *
  * <p>3×3 stride-1 convolutions (all but the stem's first in OpenAI's ResNet) run as Winograd instead
  * ({@link WinogradConv}: 1.4–2.7× faster per RN50 layer), and when an average pool follows they can pool in the same
@@ -46,6 +48,13 @@ final class FusedConv {
      * maps. Decided by the map, not the batch, so an image's result does not depend on the batch it came in.
      */
     private static final int DIRECT_PIXELS = Integer.getInteger("clip.winograd.directPixels", 64);
+    /**
+     * Most weights of a 16-bit direct convolution that are still folded into fp32 ({@code -Dclip.conv.foldedMax};
+     * 1 MB in fp32). RN50 with the 1×1 convolutions of layers 1–3 folded (≤ 256·1024 weights, +9 MB) against all
+     * 16-bit, medians of 4 alternating runs in a slow phase of the VM: batch 1 16.27 → 16.99 and 18.43 → 19.76
+     * images/s, batch 32 27.26 → 28.92 (3 runs); folding layer 4 as well gave 19.12 at batch 1.
+     */
+    private static final long FOLDED_MAX_VALUES = Long.getLong("clip.conv.foldedMax", 256 * 1024);
     /** Whether the output transform may do a following 2×2 average pool ({@code -Dclip.winograd.pool=false}: never). */
     private static final boolean POOL_IN_OUTPUT = Boolean.parseBoolean(System.getProperty("clip.winograd.pool", "true"));
     /** At least one is set: the direct GEMM operand, the Winograd-transformed filters. */
@@ -89,7 +98,7 @@ final class FusedConv {
     /** The direct GEMM operand: the 16-bit weights with the BatchNorm scale applied on widening, else folded fp32. */
     private static PackedMatrix directWeights(Params p, float[] raw, double[] scale, int out, int kdim) {
         PackedMatrix unfolded = PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
-        if (unfolded.storage() == PackedMatrix.Storage.F32) return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
+        if (unfolded.storage() == PackedMatrix.Storage.F32 || (long) out * kdim <= FOLDED_MAX_VALUES) return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
         float[] columnScale = new float[out];
         for (int o = 0; o < out; o++) columnScale[o] = (float) scale[o];
         return p.packed(unfolded.scaleColumns(columnScale));

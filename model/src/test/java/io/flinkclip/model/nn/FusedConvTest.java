@@ -11,22 +11,33 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link FusedConv} against conv → eval BatchNorm → ReLU computed in double from the raw tensors, for each way it
- * holds its weights: fp16-exact weights stay 16-bit with the BatchNorm scale applied on widening, others are
- * folded into fp32, and RN50 layer 4's 3×3 width keeps direct weights next to its Winograd filters and picks by
+ * holds its weights: large fp16-exact weights stay 16-bit with the BatchNorm scale applied on widening, small ones
+ * and others are folded into fp32, and RN50 layer 4's 3×3 width keeps direct weights next to its Winograd filters and picks by
  * output rows.
  */
 class FusedConvTest {
     private static final int SAMPLED = 7; // the reference checks every 7th output channel (the 512-wide case is big)
 
     @Test
-    void fp16WeightsStay16BitAndMatchConvThenBatchNorm() {
+    void largeFp16WeightsStay16BitAndMatchConvThenBatchNorm() {
         SplittableRandom rnd = new SplittableRandom(1);
+        StateDict sd = layer(rnd, 512, 544, 1, true); // 278,528 weights: above the folded limit of 256·1024
+        Params p = new Params(sd, true);
+        FusedConv f = new FusedConv(p, "c", "b", 512, 544, 1, 1, 0, true);
+        assertEquals(2L * 544 * 512, p.packed16Bytes());
+        assertEquals(p.packedBytes(), p.packed16Bytes());
+        assertMatchesReference(f, layer(new SplittableRandom(1), 512, 544, 1, true), 2, 5, 5, rnd);
+    }
+
+    @Test
+    void smallFp16WeightsAreFoldedIntoFp32() {
+        SplittableRandom rnd = new SplittableRandom(4);
         StateDict sd = layer(rnd, 64, 96, 1, true);
         Params p = new Params(sd, true);
         FusedConv f = new FusedConv(p, "c", "b", 64, 96, 1, 1, 0, true);
-        assertEquals(2L * 96 * 64, p.packed16Bytes());
-        assertEquals(p.packedBytes(), p.packed16Bytes());
-        assertMatchesReference(f, layer(new SplittableRandom(1), 64, 96, 1, true), 2, 5, 5, rnd);
+        assertEquals(0, p.packed16Bytes());
+        assertEquals(4L * 96 * 64, p.packedBytes());
+        assertMatchesReference(f, layer(new SplittableRandom(4), 64, 96, 1, true), 2, 5, 5, rnd);
     }
 
     @Test
