@@ -102,19 +102,24 @@ public final class AttentionPool2d {
     float[] forwardNhwc(float[] x, int n, Arena arena) {
         int hw = spatial * spatial, c = channels, t = tokens;
         float[] tok = arena.take(n * t * c), mean = arena.take(n * c);
-        Parallel.forEach(n, 1, b -> {
-            int base = b * t * c;
-            double[] sum = new double[c];
+        // Tasks of one item's channel range, so one image still uses every thread (RN50, one image: 0.17–0.19 ms
+        // as one task per item, 0.13 in 256-channel tasks).
+        int chunk = Math.min(c, 256), chunks = (c + chunk - 1) / chunk;
+        Parallel.forEach(n * chunks, 1, task -> {
+            int b = task / chunks, c0 = (task % chunks) * chunk, c1 = Math.min(c, c0 + chunk), base = b * t * c;
+            double[] sum = new double[c1 - c0];
             for (int s = 0; s < hw; s++) {
                 int src = (b * hw + s) * c, dst = base + (1 + s) * c, pos = (1 + s) * c;
-                for (int ch = 0; ch < c; ch++) {
+                for (int ch = c0; ch < c1; ch++) {
                     float val = x[src + ch];
-                    sum[ch] += val;
+                    sum[ch - c0] += val;
                     tok[dst + ch] = val + positionalEmbedding[pos + ch];
                 }
             }
-            for (int ch = 0; ch < c; ch++) tok[base + ch] = (float) (sum[ch] / hw) + positionalEmbedding[ch];
-            System.arraycopy(tok, base, mean, b * c, c);
+            for (int ch = c0; ch < c1; ch++) {
+                tok[base + ch] = (float) (sum[ch - c0] / hw) + positionalEmbedding[ch];
+                mean[b * c + ch] = tok[base + ch];
+            }
         });
         float[] qOut = arena.take(n * c), pooled = arena.take(n * c);
         q.forward(mean, 0, qOut, 0, n, false);
