@@ -31,6 +31,13 @@ public final class Parallel {
 
     private Parallel() {}
 
+    /**
+     * Whether {@code tasks} equal tasks keep every thread equally busy. Kernels that split work further only to
+     * balance it stop here when each extra split repeats work (a convolution block's input gathering, a Winograd
+     * group's input transform).
+     */
+    public static boolean evenlyShared(int tasks) { return tasks % THREADS == 0; }
+
     private static int threads() {
         int n = Integer.getInteger("clip.threads", Runtime.getRuntime().availableProcessors());
         if (n < 1) throw new IllegalArgumentException("-Dclip.threads must be >= 1, got " + n);

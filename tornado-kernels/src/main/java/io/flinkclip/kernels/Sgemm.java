@@ -160,7 +160,7 @@ final class Sgemm {
         // 0.35–0.37 ms with one 128-column block per thread; layer 4's 3×3 at 7×7 1.20–1.28 → 1.02–1.04 ms).
         int want = parallel ? 4 * Parallel.THREADS : 1;
         boolean gathers = lhs instanceof SliceSource;
-        while (tiles(m, mc) * tiles(n, nc) < want && !(gathers && tiles(m, mc) * tiles(n, nc) % Parallel.THREADS == 0)
+        while (tiles(m, mc) * tiles(n, nc) < want && !(gathers && Parallel.evenlyShared(tiles(m, mc) * tiles(n, nc)))
                 && (nc > NR || mc > MR)) {
             if (nc > NR) nc = Math.max(NR, nc / 2 / NR * NR);
             else mc = Math.max(MR, mc / 2 / MR * MR);

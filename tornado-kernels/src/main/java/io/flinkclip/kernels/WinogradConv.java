@@ -155,11 +155,11 @@ public final class WinogradConv {
         // with 4 groups (the former two tasks per thread), 0.58–0.67 with 2.
         int groups = 1;
         int tbMax = blockTiles(points, c, out);
-        while (Packing.panels(tiles, tbMax) * groups < 2 * Parallel.THREADS
-                && (Packing.panels(tiles, tbMax) * groups) % Parallel.THREADS != 0
+        int tileBlocks = Packing.panels(tiles, tbMax);
+        while (tileBlocks * groups < 2 * Parallel.THREADS && !Parallel.evenlyShared(tileBlocks * groups)
                 && out % (2 * groups * NR) == 0 && out / (2 * groups) >= 2 * NR) groups *= 2;
         int og = out / groups;
-        int tileBlocks = Packing.panels(tiles, tbMax), tb = Packing.panels(Packing.panels(tiles, tileBlocks), MR) * MR;
+        int tb = Packing.panels(Packing.panels(tiles, tileBlocks), MR) * MR;
         int blocks = Packing.panels(tiles, tb), oGroups = groups;
         Parallel.forEach(blocks * oGroups, 1, task -> {
             int t0 = (task / oGroups) * tb, o0 = (task % oGroups) * og;

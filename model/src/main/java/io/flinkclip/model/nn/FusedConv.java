@@ -95,10 +95,14 @@ final class FusedConv {
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
 
-    /** The direct GEMM operand: the 16-bit weights with the BatchNorm scale applied on widening, else folded fp32. */
+    /**
+     * The direct GEMM operand: large 16-bit weights with the BatchNorm scale applied on widening, else folded fp32
+     * (small layers are folded without first trying to narrow their raw weights).
+     */
     private static PackedMatrix directWeights(Params p, float[] raw, double[] scale, int out, int kdim) {
-        PackedMatrix unfolded = PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
-        if (unfolded.storage() == PackedMatrix.Storage.F32 || (long) out * kdim <= FOLDED_MAX_VALUES) return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
+        PackedMatrix unfolded = (long) out * kdim <= FOLDED_MAX_VALUES ? null : PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
+        if (unfolded == null || unfolded.storage() == PackedMatrix.Storage.F32)
+            return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
         float[] columnScale = new float[out];
         for (int o = 0; o < out; o++) columnScale[o] = (float) scale[o];
         return p.packed(unfolded.scaleColumns(columnScale));

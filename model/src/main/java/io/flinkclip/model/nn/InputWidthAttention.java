@@ -39,12 +39,12 @@ final class InputWidthAttention {
 
     /**
      * out[b, :] = the attention output of item b's query q[b, :] (already projected, with its bias) over its tokens
-     * x[(b·seq + s)·C ..] for s < lengths[b].
+     * x[(b·seq + s)·C ..] for s < lengths[b]. The per-item keys and token averages come from {@code arena}.
      */
-    void attend(float[] q, float[] x, int seq, int[] lengths, int batch, float[] out) {
+    void attend(float[] q, float[] x, int seq, int[] lengths, int batch, float[] out, Arena arena) {
         int c = width;
         // keys[b, h, :] = W_k[h]ᵀ q_bh. One task per head: at batch 1 each is a one-row product over a hd×C slice.
-        float[] keys = new float[batch * heads * c];
+        float[] keys = arena.takeDirty(batch * heads * c);
         Parallel.forEach(heads, 1, h -> {
             float[] qh = new float[batch * hd], kh = new float[batch * c];
             for (int b = 0; b < batch; b++) System.arraycopy(q, b * c + h * hd, qh, b * hd, hd);
@@ -52,7 +52,7 @@ final class InputWidthAttention {
             for (int b = 0; b < batch; b++) System.arraycopy(kh, b * c, keys, (b * heads + h) * c, c);
         });
         // Per item: scores over the raw tokens, softmax, and the weighted token average avg[b, h, :].
-        float[] avg = new float[batch * heads * c];
+        float[] avg = arena.takeDirty(batch * heads * c);
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forEach(batch, 1, b -> {
             int len = lengths[b];
@@ -68,6 +68,8 @@ final class InputWidthAttention {
             Gemm.packed(ah, 0, valueRows[h], valueBias[h], ph, 0, batch, false, Epilogue.NONE);
             for (int b = 0; b < batch; b++) System.arraycopy(ph, b * hd, out, b * c + h * hd, hd);
         });
+        arena.release(keys);
+        arena.release(avg);
     }
 
     /** x[o, o + len) ← softmax(scale · x), in double (len is a token count: tens). */

@@ -20,51 +20,51 @@ class FusedConvTest {
 
     @Test
     void largeFp16WeightsStay16BitAndMatchConvThenBatchNorm() {
-        SplittableRandom rnd = new SplittableRandom(1);
-        StateDict sd = layer(rnd, 512, 544, 1, true); // 278,528 weights: above the folded limit of 256·1024
-        Params p = new Params(sd, true);
-        FusedConv f = new FusedConv(p, "c", "b", 512, 544, 1, 1, 0, true);
-        assertEquals(2L * 544 * 512, p.packed16Bytes());
-        assertEquals(p.packedBytes(), p.packed16Bytes());
-        assertMatchesReference(f, layer(new SplittableRandom(1), 512, 544, 1, true), 2, 5, 5, rnd);
+        Built l = build(1, 512, 544, 1, 1, 0, true); // 278,528 weights: above the folded limit of 256·1024
+        assertEquals(2L * 544 * 512, l.params.packed16Bytes());
+        assertEquals(l.params.packedBytes(), l.params.packed16Bytes());
+        assertMatchesReference(l.conv, l.reference, 2, 5, 5, l.rnd);
     }
 
     @Test
     void smallFp16WeightsAreFoldedIntoFp32() {
-        SplittableRandom rnd = new SplittableRandom(4);
-        StateDict sd = layer(rnd, 64, 96, 1, true);
-        Params p = new Params(sd, true);
-        FusedConv f = new FusedConv(p, "c", "b", 64, 96, 1, 1, 0, true);
-        assertEquals(0, p.packed16Bytes());
-        assertEquals(4L * 96 * 64, p.packedBytes());
-        assertMatchesReference(f, layer(new SplittableRandom(4), 64, 96, 1, true), 2, 5, 5, rnd);
+        Built l = build(4, 64, 96, 1, 1, 0, true);
+        assertEquals(0, l.params.packed16Bytes());
+        assertEquals(4L * 96 * 64, l.params.packedBytes());
+        assertMatchesReference(l.conv, l.reference, 2, 5, 5, l.rnd);
     }
 
     @Test
     void weightsOffTheHalfGridAreFoldedIntoFp32() {
-        SplittableRandom rnd = new SplittableRandom(2);
-        StateDict sd = layer(rnd, 48, 40, 3, false);
-        Params p = new Params(sd, true);
-        FusedConv f = new FusedConv(p, "c", "b", 48, 40, 3, 2, 1, true); // strided: never Winograd
-        assertEquals(0, p.packed16Bytes());
-        assertEquals(4L * 64 * 9 * 48, p.packedBytes()); // 40 columns pad to two 32-wide panels
-        assertMatchesReference(f, layer(new SplittableRandom(2), 48, 40, 3, false), 2, 9, 8, rnd);
+        Built l = build(2, 48, 40, 3, 2, 1, false); // strided: never Winograd
+        assertEquals(0, l.params.packed16Bytes());
+        assertEquals(4L * 64 * 9 * 48, l.params.packedBytes()); // 40 columns pad to two 32-wide panels
+        assertMatchesReference(l.conv, l.reference, 2, 9, 8, l.rnd);
     }
 
     @Test
     void widestWinogradLayerRunsDirectOnSmallMaps() {
-        SplittableRandom rnd = new SplittableRandom(3);
-        StateDict sd = layer(rnd, 512, 512, 3, true);
-        Params p = new Params(sd, true);
-        FusedConv f = new FusedConv(p, "c", "b", 512, 512, 3, 1, 1, true);
-        assertEquals(2L * 512 * 9 * 512, p.packed16Bytes()); // the direct copy, 16-bit
-        assertTrue(p.packedBytes() > p.packed16Bytes() + 4L * 16 * 512 * 512 - 1, "Winograd filters too: " + p.packedBytes());
+        Built l = build(3, 512, 512, 3, 1, 1, true);
+        assertEquals(2L * 512 * 9 * 512, l.params.packed16Bytes()); // the direct copy, 16-bit
+        assertTrue(l.params.packedBytes() > l.params.packed16Bytes() + 4L * 16 * 512 * 512 - 1, "Winograd filters too: " + l.params.packedBytes());
         // Maps of up to 64 pixels run direct, larger ones (a 14×14 map, 196 pixels) as Winograd, at any batch size.
-        assertFalse(f.poolsInForward(8, 8));
-        assertTrue(f.poolsInForward(14, 14));
-        StateDict ref = layer(new SplittableRandom(3), 512, 512, 3, true);
-        assertMatchesReference(f, ref, 3, 7, 7, rnd);
-        assertMatchesReference(f, ref, 1, 10, 10, rnd);
+        assertFalse(l.conv.poolsInForward(8, 8));
+        assertTrue(l.conv.poolsInForward(14, 14));
+        assertMatchesReference(l.conv, l.reference, 3, 7, 7, l.rnd);
+        assertMatchesReference(l.conv, l.reference, 1, 10, 10, l.rnd);
+    }
+
+    /**
+     * A layer built from {@link #layer}, the same tensors again for the reference (the build releases its own), and
+     * the rest of the seed's stream for the inputs.
+     */
+    private record Built(Params params, FusedConv conv, StateDict reference, SplittableRandom rnd) {}
+
+    private static Built build(long seed, int in, int out, int k, int stride, int pad, boolean fp16) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Params p = new Params(layer(rnd, in, out, k, fp16), true);
+        FusedConv f = new FusedConv(p, "c", "b", in, out, k, stride, pad, true);
+        return new Built(p, f, layer(new SplittableRandom(seed), in, out, k, fp16), rnd);
     }
 
     /**
