@@ -16,7 +16,8 @@ import io.flinkclip.model.nn.VisionTransformer;
 /**
  * The exact CLIP forward pass (OpenAI's {@code clip/model.py}) in float32 over the kernels of
  * {@code io.flinkclip.kernels}: a ViT or modified-ResNet image tower and the causal text transformer.
- * Immutable and thread-safe; each call keeps its activations in its own {@link Arena}.
+ * Immutable and thread-safe; each call keeps its activations in its own {@link Arena}, taken from a small pool so
+ * that steady traffic reuses the same buffers instead of allocating them per call.
  */
 public final class ClipModel implements ClipEncoder {
     /** Inputs are encoded in chunks of at most this many rows, bounding activation memory per call. */
@@ -29,6 +30,14 @@ public final class ClipModel implements ClipEncoder {
     private final int maxBatch;
     private final boolean inferenceOnly;
     private final long packedBytes, packed16Bytes;
+    /**
+     * Arenas kept between calls: as many as calls ran at once, up to {@link #POOLED_ARENAS}, each only while it
+     * holds at most {@link #POOLED_FLOATS} (a larger call's arena is left to the collector).
+     */
+    private final java.util.concurrent.ArrayBlockingQueue<Arena> arenas = new java.util.concurrent.ArrayBlockingQueue<>(POOLED_ARENAS);
+    private static final int POOLED_ARENAS = 4;
+    /** 256 MB: RN50 at 32 images needs 155 MB of activations, ViT-B/32 85 MB. */
+    private static final long POOLED_FLOATS = 64L << 20;
 
     private ClipModel(ClipConfig config, VisionTower vision, TextTransformer text, float logitScale, int maxBatch,
                       boolean inferenceOnly, long packedBytes, long packed16Bytes) {
@@ -113,12 +122,15 @@ public final class ClipModel implements ClipEncoder {
         }
         float[][] out = new float[n][];
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
+        Arena arena = trace != null ? new Arena() : borrowArena();
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
             float[] part = m == n ? pixels : new float[m * per]; // towers only read their input
             if (part != pixels) System.arraycopy(pixels, start * per, part, 0, m * per);
-            split(vision.forward(part, m, new Arena(), trace), m, out, start);
+            split(vision.forward(part, m, arena, trace), m, out, start);
+            if (trace == null) arena.recycle();
         }
+        if (trace == null) returnArena(arena);
         return out;
     }
 
@@ -135,20 +147,26 @@ public final class ClipModel implements ClipEncoder {
         float[][] out = new float[n][];
         if (trace == null && skipPadding) { // rows of similar length run together, each group up to its own longest
             int d = config.embedDim();
+            Arena arena = borrowArena();
             for (int[] g : TextBatches.plan(text.runLengths(tokens), maxBatch)) {
                 int[][] part = new int[g.length][];
                 for (int k = 0; k < g.length; k++) part[k] = tokens[g[k]];
-                float[] flat = text.forward(part, new Arena(), null, true);
+                float[] flat = text.forward(part, arena, null, true);
                 for (int k = 0; k < g.length; k++) out[g[k]] = java.util.Arrays.copyOfRange(flat, k * d, (k + 1) * d);
+                arena.recycle();
             }
+            returnArena(arena);
             return out;
         }
         int chunk = trace != null ? Math.max(n, 1) : maxBatch;
+        Arena arena = trace != null ? new Arena() : borrowArena();
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
             int[][] part = java.util.Arrays.copyOfRange(tokens, start, start + m);
-            split(text.forward(part, new Arena(), trace, skipPadding), m, out, start);
+            split(text.forward(part, arena, trace, skipPadding), m, out, start);
+            if (trace == null) arena.recycle();
         }
+        if (trace == null) returnArena(arena);
         return out;
     }
 
@@ -215,6 +233,20 @@ public final class ClipModel implements ClipEncoder {
     public ClipBackward.Pass trainingForwardTexts(int[][] tokens) {
         requireTrainable();
         return ClipBackward.forwardTexts(vision, text, tokens);
+    }
+
+    /** A pooled arena (recycled, so all its buffers are free) or a new reusable one. */
+    private Arena borrowArena() {
+        Arena a = arenas.poll();
+        return a != null ? a : Arena.reusable();
+    }
+
+    /**
+     * Pools a recycled arena for the next call, unless it grew past {@link #POOLED_FLOATS} or the pool is full. A
+     * call that throws never returns its arena: it is simply dropped.
+     */
+    private void returnArena(Arena a) {
+        if (a.retainedFloats() <= POOLED_FLOATS) arenas.offer(a);
     }
 
     private void split(float[] flat, int m, float[][] out, int start) {

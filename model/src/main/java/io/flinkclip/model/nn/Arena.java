@@ -1,6 +1,7 @@
 package io.flinkclip.model.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -8,15 +9,46 @@ import java.util.List;
  * memory a call needs is visible in one place ({@link #floats()}) and stays bounded: a tower takes its scratch
  * buffers once and reuses them across all of its blocks. Buffers from {@link #take} come zero-filled (backward
  * passes rely on it); the inference ResNet recycles dead maps through {@link #release} / {@link #takeDirty}.
+ *
+ * <p>An arena from {@link #reusable()} also serves later calls: {@link #recycle()} returns every buffer it ever
+ * allocated to its free list, so a steady stream of same-sized calls allocates nothing. Fresh arrays cost more
+ * than their zeroing: RN50 at batch 1 allocated 17 MB per image, and at 28 images/s that was a young collection
+ * every few seconds and a first write to cold (sometimes not yet mapped) memory for every map.
  */
 public final class Arena {
     private long floats;
     private final List<float[]> free = new ArrayList<>();
+    /** Every buffer this arena allocated, for {@link #recycle}; null for a one-call arena. */
+    private final List<float[]> owned;
 
+    /** A one-call arena: its buffers are left to the garbage collector. */
+    public Arena() { this(false); }
+
+    private Arena(boolean reusable) { owned = reusable ? new ArrayList<>() : null; }
+
+    /** An arena that can be {@link #recycle recycled} for the next call. */
+    public static Arena reusable() { return new Arena(true); }
+
+    /** A zero-filled buffer of exactly {@code n} floats. */
     public float[] take(int n) {
         if (n < 0) throw new IllegalArgumentException("negative buffer size " + n);
+        if (owned != null) {
+            for (int i = free.size() - 1; i >= 0; i--) {
+                if (free.get(i).length == n) {
+                    float[] b = free.remove(i);
+                    Arrays.fill(b, 0f);
+                    return b;
+                }
+            }
+        }
+        return allocate(n);
+    }
+
+    private float[] allocate(int n) {
         floats += n;
-        return new float[n];
+        float[] b = new float[n];
+        if (owned != null) owned.add(b);
+        return b;
     }
 
     /** A buffer from this arena holding a copy of {@code src} (activations a backward pass keeps). */
@@ -35,7 +67,9 @@ public final class Arena {
         for (int i = 0; i < free.size(); i++) {
             if (free.get(i).length >= n && (best < 0 || free.get(i).length < free.get(best).length)) best = i;
         }
-        return best >= 0 ? free.remove(best) : take(n);
+        if (best >= 0) return free.remove(best);
+        if (n < 0) throw new IllegalArgumentException("negative buffer size " + n);
+        return allocate(n);
     }
 
     /** Hands back a buffer no live activation refers to any more, for reuse by {@link #takeDirty}. */
@@ -43,6 +77,24 @@ public final class Arena {
         if (buffer != null) free.add(buffer);
     }
 
-    /** Total floats handed out by this arena. */
+    /**
+     * Makes every buffer this reusable arena allocated free again: the caller guarantees that nothing it handed
+     * out is referenced any more (results copied out, no trace kept).
+     */
+    public void recycle() {
+        if (owned == null) throw new IllegalStateException("a one-call arena cannot be recycled");
+        free.clear();
+        free.addAll(owned);
+    }
+
+    /** Total floats this arena allocated (buffers it reused are not counted again). */
     public long floats() { return floats; }
+
+    /** Floats held by a reusable arena's buffers (0 for a one-call arena). */
+    public long retainedFloats() {
+        if (owned == null) return 0;
+        long s = 0;
+        for (float[] b : owned) s += b.length;
+        return s;
+    }
 }
