@@ -9,7 +9,7 @@ package io.flinkclip.kernels;
  */
 final class Scratch {
     static final int PACK_A = 0, PACK_B = 1, IM2COL = 2, ATTN = 3, CONV_OUT = 4, C_BLOCK = 5, CONV_PAD = 6, A_SLICE = 7, WINO_V = 8, WINO_M = 9,
-            WINO_STAGE = 10, B_PANEL = 11, B_WIDE = 12, SLOTS = 13;
+            WINO_STAGE = 10, B_PANEL = 11, B_WIDE = 12, EDGE = 13, SLOTS = 14;
     /** Buffers above this size are not kept after the call (avoids pinning huge arrays to a thread). */
     private static final int KEEP_LIMIT = 8 << 20;
     private static final class Slots {

@@ -188,17 +188,21 @@ final class Sgemm {
         float[] slice = lhs instanceof SliceSource
                 ? Scratch.acquire(Scratch.A_SLICE, tiles(i1 - i0, MR) * MR * Math.min(k, lhs.kStep()) + MicroKernel.VL) : null;
         float[] panel = b.half != null ? Scratch.acquire(Scratch.B_PANEL, Math.min(k, lhs.kStep()) * NR) : null;
+        // Scratch tile for partial row or column tiles (a per-block allocation was a tenth of RN50's garbage).
+        float[] edge = (i1 - i0) % MR != 0 || (j1 - j0) % NR != 0 ? Scratch.acquire(Scratch.EDGE, MR * NR) : null;
         try {
             block(lhs, b, c, cOff, m, n, k, i0, i1, j0, j1, bias, accumulate, act, touchB && panel == null, part, ldp,
-                    slice, panel);
+                    slice, panel, edge);
         } finally {
             Scratch.release(Scratch.C_BLOCK, part);
             Scratch.release(Scratch.A_SLICE, slice);
             Scratch.release(Scratch.B_PANEL, panel);
+            Scratch.release(Scratch.EDGE, edge);
         }
     }
 
     /**
+     * {@code edge}: an MR×NR scratch tile for partial tiles (null when the block has none).
      * {@code panel}: for 16-bit B, the per-thread buffer each micro-panel is widened into before its tiles. The
      * widening loop reads the panel sequentially and is its only prefetch: reading ahead in the next panel inside
      * the tiles, as the fp32 path does, measured no better (ViT-B/32 batch 1, 3 alternating pairs: 14.1/13.0/13.5
@@ -206,9 +210,9 @@ final class Sgemm {
      */
     private static void block(Lhs lhs, PackedMatrix b, float[] c, int cOff, int m, int n, int k, int i0, int i1, int j0,
                               int j1, float[] bias, boolean accumulate, Epilogue act, boolean touchB, float[] part,
-                              int ldp, float[] slice, float[] panel) {
+                              int ldp, float[] slice, float[] panel, float[] edge) {
         float[] bp = panel != null ? panel : b.data;
-        float[] edge = null, zeros = MicroKernel.ZEROS;
+        float[] zeros = MicroKernel.ZEROS;
         float touched = 0f;
         boolean streamed = false;
         int step = lhs.kStep();
@@ -283,7 +287,6 @@ final class Sgemm {
                         }
                         after.applyRows(c, co, n, MR, NR);
                     } else {
-                        if (edge == null) edge = new float[MR * NR];
                         if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0, Float.NEGATIVE_INFINITY);
                         else for (int r0 = 0; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
