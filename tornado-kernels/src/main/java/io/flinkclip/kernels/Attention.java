@@ -124,13 +124,14 @@ final class Attention {
      * <p>Each loop handles the partial last vector by its mask, so {@link VectorMath#exp} is inlined at one call
      * site only. With a second copy for the tail, C2 sometimes compiled this method past its inlining budget and
      * left the Vector API calls inside exp unintrinsified (lane-by-lane Java, vectors boxed): the RN50 bench's
-     * 77-token texts then ran at 32–36 texts/s instead of 49–55, a quarter of their time in this method.
+     * 77-token texts then ran at 32–36 texts/s instead of 49–55, a quarter of their time in this method. The running
+     * max and sum are the ops' arguments, not their receivers (see {@link Ops}).
      */
     private static void softmaxRow(float[] x, int o, int len, float scale, float[] lanes) {
         int end = (len + VL - 1) / VL * VL;
         FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
         FloatVector mv = minusInf;
-        for (int i = 0; i < end; i += VL) mv = mv.max(minusInf.blend(FloatVector.fromArray(S, x, o + i), S.indexInRange(i, len)));
+        for (int i = 0; i < end; i += VL) mv = minusInf.blend(FloatVector.fromArray(S, x, o + i), S.indexInRange(i, len)).max(mv);
         float max = mv.reduceLanes(VectorOperators.MAX);
         // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
         // Lanes past len may hold anything finite (masked scores, older rows); their exp is dropped.
@@ -138,7 +139,7 @@ final class Attention {
         for (int i = 0; i < end; i += VL) {
             FloatVector e = zero.blend(VectorMath.exp(FloatVector.fromArray(S, x, o + i).fma(sv, shift)), S.indexInRange(i, len));
             e.intoArray(x, o + i);
-            acc = acc.add(e);
+            acc = e.add(acc);
         }
         // Sum of the lanes, left to right, in float. Not reduceLanes(ADD): its order is unspecified and differs
         // between interpreted and compiled code, which broke a bit-identical training resume in CI (ClipTrainerTest);

@@ -99,7 +99,7 @@ public final class OptimizerKernels {
         // x·0 is 0 for every finite x and NaN otherwise: one vector op per VL elements in the common case.
         FloatVector acc = FloatVector.zero(S);
         int i = 0, vecEnd = S.loopBound(x.length);
-        for (; i < vecEnd; i += VL) acc = acc.add(FloatVector.fromArray(S, x, i).mul(0f));
+        for (; i < vecEnd; i += VL) acc = FloatVector.fromArray(S, x, i).mul(0f).add(acc);
         float probe = acc.reduceLanes(VectorOperators.ADD);
         for (; i < x.length; i++) probe += x[i] * 0f;
         if (probe == 0f) return -1;

@@ -327,7 +327,7 @@ final class Sgemm {
      */
     private static void touch(float[] b, int off, int len) {
         FloatVector acc = FloatVector.zero(MicroKernel.S);
-        for (int i = 0; i + MicroKernel.VL <= len; i += MicroKernel.VL) acc = acc.add(FloatVector.fromArray(MicroKernel.S, b, off + i));
+        for (int i = 0; i + MicroKernel.VL <= len; i += MicroKernel.VL) acc = FloatVector.fromArray(MicroKernel.S, b, off + i).add(acc);
         keepAlive(acc.lane(0));
     }
 
