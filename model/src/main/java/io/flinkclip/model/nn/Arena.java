@@ -31,7 +31,6 @@ public final class Arena {
 
     /** A zero-filled buffer of exactly {@code n} floats. */
     public float[] take(int n) {
-        if (n < 0) throw new IllegalArgumentException("negative buffer size " + n);
         if (owned != null) {
             for (int i = free.size() - 1; i >= 0; i--) {
                 if (free.get(i).length == n) {
@@ -45,6 +44,7 @@ public final class Arena {
     }
 
     private float[] allocate(int n) {
+        if (n < 0) throw new IllegalArgumentException("negative buffer size " + n);
         floats += n;
         float[] b = new float[n];
         if (owned != null) owned.add(b);
@@ -67,9 +67,7 @@ public final class Arena {
         for (int i = 0; i < free.size(); i++) {
             if (free.get(i).length >= n && (best < 0 || free.get(i).length < free.get(best).length)) best = i;
         }
-        if (best >= 0) return free.remove(best);
-        if (n < 0) throw new IllegalArgumentException("negative buffer size " + n);
-        return allocate(n);
+        return best >= 0 ? free.remove(best) : allocate(n);
     }
 
     /** Hands back a buffer no live activation refers to any more, for reuse by {@link #takeDirty}. */
@@ -90,11 +88,6 @@ public final class Arena {
     /** Total floats this arena allocated (buffers it reused are not counted again). */
     public long floats() { return floats; }
 
-    /** Floats held by a reusable arena's buffers (0 for a one-call arena). */
-    public long retainedFloats() {
-        if (owned == null) return 0;
-        long s = 0;
-        for (float[] b : owned) s += b.length;
-        return s;
-    }
+    /** Floats held by a reusable arena's buffers, i.e. all it allocated (0 for a one-call arena). */
+    public long retainedFloats() { return owned == null ? 0 : floats; }
 }
