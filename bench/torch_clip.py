@@ -7,9 +7,11 @@ Usage:
   torch_clip.py export --weights W.safetensors --out-dir DIR            (image.onnx, text.onnx)
   torch_clip.py train  --weights W.safetensors --batch 32 --steps 3 --json OUT.json
   torch_clip.py export-linear --shape M,N,K --out FILE.onnx          (one nn.Linear: the SGEMM table's ORT peer)
+  torch_clip.py gpu    --weights W.safetensors --batch 256 --train-batch 128 --maths fp32,tf32,bf16 --json OUT.json
+                       [--probe P.safetensors]   (CUDA: GpuBench's peer; runs on any PyTorch with CUDA)
 Written for Debian's python3-torch (1.13); reads safetensors with numpy so no extra package is needed.
 """
-import argparse, json, math, struct, time
+import argparse, contextlib, json, math, struct, time
 import numpy as np
 import torch
 import torch.nn as nn
@@ -189,7 +191,7 @@ class CLIP(nn.Module):
         x = self.token_embedding(tokens) + self.positional_embedding[: tokens.shape[1]]
         x = self.transformer(x.permute(1, 0, 2)).permute(1, 0, 2)
         x = self.ln_final(x)
-        return x[torch.arange(x.shape[0]), tokens.argmax(-1)] @ self.text_projection
+        return x[torch.arange(x.shape[0], device=x.device), tokens.argmax(-1)] @ self.text_projection
 
 
 def texts(n, length, ctx=77):
@@ -225,9 +227,63 @@ def timeit(fn, seconds, warmup_seconds=0.0, min_runs=3):
             return (time.perf_counter() - t0) / n
 
 
+def set_math(math):
+    """fp32: no TF32 anywhere; tf32: TF32 tensor cores for matmuls and convolutions; bf16: autocast (set per call)."""
+    torch.backends.cuda.matmul.allow_tf32 = math == "tf32"
+    torch.backends.cudnn.allow_tf32 = math == "tf32"
+
+
+def gpu_bench(a, model):
+    """Images/s (pixels from host memory and already on the GPU) and training pairs/s per GEMM arithmetic, on CUDA."""
+    cuda = torch.cuda.is_available()  # False only for a smoke test of this script on a CPU machine
+    dev = torch.device("cuda" if cuda else "cpu")
+    model = model.to(dev)
+    for blk in model.transformer.resblocks:  # the causal mask is a plain attribute, not a buffer: .to() skips it
+        if blk.mask is not None:
+            blk.mask = blk.mask.to(dev)
+    R, ctx = model.resolution, model.positional_embedding.shape[0]
+    res = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if cuda else "cpu"}
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    g = torch.Generator().manual_seed(1)
+    px_host, tp_host = torch.randn(a.batch, 3, R, R, generator=g), torch.randn(a.train_batch, 3, R, R, generator=g)
+    px_dev, tk_host = px_host.to(dev), texts(a.train_batch, 16, ctx)
+    if a.probe:
+        set_math("fp32")
+        with torch.inference_mode():
+            res["probe_fp32"] = model.encode_image(read_safetensors(a.probe)["pixels"].to(dev)).float().cpu().tolist()
+    lab = torch.arange(a.train_batch, device=dev)
+    for m in a.maths.split(","):
+        set_math(m)
+        amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if m == "bf16" else contextlib.nullcontext
+        model.eval()
+        with torch.inference_mode(), amp():
+            res[m + "_images_per_s_host"] = a.batch / timeit(lambda: model.encode_image(px_host.to(dev)).float().cpu(), a.seconds, 2.0)
+
+            def on_device():
+                model.encode_image(px_dev)
+                sync()
+            res[m + "_images_per_s_device"] = a.batch / timeit(on_device, a.seconds, 2.0)
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.2)
+
+        def step(text_len):
+            px, tk = tp_host.to(dev), tk_host[:, :text_len].to(dev)
+            with amp():
+                i = F.normalize(model.encode_image(px), dim=-1); t = F.normalize(model.encode_text(tk), dim=-1)
+                logits = model.logit_scale.exp() * i @ t.t()
+                loss = (F.cross_entropy(logits, lab) + F.cross_entropy(logits.t(), lab)) / 2
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            return loss.item()  # synchronises, as flink-clip's step returns its loss to the host
+        # the full 77-token context as open_clip trains, and cut after the last EOT (16), the work flink-clip does
+        res[m + "_train_pairs_per_s"] = a.train_batch / timeit(lambda: step(ctx), a.seconds, 2.0, 3)
+        res[m + "_train_pairs_per_s_text16"] = a.train_batch / timeit(lambda: step(16), a.seconds, 2.0, 3)
+        print(m, {k: round(v, 1) for k, v in res.items() if k.startswith(m)}, flush=True)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["bench", "export", "train", "export-linear"])
+    ap.add_argument("mode", choices=["bench", "export", "train", "export-linear", "gpu"])
     ap.add_argument("--weights")
     ap.add_argument("--shape")
     ap.add_argument("--out")
@@ -239,6 +295,9 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup-seconds", type=float, default=0.0)
+    ap.add_argument("--train-batch", type=int, default=128)
+    ap.add_argument("--maths", default="fp32,tf32,bf16")
+    ap.add_argument("--probe")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.mode == "export-linear":
@@ -263,8 +322,13 @@ def main():
                               input_names=["tokens"], output_names=["embeds"],
                               dynamic_axes={"tokens": {0: "n", 1: "len"}, "embeds": {0: "n"}})
         return
-    res = {"torch": torch.__version__, "threads": a.threads, "blas": blas_library()}
-    if a.mode == "bench":
+    if a.mode == "gpu":
+        res = gpu_bench(a, model)
+    else:
+        res = {"torch": torch.__version__, "threads": a.threads, "blas": blas_library()}
+    if a.mode == "gpu":
+        pass
+    elif a.mode == "bench":
         with torch.inference_mode():
             for b in [int(x) for x in a.batches.split(",")]:
                 px = torch.randn(b, 3, R, R)
@@ -284,7 +348,7 @@ def main():
             opt.zero_grad(); loss.backward(); opt.step()
         res["train_step_s"] = timeit(step, a.seconds, a.warmup_seconds, a.steps)
         res["train_pairs_per_s"] = a.batch / res["train_step_s"]
-    print(json.dumps(res))
+    print(json.dumps({k: v for k, v in res.items() if not k.startswith("probe")}))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f)

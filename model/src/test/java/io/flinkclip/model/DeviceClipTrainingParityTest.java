@@ -1,5 +1,6 @@
 package io.flinkclip.model;
 
+import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 import io.flinkclip.kernels.device.CpuDevice;
 import io.flinkclip.kernels.device.Device;
@@ -135,6 +136,42 @@ class DeviceClipTrainingParityTest {
             }
             assertThrows(IllegalArgumentException.class, () -> training.backward(pixels, n, tokens, loss.dImage(), null, new Gradients()));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"test", "cpu"})
+    void trainStepAppliesAdamWToEveryParameterOnTheDevice(String which) {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        int n = 4;
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        float lr = 1e-3f, wd = 0.2f, eps = 1e-6f;
+        Device device = which.equals("cpu") ? new CpuDevice() : gpu;
+        StateDict after = new StateDict();
+        for (Tensor t : ref.weights.tensors()) after.put(t.data() == null ? t : Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
+        ClipBackward.Result r;
+        double loss;
+        try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, device)) {
+            r = training.contrastiveGradients(pixels, n, tokens); // the same deterministic gradients trainStep will use
+            loss = training.trainStep(pixels, n, tokens, lr, new DeviceClipTraining.AdamW(0.9f, 0.98f, eps, wd), (name, shape) -> shape.length >= 2);
+            assertEquals(1, training.steps());
+            training.copyParametersTo(after);
+        }
+        assertEquals(r.loss(), loss, 1e-12, "the step's loss");
+        // Adam's first step from zero moments: p·(1 − lr·wd) − lr·g / (|g| + ε), decay only for matrices
+        int checked = 0;
+        for (String name : r.gradients().names()) {
+            float[] g = r.gradients().get(name), p0 = ref.weights.get(name).data(), p1 = after.get(name).data();
+            double decay = name.equals("logit_scale") || ref.weights.get(name).shape().length < 2 ? 0 : wd;
+            for (int i = 0; i < g.length; i++) {
+                double want = p0[i] * (1 - lr * decay) - lr * g[i] / (Math.abs(g[i]) + eps);
+                int ii = i;
+                assertEquals(want, p1[i], 1e-6 + 1e-6 * Math.abs(p0[i]), () -> name + "[" + ii + "] on " + device.describe());
+            }
+            checked++;
+        }
+        assertEquals(r.gradients().names().size(), checked);
+        assertTrue(checked > 20, "parameters checked: " + checked);
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.flinkclip.model.nn.Gradients;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * CLIP's contrastive training step (forward keeping activations, loss, backward) on a {@link Device} for the ViT
@@ -21,13 +22,15 @@ import java.util.Set;
  * one gradient buffer, downloaded once per step. The only host round trip inside a step is at the loss: the
  * [n, embedDim] features come down, the double-precision {@link ContrastiveLoss} runs on the host, and their
  * gradients go back up. {@link #backward} takes feature gradients from a custom loss instead.
+ * {@link #trainStep} adds AdamW on the device, so a whole step moves only features and their gradients; then the
+ * device holds the newest parameters ({@link #copyParametersTo} brings them back).
  * The modified ResNet has no device backward (use the CPU model for it).
  */
 public final class DeviceClipTraining implements AutoCloseable {
     private static final Set<String> NOT_PARAMETERS = Set.of("logit_scale", "input_resolution", "context_length", "vocab_size");
     private final Device device;
     private final ClipConfig config;
-    private final float logitScale;
+    private float logitScale;
     private final DeviceWeights weights;
     private final DeviceVisionTransformer vision;
     private final DeviceTextTransformer text;
@@ -35,6 +38,19 @@ public final class DeviceClipTraining implements AutoCloseable {
     private final DeviceArena arena;
     private final DeviceTokens tokenBuffers;
     private boolean closed;
+    /** AdamW moments in the gradient buffer's layout, allocated by the first {@link #trainStep}; logit_scale's on the host. */
+    private DeviceBuffer adamM, adamV;
+    private float logitScaleM, logitScaleV;
+    private int adamStep;
+
+    /** AdamW's hyper-parameters for {@link #trainStep} (open_clip's ViT defaults: 0.9, 0.98, 1e-6, 0.2). */
+    public record AdamW(float beta1, float beta2, float eps, float weightDecay) {
+        public AdamW {
+            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || !(weightDecay >= 0)) {
+                throw new IllegalArgumentException("AdamW needs 0 ≤ β < 1, ε > 0, weight decay ≥ 0: " + beta1 + ", " + beta2 + ", " + eps + ", " + weightDecay);
+            }
+        }
+    }
 
     private DeviceClipTraining(Device device, ClipConfig config, float logitScale, StateDict sd) {
         this.device = device;
@@ -99,6 +115,58 @@ public final class DeviceClipTraining implements AutoCloseable {
         run(pixels, n, tokens == null ? new int[0][] : tokens, (img, txt) -> new float[][] {dImage, dText}, g);
     }
 
+    /**
+     * One whole training step on the device: forward, the contrastive loss (on the host, from the features), backward and
+     * an AdamW update of every parameter at learning rate {@code lr}, with weight decay where {@code decays} says so (see
+     * open_clip's rule: none for gains, biases and other 1-D parameters). Parameters, gradients and moments stay on the
+     * device; logit_scale (a host scalar) gets the same update on the host. Returns the loss; a non-finite loss throws
+     * before anything is updated.
+     */
+    public synchronized double trainStep(float[] pixels, int n, int[][] tokens, float lr, AdamW hp, BiPredicate<String, int[]> decays) {
+        if (n < 1 || tokens == null || tokens.length != n) {
+            throw new IllegalArgumentException("a training step pairs n ≥ 1 images with n texts, got " + n + " and " + (tokens == null ? "no" : tokens.length));
+        }
+        if (!(lr >= 0) || hp == null || decays == null) throw new IllegalArgumentException("need lr ≥ 0, AdamW settings and a decay rule");
+        ContrastiveLoss.Result[] loss = new ContrastiveLoss.Result[1];
+        run(pixels, n, tokens, (img, txt) -> {
+            loss[0] = ContrastiveLoss.compute(img, txt, n, config.embedDim(), logitScale);
+            if (!Double.isFinite(loss[0].loss())) throw new IllegalStateException("non-finite loss " + loss[0].loss() + " at step " + (adamStep + 1));
+            return new float[][] {loss[0].dImage(), loss[0].dText()};
+        }, null);
+        if (adamM == null) {
+            adamM = device.allocate(grads.size());
+            adamV = device.allocate(grads.size());
+        }
+        adamStep++;
+        grads.shapes().forEach((name, shape) -> {
+            int numel = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            device.adamw(numel, weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name), lr, hp.beta1(), hp.beta2(), hp.eps(),
+                    decays.test(name, shape) ? hp.weightDecay() : 0f, adamStep);
+        });
+        float g = loss[0].dLogitScale(), bc1 = (float) (1 - Math.pow(hp.beta1(), adamStep)), bc2 = (float) (1 - Math.pow(hp.beta2(), adamStep));
+        logitScaleM = hp.beta1() * logitScaleM + (1 - hp.beta1()) * g;
+        logitScaleV = hp.beta2() * logitScaleV + (1 - hp.beta2()) * g * g;
+        float wd = decays.test("logit_scale", new int[0]) ? hp.weightDecay() : 0f;
+        logitScale = logitScale * (1 - lr * wd) - lr * (logitScaleM / bc1) / ((float) Math.sqrt(logitScaleV / bc2) + hp.eps());
+        return loss[0].loss();
+    }
+
+    /** AdamW steps taken by {@link #trainStep}. */
+    public synchronized int steps() { return adamStep; }
+
+    /** The current logit_scale (the log of the temperature), changed by {@link #trainStep}. */
+    public synchronized float logitScale() { return logitScale; }
+
+    /** Downloads the device's current parameters into the same-named tensors of {@code sd} (and logit_scale). */
+    public synchronized void copyParametersTo(StateDict sd) {
+        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        for (String name : grads.shapes().keySet()) {
+            float[] dst = sd.get(name).data();
+            device.download(weights.get(name), 0, dst, 0, dst.length);
+        }
+        if (sd.has("logit_scale")) sd.get("logit_scale").data()[0] = logitScale;
+    }
+
     /** Maps the forward's features (image, text) to their loss gradients (image, text). */
     private interface FeatureLoss { float[][] gradients(float[] imageFeatures, float[] textFeatures); }
 
@@ -134,7 +202,7 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.write(a, vp.dOut(), d[0], 0, n * e);
             vision.backward(a, n, vp, grads);
         }
-        grads.addTo(g);
+        if (g != null) grads.addTo(g); // else the gradients stay on the device for trainStep
     }
 
     @Override
@@ -147,6 +215,7 @@ public final class DeviceClipTraining implements AutoCloseable {
             arena.close();
             tokenBuffers.close();
             grads.close();
+            if (adamM != null) { adamM.close(); adamV.close(); }
             weights.close();
         }
     }

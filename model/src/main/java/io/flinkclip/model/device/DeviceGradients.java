@@ -41,6 +41,11 @@ final class DeviceGradients implements AutoCloseable {
         return o;
     }
 
+    /** Parameter names in region order, with their shapes. */
+    Map<String, int[]> shapes() { return java.util.Collections.unmodifiableMap(shapes); }
+
+    long size() { return size; }
+
     void zero() { device.fill((int) size, 0f, buffer, 0); }
 
     /** Downloads every region (one transfer) and adds it into {@code g} under its parameter name. */

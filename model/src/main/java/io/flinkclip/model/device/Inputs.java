@@ -12,9 +12,9 @@ final class Inputs {
             throw new IllegalArgumentException("expected " + n + " images of 3×" + r + "×" + r + " = " + ((long) n * per)
                     + " floats, got " + (pixels == null ? "null" : pixels.length));
         }
-        for (int i = 0; i < pixels.length; i++) {
-            if (!Float.isFinite(pixels[i])) throw new IllegalArgumentException("pixel value " + pixels[i] + " at flat index " + i + " (image " + i / per + ")");
-        }
+        // vectorised: the check reads every pixel of every batch (38.5 M floats for 256 ViT-B images) before its upload
+        int i = io.flinkclip.kernels.OptimizerKernels.firstNonFinite(pixels);
+        if (i >= 0) throw new IllegalArgumentException("pixel value " + pixels[i] + " at flat index " + i + " (image " + i / per + ")");
     }
 
     /** Every row holds 1..contextLength ids, each a vocabulary index (the device gathers without bounds checks). */

@@ -304,14 +304,15 @@ public final class CpuDevice implements Device {
     }
 
     @Override
-    public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
-                      float weightDecay, int t) {
+    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
+                      float beta2, float eps, float weightDecay, int t) {
         float[] P = f(p), G = f(g), M = f(m), V = f(v);
         float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
-        for (int k = 0; k < n; k++) {
+        for (int i = 0; i < n; i++) {
+            int k = stateOff + i;
             M[k] = beta1 * M[k] + (1 - beta1) * G[k];
             V[k] = beta2 * V[k] + (1 - beta2) * G[k] * G[k];
-            P[k] = P[k] * (1 - lr * weightDecay) - lr * (M[k] / bc1) / ((float) Math.sqrt(V[k] / bc2) + eps);
+            P[pOff + i] = P[pOff + i] * (1 - lr * weightDecay) - lr * (M[k] / bc1) / ((float) Math.sqrt(V[k] / bc2) + eps);
         }
     }
 

@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -13,38 +14,64 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * cuBLAS SGEMM through the FFM API (the system's libcublas; nothing of it ships with flink-clip). Row-major
- * products are issued as the column-major product of the transposes. TF32 tensor-core math is opt-in
- * ({@code -Dclip.cuda.tf32=true}) because it trades the 1e-4 reference parity for speed.
+ * cuBLAS GEMM through the FFM API (the system's libcublas; nothing of it ships with flink-clip). Row-major
+ * products are issued as the column-major product of the transposes. Operands and results stay fp32 in device
+ * memory in every {@link Precision}; the precision only picks the arithmetic (FP32 cores, or TF32 / BF16 tensor
+ * cores with FP32 accumulation), so weights are uploaded once whatever the mode.
  */
 final class Cublas {
-    private static final int OP_N = 0, OP_T = 1, TF32_TENSOR_OP_MATH = 3;
-    private final MethodHandle sgemm;
-    private final MemorySegment handle;
+    /** The arithmetic of every GEMM on a CUDA device ({@code -Dclip.cuda.math=fp32|tf32|bf16}, default fp32). */
+    enum Precision {
+        /** cublasSgemm on FP32 cores: the 1e-4 reference parity holds. */
+        FP32(-1),
+        /** TF32 tensor cores (10-bit mantissa inputs), FP32 accumulation: about 3e-4 relative error per GEMM. */
+        TF32(77),
+        /** BF16 tensor cores (inputs rounded to bf16 inside cuBLAS), FP32 accumulation: about 1e-3 to 1e-2 relative. */
+        BF16(75);
 
-    private Cublas(SymbolLookup lib) throws Throwable {
+        /** cublasComputeType_t: CUBLAS_COMPUTE_32F_FAST_TF32 = 77, CUBLAS_COMPUTE_32F_FAST_16BF = 75 (cublas_api.h). */
+        final int computeType;
+
+        Precision(int computeType) { this.computeType = computeType; }
+
+        static Precision parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new DeviceException("unknown clip.cuda.math '" + s + "': use fp32, tf32 or bf16");
+            }
+        }
+
+    }
+
+    private static final int OP_N = 0, OP_T = 1, CUDA_R_32F = 0, GEMM_DEFAULT_ALGO = -1;
+    private final MethodHandle sgemm, gemmEx;
+    private final MemorySegment handle;
+    final Precision precision;
+
+    private Cublas(SymbolLookup lib, Precision precision) throws Throwable {
+        this.precision = precision;
         Linker l = Linker.nativeLinker();
         MethodHandle create = l.downcallHandle(lib.find("cublasCreate_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        MethodHandle mathMode = l.downcallHandle(lib.find("cublasSetMathMode").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         sgemm = l.downcallHandle(lib.find("cublasSgemm_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        // cublasGemmEx(handle, opA, opB, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc, computeType, algo)
+        gemmEx = precision == Precision.FP32 ? null : l.downcallHandle(lib.find("cublasGemmEx").orElseThrow(), FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT,
+                ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment h = a.allocate(ADDRESS);
             int rc = (int) create.invokeExact(h);
             if (rc != 0) throw new DeviceException("cublasCreate failed with status " + rc);
             handle = h.get(ADDRESS, 0);
         }
-        if (Boolean.getBoolean("clip.cuda.tf32")) {
-            int rc = (int) mathMode.invokeExact(handle, TF32_TENSOR_OP_MATH);
-            if (rc != 0) throw new DeviceException("cublasSetMathMode failed with status " + rc);
-        }
     }
 
     /** Loads the system cuBLAS, or returns null (GEMM then runs on our own kernel) with the reason in {@code why}. */
-    static Cublas load(StringBuilder why) {
+    static Cublas load(Precision precision, StringBuilder why) {
         for (String name : new String[] {System.getProperty("clip.cublas.library", "libcublas.so"), "libcublas.so.13", "libcublas.so.12"}) {
             try {
-                return new Cublas(SymbolLookup.libraryLookup(name, Arena.global()));
+                return new Cublas(SymbolLookup.libraryLookup(name, Arena.global()), precision);
             } catch (Throwable t) {
                 why.append(name).append(": ").append(t.getMessage()).append("; ");
             }
@@ -61,15 +88,24 @@ final class Cublas {
         int opB, ldb, opA, lda;
         if (bcs == 1) { opB = OP_N; ldb = brs; } else if (brs == 1) { opB = OP_T; ldb = bcs; } else return false;
         if (acs == 1) { opA = OP_N; lda = ars; } else if (ars == 1) { opA = OP_T; lda = acs; } else return false;
+        ldb = Math.max(1, ldb);
+        lda = Math.max(1, lda);
+        ldc = Math.max(1, ldc);
         try (Arena ar = Arena.ofConfined()) {
             MemorySegment alpha = ar.allocateFrom(JAVA_FLOAT, 1f), bt = ar.allocateFrom(JAVA_FLOAT, beta);
-            int rc = (int) sgemm.invokeExact(handle, opB, opA, n, m, k, alpha, b, Math.max(1, ldb), a, Math.max(1, lda), bt, c, Math.max(1, ldc));
-            if (rc != 0) throw new DeviceException("cublasSgemm failed with status " + rc + " (m=" + m + " n=" + n + " k=" + k + ")");
+            int rc = gemmEx == null
+                    ? (int) sgemm.invokeExact(handle, opB, opA, n, m, k, alpha, b, ldb, a, lda, bt, c, ldc)
+                    : (int) gemmEx.invokeExact(handle, opB, opA, n, m, k, alpha, b, CUDA_R_32F, ldb, a, CUDA_R_32F, lda, bt, c, CUDA_R_32F, ldc,
+                            precision.computeType, GEMM_DEFAULT_ALGO);
+            if (rc != 0) {
+                throw new DeviceException("cuBLAS " + (gemmEx == null ? "Sgemm" : "GemmEx " + precision) + " failed with status " + rc
+                        + " (m=" + m + " n=" + n + " k=" + k + ")");
+            }
             return true;
         } catch (DeviceException e) {
             throw e;
         } catch (Throwable t) {
-            throw new DeviceException("cublasSgemm could not be called: " + t, t);
+            throw new DeviceException("cuBLAS GEMM could not be called: " + t, t);
         }
     }
 }

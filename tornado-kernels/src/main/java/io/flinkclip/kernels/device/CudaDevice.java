@@ -15,7 +15,6 @@ import java.util.logging.Logger;
  */
 public final class CudaDevice extends KernelDevice {
     private static final Logger LOG = Logger.getLogger(CudaDevice.class.getName());
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
     private final CudaDriver cu;
     private final MemorySegment context;
     private final MemorySegment module;
@@ -23,7 +22,7 @@ public final class CudaDevice extends KernelDevice {
     private final String description;
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
 
-    private CudaDevice(CudaDriver cu, int ordinal) {
+    private CudaDevice(CudaDriver cu, int ordinal, Cublas.Precision precision) {
         this.cu = cu;
         cu.init();
         int count = cu.deviceCount();
@@ -32,13 +31,18 @@ public final class CudaDevice extends KernelDevice {
         context = cu.primaryContext(dev);
         module = cu.loadModule(KernelSource.bytes("clip_kernels.fatbin"));
         StringBuilder why = new StringBuilder();
-        cublas = Boolean.getBoolean("clip.cuda.noCublas") ? null : Cublas.load(why);
+        cublas = Boolean.getBoolean("clip.cuda.noCublas") ? null : Cublas.load(precision, why);
         if (cublas == null && !Boolean.getBoolean("clip.cuda.noCublas")) LOG.warning("cuBLAS unavailable, using our GEMM kernel: " + why);
-        description = "cuda:" + ordinal + " " + cu.deviceName(dev) + (cublas == null ? "" : " (cuBLAS)");
+        description = "cuda:" + ordinal + " " + cu.deviceName(dev) + (cublas == null ? "" : " (cuBLAS " + precision.name().toLowerCase(java.util.Locale.ROOT) + ")");
     }
 
-    public static CudaDevice open(int ordinal) {
-        return new CudaDevice(new CudaDriver(System.getProperty("clip.cuda.library", "libcuda.so.1")), ordinal);
+    /** Opens GPU {@code ordinal} with the GEMM arithmetic of {@code -Dclip.cuda.math} (fp32, tf32 or bf16; default fp32). */
+    public static CudaDevice open(int ordinal) { return open(ordinal, System.getProperty("clip.cuda.math", "fp32")); }
+
+    /** Opens GPU {@code ordinal} with GEMMs in {@code math}: fp32, tf32 or bf16 (tensor cores, FP32 accumulation; see {@link Cublas.Precision}). */
+    public static CudaDevice open(int ordinal, String math) {
+        Cublas.Precision precision = Cublas.Precision.parse(math);
+        return new CudaDevice(new CudaDriver(System.getProperty("clip.cuda.library", "libcuda.so.1")), ordinal, precision);
     }
 
     @Override
@@ -85,34 +89,26 @@ public final class CudaDevice extends KernelDevice {
     @Override
     public DeviceBuffer uploadInts(int[] data) {
         DeviceBuffer b = allocate(data.length);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment host = a.allocate((long) data.length * 4 + 4);
-            MemorySegment.copy(data, 0, host, ValueLayout.JAVA_INT, 0, data.length);
-            cu.copyToDevice(cuda(b).ptr, host, data.length * 4L);
-        }
+        if (data.length > 0) cu.copyToDevice(cuda(b).ptr, data);
         return b;
     }
 
     @Override
     public void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int len) {
         check(dst, dstOff, len);
+        java.util.Objects.checkFromIndexSize(srcOff, len, src.length);
+        if (len == 0) return;
         cu.setCurrent(context);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment host = a.allocate(len * 4L + 4);
-            MemorySegment.copy(src, srcOff, host, F32, 0, len);
-            cu.copyToDevice(cuda(dst).ptr + dstOff * 4, host, len * 4L);
-        }
+        cu.copyToDevice(cuda(dst).ptr + dstOff * 4, src, srcOff, len);
     }
 
     @Override
     public void download(DeviceBuffer src, long srcOff, float[] dst, int dstOff, int len) {
         check(src, srcOff, len);
+        java.util.Objects.checkFromIndexSize(dstOff, len, dst.length);
+        if (len == 0) return;
         cu.setCurrent(context);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment host = a.allocate(len * 4L + 4);
-            cu.copyToHost(host, cuda(src).ptr + srcOff * 4, len * 4L);
-            MemorySegment.copy(host, F32, 0, dst, dstOff, len);
-        }
+        cu.copyToHost(dst, dstOff, cuda(src).ptr + srcOff * 4, len);
     }
 
     private static void check(DeviceBuffer b, long off, int len) {

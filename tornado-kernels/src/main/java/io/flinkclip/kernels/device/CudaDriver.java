@@ -23,7 +23,8 @@ final class CudaDriver {
     static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     private final MethodHandle cuInit, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDevicePrimaryCtxRetain, cuCtxSetCurrent,
-            cuModuleLoadData, cuModuleGetFunction, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32, cuLaunchKernel,
+            cuModuleLoadData, cuModuleGetFunction, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
+            cuMemsetD32, cuLaunchKernel,
             cuCtxSynchronize, cuGetErrorName;
     final String library;
 
@@ -47,8 +48,10 @@ final class CudaDriver {
         cuModuleGetFunction = bind(l, lib, "cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
         cuMemAlloc = bind(l, lib, "cuMemAlloc_v2", ADDRESS, JAVA_LONG);
         cuMemFree = bind(l, lib, "cuMemFree_v2", JAVA_LONG);
-        cuMemcpyHtoD = bind(l, lib, "cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
-        cuMemcpyDtoH = bind(l, lib, "cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
+        // Copies straight from/to Java arrays: a critical downcall may take heap segments, so a 150 MB batch of pixels is
+        // not first copied into native memory (the driver stages pageable memory itself, as it does for malloc'd memory).
+        cuMemcpyHtoD = bind(l, lib, "cuMemcpyHtoD_v2", true, JAVA_LONG, ADDRESS, JAVA_LONG);
+        cuMemcpyDtoH = bind(l, lib, "cuMemcpyDtoH_v2", true, ADDRESS, JAVA_LONG, JAVA_LONG);
         cuMemsetD32 = bind(l, lib, "cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG);
         cuLaunchKernel = bind(l, lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 ADDRESS, ADDRESS, ADDRESS);
@@ -57,8 +60,13 @@ final class CudaDriver {
     }
 
     private static MethodHandle bind(Linker l, SymbolLookup lib, String name, ValueLayout... args) {
+        return bind(l, lib, name, false, args);
+    }
+
+    private static MethodHandle bind(Linker l, SymbolLookup lib, String name, boolean heapAccess, ValueLayout... args) {
         MemorySegment sym = lib.find(name).orElseThrow(() -> new DeviceException("CUDA driver library lacks " + name + " (driver too old?)"));
-        return l.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, args));
+        FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, args);
+        return heapAccess ? l.downcallHandle(sym, fd, Linker.Option.critical(true)) : l.downcallHandle(sym, fd);
     }
 
     String errorName(int code) {
@@ -147,12 +155,20 @@ final class CudaDriver {
 
     void free(long ptr) { call("cuMemFree", () -> (int) cuMemFree.invokeExact(ptr)); }
 
-    void copyToDevice(long dst, MemorySegment src, long bytes) {
-        call("cuMemcpyHtoD", () -> (int) cuMemcpyHtoD.invokeExact(dst, src, bytes));
+    /** Copies {@code len} floats of a Java array to the device (no native staging copy of ours). */
+    void copyToDevice(long dst, float[] src, int srcOff, int len) {
+        MemorySegment s = MemorySegment.ofArray(src).asSlice(srcOff * 4L, len * 4L);
+        call("cuMemcpyHtoD", () -> (int) cuMemcpyHtoD.invokeExact(dst, s, len * 4L));
     }
 
-    void copyToHost(MemorySegment dst, long src, long bytes) {
-        call("cuMemcpyDtoH", () -> (int) cuMemcpyDtoH.invokeExact(dst, src, bytes));
+    void copyToDevice(long dst, int[] src) {
+        MemorySegment s = MemorySegment.ofArray(src);
+        call("cuMemcpyHtoD", () -> (int) cuMemcpyHtoD.invokeExact(dst, s, src.length * 4L));
+    }
+
+    void copyToHost(float[] dst, int dstOff, long src, int len) {
+        MemorySegment d = MemorySegment.ofArray(dst).asSlice(dstOff * 4L, len * 4L);
+        call("cuMemcpyDtoH", () -> (int) cuMemcpyDtoH.invokeExact(d, src, len * 4L));
     }
 
     void memsetD32(long dst, int value, long count) {

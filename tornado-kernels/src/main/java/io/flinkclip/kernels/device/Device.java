@@ -157,9 +157,12 @@ public interface Device extends AutoCloseable {
     void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut, int dOutOff,
                            DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff);
 
-    /** One AdamW step (decoupled weight decay) for {@code n} parameters at (1-based) step {@code t}. */
-    void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
-               float weightDecay, int t);
+    /**
+     * One AdamW step (decoupled weight decay) at (1-based) step {@code t} for the {@code n} parameters at {@code pOff} of
+     * {@code p}, whose gradient and moments are the {@code n} elements at {@code stateOff} of {@code g}, {@code m}, {@code v}.
+     */
+    void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
+               float beta2, float eps, float weightDecay, int t);
 
     /**
      * Symmetric contrastive loss of scaled logits [n, n] with targets on the diagonal; writes dLoss/dLogits and returns the loss.

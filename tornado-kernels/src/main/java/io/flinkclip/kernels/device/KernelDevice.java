@@ -163,10 +163,10 @@ abstract class KernelDevice implements Device {
     }
 
     @Override
-    public void adamw(int n, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, float lr, float beta1, float beta2, float eps,
-                      float weightDecay, int t) {
+    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
+                      float beta2, float eps, float weightDecay, int t) {
         float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
-        launch1("adamw", n, n, p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        launch1("adamw", n, n, p, pOff, g, m, v, stateOff, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     }
 
     @Override

@@ -226,17 +226,21 @@ KERNEL void gather_rows(int rows, int width, GLOBAL const int* rowIndex, GLOBAL 
     out[outOff + idx] = x[xOff + rowIndex[r] * width + i];
 }
 
-/* AdamW step with decoupled weight decay; bc1 = 1 − β1^t, bc2 = 1 − β2^t. */
-KERNEL void adamw(int n, GLOBAL float* p, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v,
+/*
+ * AdamW step with decoupled weight decay; bc1 = 1 − β1^t, bc2 = 1 − β2^t. The gradient and both moments share
+ * one layout (a region per parameter at stateOff of flat buffers), the parameter has its own buffer.
+ */
+KERNEL void adamw(int n, GLOBAL float* p, int pOff, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v, int stateOff,
                   float lr, float beta1, float beta2, float eps, float wd, float bc1, float bc2) {
     int i = GLOBAL_ID(0);
     if (i >= n) return;
-    float gi = g[i];
-    float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-    float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = p[i] * (1.0f - lr * wd) - lr * (mi / bc1) / (SQRTF(vi / bc2) + eps);
+    int s = stateOff + i;
+    float gi = g[s];
+    float mi = beta1 * m[s] + (1.0f - beta1) * gi;
+    float vi = beta2 * v[s] + (1.0f - beta2) * gi * gi;
+    m[s] = mi;
+    v[s] = vi;
+    p[pOff + i] = p[pOff + i] * (1.0f - lr * wd) - lr * (mi / bc1) / (SQRTF(vi / bc2) + eps);
 }
 
 /*

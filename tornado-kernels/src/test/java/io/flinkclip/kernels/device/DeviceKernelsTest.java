@@ -73,6 +73,32 @@ class DeviceKernelsTest {
     }
 
     @Test
+    void cudaTensorCoreGemmsStayWithinTheirPrecision() {
+        DeviceException bad = assertThrows(DeviceException.class, () -> CudaDevice.open(0, "fp16"));
+        assertTrue(bad.getMessage().contains("clip.cuda.math"), bad.getMessage());
+        String spec = System.getProperty("clip.test.device", "opencl:0:0");
+        if (!spec.startsWith("cuda")) return; // the modes below need an NVIDIA GPU (run there with -Dclip.test.device=cuda:0)
+        int m = 256, n = 384, k = 768; // a ViT-B projection's shape, large enough for cuBLAS to pick tensor-core kernels
+        float[] a = random(m * k), b = random(n * k), want = new float[m * n];
+        DeviceBuffer ca = cpu.upload(a), cb = cpu.upload(b), cc = cpu.allocate((long) m * n);
+        cpu.gemmNT(m, n, k, ca, 0, cb, 0, null, cc, 0, false);
+        cpu.download(cc, 0, want, 0, want.length);
+        for (String math : new String[] {"fp32", "tf32", "bf16"}) {
+            try (Device d = CudaDevice.open(Integer.parseInt(spec.substring(spec.indexOf(':') + 1)), math)) {
+                DeviceBuffer ga = d.upload(a), gb = d.upload(b), gc = d.allocate((long) m * n);
+                d.gemmNT(m, n, k, ga, 0, gb, 0, null, gc, 0, false);
+                float[] got = d.download(gc);
+                double num = 0, den = 0;
+                for (int i = 0; i < want.length; i++) { num += (got[i] - want[i]) * (double) (got[i] - want[i]); den += (double) want[i] * want[i]; }
+                double rel = Math.sqrt(num / den), bound = math.equals("fp32") ? 1e-6 : math.equals("tf32") ? 3e-3 : 1.5e-2;
+                System.out.printf("GEMM %dx%dx%d on %s: relative L2 error %.2e (bound %.0e)%n", m, n, k, d.describe(), rel, bound);
+                assertTrue(rel <= bound, math + ": relative L2 error " + rel);
+                if (!math.equals("fp32")) assertTrue(rel > 1e-5, math + " gave fp32 accuracy (" + rel + "): tensor cores not used?");
+            }
+        }
+    }
+
+    @Test
     void layerNormForwardAndBackward() {
         int rows = 13, dim = 96;
         same(2e-5f, new float[][] {random(rows * dim), random(dim), random(dim), new float[rows * dim], new float[2 * rows],
@@ -262,10 +288,23 @@ class DeviceKernelsTest {
 
     @Test
     void adamwAndContrastiveLoss() {
-        int n = 300;
-        same(1e-6f, new float[][] {random(n), random(n), new float[n], new float[n]}, (d, b) -> {
-            for (int t = 1; t <= 3; t++) d.adamw(n, b[0], b[1], b[2], b[3], 1e-3f, 0.9f, 0.98f, 1e-6f, 0.2f, t);
+        int n = 300, pOff = 5, stateOff = 17; // the 300 parameters sit inside larger buffers
+        float[] params = random(n + 2 * pOff), state = random(n + 2 * stateOff);
+        same(1e-6f, new float[][] {params, state, new float[state.length], new float[state.length]}, (d, b) -> {
+            for (int t = 1; t <= 3; t++) d.adamw(n, b[0], pOff, b[1], b[2], b[3], stateOff, 1e-3f, 0.9f, 0.98f, 1e-6f, 0.2f, t);
         });
+        // the offsets on the CPU path: Adam's first step moves each parameter by lr·sign(g) and nothing outside the range
+        for (Device d : new Device[] {cpu, gpu}) {
+            DeviceBuffer p = d.upload(params), g = d.upload(state), m = d.allocate(state.length), v = d.allocate(state.length);
+            d.adamw(n, p, pOff, g, m, v, stateOff, 1e-3f, 0.9f, 0.98f, 0f, 0f, 1);
+            float[] after = d.download(p);
+            for (int i = 0; i < params.length; i++) {
+                boolean inside = i >= pOff && i < pOff + n;
+                float want = inside ? params[i] - 1e-3f * Math.signum(state[i - pOff + stateOff]) : params[i];
+                assertEquals(want, after[i], 1e-6f, "parameter " + i + " on " + d.describe());
+            }
+            for (DeviceBuffer x : new DeviceBuffer[] {p, g, m, v}) x.close();
+        }
         int bsz = 6;
         float[] logits = random(bsz * bsz);
         for (int i = 0; i < logits.length; i++) logits[i] *= 10;
