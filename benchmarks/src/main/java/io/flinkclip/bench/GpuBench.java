@@ -43,7 +43,7 @@ public final class GpuBench {
         int batch = 256, trainBatch = 128;
         double seconds = 10;
         List<String> maths = List.of("fp32", "tf32", "bf16");
-        boolean torch = true;
+        boolean torch = true, profile = false;
         Path work = Path.of("gpu-bench-work"), json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -55,6 +55,7 @@ public final class GpuBench {
                 case "--maths" -> maths = List.of(args[++i].split(","));
                 case "--python" -> python = args[++i];
                 case "--no-torch" -> torch = false;
+                case "--profile" -> profile = true;
                 case "--work" -> work = Path.of(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -102,6 +103,7 @@ public final class GpuBench {
                 e.printStackTrace(System.out);
             }
         }
+        if (profile && cuda) profile(spec, sd, cfg, pixels, trainPixels, tokens, batch, trainBatch, per);
         JsonNode peer = null;
         if (torch) {
             Path out = work.resolve("torch.json");
@@ -136,6 +138,31 @@ public final class GpuBench {
                     math + "_train_pairs_per_s", math + "_train_pairs_per_s_text16");
         }
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), res);
+    }
+
+    /** Per-kernel times of two fp32 inference calls and two training steps (-Dclip.cuda.profile: every op synchronises). */
+    private static void profile(String spec, StateDict sd, ClipConfig cfg, float[] pixels, float[] trainPixels, int[][] tokens, int batch,
+                                int trainBatch, int per) {
+        System.setProperty("clip.cuda.profile", "true");
+        try (CudaDevice device = CudaDevice.open(Integer.parseInt(spec.substring(spec.indexOf(':') + 1)), "fp32")) {
+            try (DeviceClipModel model = DeviceClipModel.create(sd, cfg, device, batch)) {
+                model.encodeImages(pixels, batch);
+                device.resetProfile();
+                for (int i = 0; i < 2; i++) model.encodeImages(pixels, batch);
+                System.out.println("profile: 2 × encodeImages, batch " + batch + ", fp32\n" + device.profileReport());
+            }
+            try (DeviceClipTraining training = DeviceClipTraining.create(sd, cfg, device)) {
+                DeviceClipTraining.AdamW hp = new DeviceClipTraining.AdamW(0.9f, 0.98f, 1e-6f, 0.2f);
+                training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
+                device.resetProfile();
+                for (int i = 0; i < 2; i++) training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
+                System.out.println("profile: 2 × trainStep, batch " + trainBatch + ", fp32\n" + device.profileReport());
+            }
+        } catch (RuntimeException e) {
+            System.out.println("profile failed: " + e);
+        } finally {
+            System.clearProperty("clip.cuda.profile");
+        }
     }
 
     private static void row(String what, Object ours, JsonNode peer, String hostKey, String deviceKey) {

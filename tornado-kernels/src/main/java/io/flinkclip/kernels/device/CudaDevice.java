@@ -21,6 +21,11 @@ public final class CudaDevice extends KernelDevice {
     private final Cublas cublas;
     private final String description;
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
+    /**
+     * {@code -Dclip.cuda.profile=true}: every operation synchronises and its wall time is summed per kernel name, to find
+     * the slow kernels of a model on a real GPU ({@link #profileReport}). Off by default: the syncs cost throughput.
+     */
+    private final Map<String, long[]> profile = Boolean.getBoolean("clip.cuda.profile") ? new java.util.TreeMap<>() : null;
 
     private CudaDevice(CudaDriver cu, int ordinal, Cublas.Precision precision) {
         this.cu = cu;
@@ -99,7 +104,9 @@ public final class CudaDevice extends KernelDevice {
         java.util.Objects.checkFromIndexSize(srcOff, len, src.length);
         if (len == 0) return;
         cu.setCurrent(context);
+        long t0 = System.nanoTime();
         cu.copyToDevice(cuda(dst).ptr + dstOff * 4, src, srcOff, len);
+        record("copy to device", t0);
     }
 
     @Override
@@ -108,7 +115,9 @@ public final class CudaDevice extends KernelDevice {
         java.util.Objects.checkFromIndexSize(dstOff, len, dst.length);
         if (len == 0) return;
         cu.setCurrent(context);
+        long t0 = System.nanoTime();
         cu.copyToHost(dst, dstOff, cuda(src).ptr + srcOff * 4, len);
+        record("copy to host", t0);
     }
 
     private static void check(DeviceBuffer b, long off, int len) {
@@ -130,7 +139,9 @@ public final class CudaDevice extends KernelDevice {
         boolean biasOk = bias == null || ldc == n;
         if (cublas != null && biasOk) {
             cu.setCurrent(context);
+            long t0 = System.nanoTime();
             if (cublas.gemm(m, n, k, cuda(a).ptr + aOff * 4L, ars, acs, cuda(b).ptr + bOff * 4L, brs, bcs, cuda(c).ptr + cOff * 4L, ldc, beta)) {
+                record("cuBLAS gemm", t0);
                 if (bias != null) {
                     // add_row_vector takes (y, yOff, v, vOff): the bias offset rides on the element offset.
                     addRowVector(m, n, c, cOff, bias, biasOff);
@@ -162,8 +173,37 @@ public final class CudaDevice extends KernelDevice {
                 }
                 params.setAtIndex(ValueLayout.ADDRESS, i, v);
             }
+            long t0 = System.nanoTime();
             cu.launch(fn, grid, block, params, name);
+            record(name, t0);
         }
+    }
+
+    private void record(String name, long t0) {
+        if (profile == null) return;
+        cu.synchronize();
+        long dt = System.nanoTime() - t0;
+        synchronized (profile) {
+            long[] a = profile.computeIfAbsent(name, k -> new long[2]);
+            a[0]++;
+            a[1] += dt;
+        }
+    }
+
+    /** Per kernel: calls, milliseconds and share of the profiled time since the last reset (empty unless -Dclip.cuda.profile=true). */
+    public String profileReport() {
+        if (profile == null) return "";
+        synchronized (profile) {
+            long total = profile.values().stream().mapToLong(a -> a[1]).sum();
+            StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "%-28s %8s %10s %6s%n", "kernel", "calls", "ms", "share"));
+            profile.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1])).forEach(e -> sb.append(String.format(
+                    java.util.Locale.ROOT, "%-28s %8d %10.2f %5.1f%%%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / Math.max(1, total))));
+            return sb.toString();
+        }
+    }
+
+    public void resetProfile() {
+        if (profile != null) synchronized (profile) { profile.clear(); }
     }
 
     @Override

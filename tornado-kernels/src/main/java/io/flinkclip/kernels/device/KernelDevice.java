@@ -8,6 +8,8 @@ package io.flinkclip.kernels.device;
 abstract class KernelDevice implements Device {
     static final int BLOCK = 128;
     static final int TILE = 16;
+    /** ROW_BLOCK and COL_ROWS of clip_kernels.h: LayerNorm work-group size, rows per column-reduction group. */
+    static final int ROW_BLOCK = 128, COL_ROWS = 16;
 
     /**
      * Launches {@code kernel} over a 1-D or 2-D grid. {@code global} is the number of work-items per dimension
@@ -30,18 +32,20 @@ abstract class KernelDevice implements Device {
     @Override
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
                           float eps, DeviceBuffer stats, int statsOff) {
-        launch1("layer_norm", rows, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps, stats == null ? x : stats, statsOff, stats == null ? 0 : 1);
+        if (rows > 0) launch("layer_norm", new int[] {rows * ROW_BLOCK}, new int[] {ROW_BLOCK}, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps,
+                stats == null ? x : stats, statsOff, stats == null ? 0 : 1);
     }
 
     @Override
     public void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, int statsOff,
                                   DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff) {
-        launch1("layer_norm_backward", rows, rows, dim, x, xOff, gamma, 0, stats, statsOff, dy, dyOff, dx, dxOff);
+        if (rows > 0) launch("layer_norm_backward", new int[] {rows * ROW_BLOCK}, new int[] {ROW_BLOCK}, rows, dim, x, xOff, gamma, 0, stats, statsOff,
+                dy, dyOff, dx, dxOff);
     }
 
     @Override
     public void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff) {
-        launch1("column_sum", cols, rows, cols, in, inOff, out, outOff);
+        if (cols > 0) launch("column_sum", new int[] {cols, COL_ROWS}, new int[] {32, COL_ROWS}, rows, cols, in, inOff, out, outOff);
     }
 
     @Override
@@ -145,7 +149,8 @@ abstract class KernelDevice implements Device {
     @Override
     public void layerNormParamGrads(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer stats, int statsOff, DeviceBuffer dy, int dyOff,
                                     DeviceBuffer dg, int dgOff, DeviceBuffer db, int dbOff) {
-        launch1("layer_norm_param_grads", dim, rows, dim, x, xOff, stats, statsOff, dy, dyOff, dg, dgOff, db, dbOff);
+        if (dim > 0) launch("layer_norm_param_grads", new int[] {dim, COL_ROWS}, new int[] {32, COL_ROWS}, rows, dim, x, xOff, stats, statsOff, dy, dyOff,
+                dg, dgOff, db, dbOff);
     }
 
     @Override

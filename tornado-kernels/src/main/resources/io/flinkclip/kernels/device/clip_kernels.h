@@ -7,6 +7,38 @@
  */
 
 #define TILE 16
+/* Work-group of the row kernels (LayerNorm and its backward): one group per row, items stride over its columns. */
+#define ROW_BLOCK 128
+/* Column-reduction tiles: 32 adjacent columns (coalesced) × COL_ROWS items that stride over the rows. */
+#define COL_ROWS 16
+
+/*
+ * Sum of v over the ROW_BLOCK items of a 1-D work-group, returned to every item. A fixed tree in local memory:
+ * the same inputs always give the same bits (training resumes must be bit-identical).
+ */
+DEVICE_FN float row_block_sum(SHARED_PTR float* buf, float v) {
+    int t = LOCAL_ID(0);
+    buf[t] = v;
+    SYNC_THREADS();
+    for (int s = ROW_BLOCK / 2; s > 0; s >>= 1) {
+        if (t < s) buf[t] += buf[t + s];
+        SYNC_THREADS();
+    }
+    float total = buf[0];
+    SYNC_THREADS(); /* buf is reused by the caller's next sum */
+    return total;
+}
+
+/* Sum over the COL_ROWS items of a (32, COL_ROWS) group that share a column, in item order; valid in item row 0. */
+DEVICE_FN float column_tile_sum(SHARED_PTR float* buf, float v) {
+    int tx = LOCAL_ID(0), ty = LOCAL_ID(1);
+    buf[ty * 32 + tx] = v;
+    SYNC_THREADS();
+    float total = 0.0f;
+    if (ty == 0) for (int k = 0; k < COL_ROWS; k++) total += buf[k * 32 + tx];
+    SYNC_THREADS();
+    return total;
+}
 
 /*
  * C(i,j) = beta·C(i,j) + Σ_p A(i,p)·B(p,j) (+ bias[j]) with arbitrary element strides, so one kernel covers
@@ -43,48 +75,54 @@ KERNEL void gemm_strided(int M, int N, int K,
 KERNEL void layer_norm(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* g, int gOff,
                        GLOBAL const float* b, int bOff, GLOBAL float* y, int yOff, float eps,
                        GLOBAL float* stats, int statsOff, int saveStats) {
-    int r = GLOBAL_ID(0);
-    if (r >= rows) return;
+    /* one work-group of ROW_BLOCK items per row (the grid has exactly rows groups: every item reaches the barriers) */
+    SHARED float buf[ROW_BLOCK];
+    int r = GROUP_ID(0), t = LOCAL_ID(0);
     GLOBAL const float* xr = x + xOff + r * dim;
-    float mean = 0.0f;
-    for (int i = 0; i < dim; i++) mean += xr[i];
-    mean /= dim;
-    float var = 0.0f;
-    for (int i = 0; i < dim; i++) { float d = xr[i] - mean; var += d * d; }
-    var /= dim;
-    float rstd = 1.0f / SQRTF(var + eps);
-    for (int i = 0; i < dim; i++) y[yOff + r * dim + i] = (xr[i] - mean) * rstd * g[gOff + i] + b[bOff + i];
-    if (saveStats) { stats[statsOff + 2 * r] = mean; stats[statsOff + 2 * r + 1] = rstd; }
+    float s = 0.0f;
+    for (int i = t; i < dim; i += ROW_BLOCK) s += xr[i];
+    float mean = row_block_sum(buf, s) / dim;
+    float v = 0.0f;
+    for (int i = t; i < dim; i += ROW_BLOCK) { float d = xr[i] - mean; v += d * d; }
+    float rstd = 1.0f / SQRTF(row_block_sum(buf, v) / dim + eps);
+    for (int i = t; i < dim; i += ROW_BLOCK) y[yOff + r * dim + i] = (xr[i] - mean) * rstd * g[gOff + i] + b[bOff + i];
+    if (saveStats && t == 0) { stats[statsOff + 2 * r] = mean; stats[statsOff + 2 * r + 1] = rstd; }
 }
 
-/* dx, and accumulated dgamma/dbeta partials per row (reduced on the host side or by column_sum). */
+/* dx += LayerNorm backward of one row per work-group (ROW_BLOCK items); gain/bias gradients: layer_norm_param_grads. */
 KERNEL void layer_norm_backward(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* g, int gOff,
                                 GLOBAL const float* stats, int statsOff, GLOBAL const float* dy, int dyOff,
                                 GLOBAL float* dx, int dxOff) {
-    int r = GLOBAL_ID(0);
-    if (r >= rows) return;
+    SHARED float buf[ROW_BLOCK];
+    int r = GROUP_ID(0), t = LOCAL_ID(0);
     float mean = stats[statsOff + 2 * r], rstd = stats[statsOff + 2 * r + 1];
     float sumDg = 0.0f, sumDgX = 0.0f;
-    for (int i = 0; i < dim; i++) {
+    for (int i = t; i < dim; i += ROW_BLOCK) {
         float xh = (x[xOff + r * dim + i] - mean) * rstd;
         float dg = dy[dyOff + r * dim + i] * g[gOff + i];
         sumDg += dg;
         sumDgX += dg * xh;
     }
-    for (int i = 0; i < dim; i++) {
+    sumDg = row_block_sum(buf, sumDg);
+    sumDgX = row_block_sum(buf, sumDgX);
+    for (int i = t; i < dim; i += ROW_BLOCK) {
         float xh = (x[xOff + r * dim + i] - mean) * rstd;
         float dg = dy[dyOff + r * dim + i] * g[gOff + i];
         dx[dxOff + r * dim + i] += rstd * (dg - sumDg / dim - xh * sumDgX / dim);
     }
 }
 
-/* out[c] += Σ_r in[r·cols + c] (bias and LayerNorm-gain gradients). One work-item per column. */
+/*
+ * out[c] += Σ_r in[r·cols + c] (bias and LayerNorm-gain gradients). Groups of (32, COL_ROWS): 32 adjacent columns,
+ * each summed by COL_ROWS items over every COL_ROWS-th row, then in item order (deterministic).
+ */
 KERNEL void column_sum(int rows, int cols, GLOBAL const float* in, int inOff, GLOBAL float* out, int outOff) {
-    int c = GLOBAL_ID(0);
-    if (c >= cols) return;
+    SHARED float buf[COL_ROWS * 32];
+    int c = GLOBAL_ID(0), ty = LOCAL_ID(1);
     float s = 0.0f;
-    for (int r = 0; r < rows; r++) s += in[inOff + r * cols + c];
-    out[outOff + c] += s;
+    if (c < cols) for (int r = ty; r < rows; r += COL_ROWS) s += in[inOff + r * cols + c];
+    s = column_tile_sum(buf, s);
+    if (c < cols && ty == 0) out[outOff + c] += s;
 }
 
 KERNEL void quick_gelu(int n, GLOBAL float* x, int off) {
@@ -333,20 +371,23 @@ KERNEL void fill(int n, float value, GLOBAL float* x, int off) {
 
 /*
  * LayerNorm gain and bias gradients: dg[c] += Σ_r dy[r, c]·x̂[r, c], db[c] += Σ_r dy[r, c], with x̂ from the
- * (mean, 1/std) pairs layer_norm saved. One work-item per column, rows summed in order (deterministic).
+ * (mean, 1/std) pairs layer_norm saved. Tiled as column_sum (deterministic).
  */
 KERNEL void layer_norm_param_grads(int rows, int dim, GLOBAL const float* x, int xOff, GLOBAL const float* stats, int statsOff,
                                    GLOBAL const float* dy, int dyOff, GLOBAL float* dg, int dgOff, GLOBAL float* db, int dbOff) {
-    int c = GLOBAL_ID(0);
-    if (c >= dim) return;
+    SHARED float buf[COL_ROWS * 32];
+    int c = GLOBAL_ID(0), ty = LOCAL_ID(1);
     float sg = 0.0f, sb = 0.0f;
-    for (int r = 0; r < rows; r++) {
-        float g = dy[dyOff + r * dim + c];
-        sg += g * (x[xOff + r * dim + c] - stats[statsOff + 2 * r]) * stats[statsOff + 2 * r + 1];
-        sb += g;
+    if (c < dim) {
+        for (int r = ty; r < rows; r += COL_ROWS) {
+            float g = dy[dyOff + r * dim + c];
+            sg += g * (x[xOff + r * dim + c] - stats[statsOff + 2 * r]) * stats[statsOff + 2 * r + 1];
+            sb += g;
+        }
     }
-    dg[dgOff + c] += sg;
-    db[dbOff + c] += sb;
+    sg = column_tile_sum(buf, sg);
+    sb = column_tile_sum(buf, sb);
+    if (c < dim && ty == 0) { dg[dgOff + c] += sg; db[dbOff + c] += sb; }
 }
 
 /*

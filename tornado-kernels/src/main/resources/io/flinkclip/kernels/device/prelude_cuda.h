@@ -21,3 +21,5 @@ __device__ __forceinline__ int clip_group_id(int d) { return d == 0 ? (int) bloc
 #define AS_UINT(f) __float_as_uint(f)
 #define AS_FLOAT(u) __uint_as_float(u)
 #define LOGF(x) logf(x)
+#define DEVICE_FN __device__ __forceinline__
+#define SHARED_PTR

@@ -14,3 +14,5 @@
 #define AS_UINT(f) as_uint(f)
 #define AS_FLOAT(u) as_float(u)
 #define LOGF(x) log(x)
+#define DEVICE_FN
+#define SHARED_PTR __local
