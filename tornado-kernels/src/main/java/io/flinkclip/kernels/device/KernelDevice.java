@@ -10,6 +10,8 @@ abstract class KernelDevice implements Device {
     static final int TILE = 16;
     /** ROW_BLOCK and COL_ROWS of clip_kernels.h: LayerNorm work-group size, rows per column-reduction group. */
     static final int ROW_BLOCK = 128, COL_ROWS = 16;
+    /** ATT_QUERIES and ATT_HD of clip_kernels.h: queries per attention work-group, widest head held in registers. */
+    static final int ATT_QUERIES = 32, ATT_HD = 64;
 
     /**
      * Launches {@code kernel} over a 1-D or 2-D grid. {@code global} is the number of work-items per dimension
@@ -71,7 +73,9 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
-        launch("attention", new int[] {seq, batch * heads}, attentionLocal(seq), batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
+        if (dim / heads > ATT_HD) throw new DeviceException("device attention supports head widths up to " + ATT_HD + ", got " + dim / heads);
+        // groups of exactly ATT_QUERIES: the kernel stages keys cooperatively with that many work-items
+        launch("attention", new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
     }
 
     @Override

@@ -162,35 +162,65 @@ KERNEL void add_row_vector(int rows, int cols, GLOBAL float* y, int yOff, GLOBAL
     y[yOff + i] += v[vOff + i % cols];
 }
 
-/* Causal or full multi-head attention over packed [q|k|v] rows; one work-item per (batch·head, query). */
+#define ATT_QUERIES 32 /* queries per work-group (one work-item each): the Java side launches groups of exactly 32 */
+#define ATT_KEYS 32    /* keys staged in local memory per step */
+#define ATT_HD 64      /* largest head width held in registers (every CLIP model has 64) */
+
+/*
+ * Multi-head attention, flash style: a work-group takes 32 queries of one (batch, head); K and V stream through
+ * local memory 32 keys at a time, each work-item keeps its query, running max, sum and output row in registers
+ * (online softmax: one rescale per step), and the output is written once. Reads each K/V row once per group instead
+ * of once per query, and nothing is accumulated in global memory. Head widths up to ATT_HD.
+ */
 KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
                       GLOBAL float* out, int outOff) {
-    int t = GLOBAL_ID(0), bh = GLOBAL_ID(1);
-    if (t >= seq || bh >= batch * heads) return;
+    SHARED float ks[ATT_KEYS * ATT_HD];
+    SHARED float vs[ATT_KEYS * ATT_HD];
+    int lt = LOCAL_ID(0), t = GLOBAL_ID(0), bh = GROUP_ID(1);
     int b = bh / heads, h = bh % heads, hd = dim / heads;
+    int active = t < seq;
     float scale = 1.0f / SQRTF((float) hd);
-    int q = qkvOff + (b * seq + t) * 3 * dim + h * hd;
-    int len = causal ? t + 1 : seq;
-    float mx = -3.0e38f;
-    for (int s = 0; s < len; s++) {
-        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
-        float dot = 0.0f;
-        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
-        mx = FMAXF(mx, dot * scale);
+    float q[ATT_HD], acc[ATT_HD], sc[ATT_KEYS];
+    int qi = qkvOff + (b * seq + (active ? t : 0)) * 3 * dim + h * hd;
+    for (int i = 0; i < ATT_HD; i++) { q[i] = i < hd ? qkv[qi + i] * scale : 0.0f; acc[i] = 0.0f; }
+    float m = -3.0e38f, l = 0.0f;
+    int len = active ? (causal ? t + 1 : seq) : 0;
+    int groupEnd = causal ? (GROUP_ID(0) + 1) * ATT_QUERIES : seq; /* the last key any query of the group needs */
+    if (groupEnd > seq) groupEnd = seq;
+    for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
+        for (int e = lt; e < ATT_KEYS * hd; e += ATT_QUERIES) {
+            int j = e / hd, i = e % hd, s = s0 + j;
+            int row = qkvOff + (b * seq + (s < seq ? s : 0)) * 3 * dim + h * hd + i;
+            ks[j * ATT_HD + i] = s < seq ? qkv[row + dim] : 0.0f;
+            vs[j * ATT_HD + i] = s < seq ? qkv[row + 2 * dim] : 0.0f;
+        }
+        SYNC_THREADS();
+        int n = len - s0;
+        if (n > ATT_KEYS) n = ATT_KEYS;
+        if (n > 0) {
+            float cm = m;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                float dot = 0.0f;
+                for (int i = 0; i < ATT_HD; i++) dot += q[i] * ks[j * ATT_HD + i];
+                sc[j] = dot;
+                if (j < n) cm = FMAXF(cm, dot);
+            }
+            float corr = EXPF(m - cm);
+            l *= corr;
+            for (int i = 0; i < ATT_HD; i++) acc[i] *= corr;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                float p = j < n ? EXPF(sc[j] - cm) : 0.0f;
+                l += p;
+                for (int i = 0; i < ATT_HD; i++) acc[i] += p * vs[j * ATT_HD + i];
+            }
+            m = cm;
+        }
+        SYNC_THREADS();
     }
-    int o = outOff + (b * seq + t) * dim + h * hd;
-    for (int i = 0; i < hd; i++) out[o + i] = 0.0f;
-    float sum = 0.0f;
-    for (int s = 0; s < len; s++) {
-        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
-        float dot = 0.0f;
-        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
-        float p = EXPF(dot * scale - mx);
-        sum += p;
-        int v = qkvOff + (b * seq + s) * 3 * dim + 2 * dim + h * hd;
-        for (int i = 0; i < hd; i++) out[o + i] += p * qkv[v + i];
+    if (active) {
+        int o = outOff + (b * seq + t) * dim + h * hd;
+        for (int i = 0; i < ATT_HD; i++) if (i < hd) out[o + i] = acc[i] / l;
     }
-    for (int i = 0; i < hd; i++) out[o + i] /= sum;
 }
 
 /* Row-wise numerically stable softmax, in place. */

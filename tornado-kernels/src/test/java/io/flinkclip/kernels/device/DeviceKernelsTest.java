@@ -124,8 +124,10 @@ class DeviceKernelsTest {
 
     @Test
     void attentionCausalAndFull() {
-        int batch = 2, dim = 16, heads = 2;
-        for (int seq : new int[] {9, 40}) { // 40: work-groups of 32 queries, the last one partly past the sequence
+        int batch = 2, heads = 2;
+        // 40: work-groups of 32 queries, the last one partly past the sequence; 77 × head width 64: CLIP's text shape
+        for (int[] shape : new int[][] {{9, 16}, {40, 16}, {77, 128}}) {
+            int seq = shape[0], dim = shape[1];
             int scratch = (int) Device.attentionBackwardScratch(batch, seq, heads);
             for (boolean causal : new boolean[] {true, false}) {
                 same(1e-5f, new float[][] {random(batch * seq * 3 * dim), new float[batch * seq * dim], random(batch * seq * dim),
