@@ -16,8 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * cuBLAS GEMM through the FFM API (the system's libcublas; nothing of it ships with flink-clip). Row-major
  * products are issued as the column-major product of the transposes. Operands and results stay fp32 in device
- * memory in every {@link Precision}; the precision only picks the arithmetic (FP32 cores, or TF32 / BF16 tensor
- * cores with FP32 accumulation), so weights are uploaded once whatever the mode.
+ * memory in every {@link Precision}; the precision only picks the arithmetic (FP32 cores, or tensor cores with FP32
+ * accumulation), so weights are uploaded once whatever the mode.
  */
 final class Cublas {
     /** The arithmetic of every GEMM on a CUDA device ({@code -Dclip.cuda.math=fp32|tf32|bf16}, default fp32). */
@@ -26,7 +26,10 @@ final class Cublas {
         FP32(-1),
         /** TF32 tensor cores (10-bit mantissa inputs), FP32 accumulation: about 3e-4 relative error per GEMM. */
         TF32(77),
-        /** BF16 tensor cores (inputs rounded to bf16 inside cuBLAS), FP32 accumulation: about 1e-3 to 1e-2 relative. */
+        /**
+         * CUBLAS_COMPUTE_32F_FAST_16BF: cuBLAS may round the fp32 inputs to bf16 <i>or TF32</i>. Measured on an H100 with
+         * cuBLAS 13.1: TF32's accuracy and speed. True BF16 GEMMs need bf16 operands (not done yet).
+         */
         BF16(75);
 
         /** cublasComputeType_t: CUBLAS_COMPUTE_32F_FAST_TF32 = 77, CUBLAS_COMPUTE_32F_FAST_16BF = 75 (cublas_api.h). */

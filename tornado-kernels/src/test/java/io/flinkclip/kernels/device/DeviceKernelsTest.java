@@ -93,6 +93,7 @@ class DeviceKernelsTest {
                 double rel = Math.sqrt(num / den), bound = math.equals("fp32") ? 1e-6 : math.equals("tf32") ? 3e-3 : 1.5e-2;
                 System.out.printf("GEMM %dx%dx%d on %s: relative L2 error %.2e (bound %.0e)%n", m, n, k, d.describe(), rel, bound);
                 assertTrue(rel <= bound, math + ": relative L2 error " + rel);
+                // tf32 and bf16 (cuBLAS's "bf16 or TF32" mode, TF32 on an H100) must show reduced-precision inputs
                 if (!math.equals("fp32")) assertTrue(rel > 1e-5, math + " gave fp32 accuracy (" + rel + "): tensor cores not used?");
             }
         }
