@@ -82,7 +82,7 @@ public final class GpuBench {
         res.put("train_batch", trainBatch);
         Map<String, float[][]> probeEmbeds = new LinkedHashMap<>();
         for (String math : maths) {
-            try (Device device = cuda ? CudaDevice.open(Integer.parseInt(spec.substring(spec.indexOf(':') + 1)), math) : Devices.open(spec)) {
+            try (Device device = cuda ? CudaDevice.open(ordinal(spec), math) : Devices.open(spec)) {
                 res.put("device", device.describe());
                 try (DeviceClipModel model = DeviceClipModel.create(sd, cfg, device, batch)) {
                     probeEmbeds.put(math, model.encodeImages(java.util.Arrays.copyOf(pixels, probe * per), probe));
@@ -144,7 +144,7 @@ public final class GpuBench {
     private static void profile(String spec, StateDict sd, ClipConfig cfg, float[] pixels, float[] trainPixels, int[][] tokens, int batch,
                                 int trainBatch, int per) {
         System.setProperty("clip.cuda.profile", "true");
-        try (CudaDevice device = CudaDevice.open(Integer.parseInt(spec.substring(spec.indexOf(':') + 1)), "fp32")) {
+        try (CudaDevice device = CudaDevice.open(ordinal(spec), "fp32")) {
             try (DeviceClipModel model = DeviceClipModel.create(sd, cfg, device, batch)) {
                 model.encodeImages(pixels, batch);
                 device.resetProfile();
@@ -172,6 +172,9 @@ public final class GpuBench {
         System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f× | %s | %s |%n", what, o, h, o / h,
                 Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.1f", dv), Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.2f×", o / dv));
     }
+
+    /** "cuda" or "cuda:N" → N (0 when absent). */
+    private static int ordinal(String spec) { return spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0; }
 
     private static int batchOf(float[] pixels, int per) { return pixels.length / per; }
 

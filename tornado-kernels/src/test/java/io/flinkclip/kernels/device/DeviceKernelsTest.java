@@ -84,7 +84,7 @@ class DeviceKernelsTest {
         cpu.gemmNT(m, n, k, ca, 0, cb, 0, null, cc, 0, false);
         cpu.download(cc, 0, want, 0, want.length);
         for (String math : new String[] {"fp32", "tf32", "bf16"}) {
-            try (Device d = CudaDevice.open(Integer.parseInt(spec.substring(spec.indexOf(':') + 1)), math)) {
+            try (Device d = CudaDevice.open(spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0, math)) {
                 DeviceBuffer ga = d.upload(a), gb = d.upload(b), gc = d.allocate((long) m * n);
                 d.gemmNT(m, n, k, ga, 0, gb, 0, null, gc, 0, false);
                 float[] got = d.download(gc);
