@@ -7,7 +7,7 @@
  *   <li>{@link io.flinkclip.model.device.DeviceClipModel}: the inference forward of both towers (ViT or modified
  *       ResNet with attention pooling; causal text transformer with the padding skip and first-EOT pooling).</li>
  *   <li>{@link io.flinkclip.model.device.DeviceClipTraining}: the contrastive training step for ViT models,
- *       gradients under OpenAI's names into one device gradient buffer.</li>
+ *       gradients under OpenAI's names into one device gradient buffer; {@code trainStep} adds AdamW on the device.</li>
  *   <li>{@link io.flinkclip.model.device.ClipModels}: picks the device encoder or the CPU
  *       {@link io.flinkclip.model.ClipModel} from a {@code clip.device} setting.</li>
  * </ul>
