@@ -73,7 +73,7 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
-        if (dim / heads > ATT_HD) throw new DeviceException("device attention supports head widths up to " + ATT_HD + ", got " + dim / heads);
+        checkHeadWidth(dim, heads);
         // groups of exactly ATT_QUERIES: the kernel stages keys cooperatively with that many work-items
         launch("attention", new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
     }
@@ -165,10 +165,12 @@ abstract class KernelDevice implements Device {
     @Override
     public void attentionBackward(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer dOut,
                                   int dOutOff, DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff) {
-        int[] global = {seq, batch * heads}, local = attentionLocal(seq);
-        launch("attention_backward_stats", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff);
-        launch("attention_backward", global, local, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff,
-                dqkv, dqkvOff);
+        checkHeadWidth(dim, heads);
+        int[] global = {seq, batch * heads}, local = {ATT_QUERIES, 1};
+        int c = causal ? 1 : 0;
+        launch("attention_backward_stats", global, local, batch, seq, dim, heads, c, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff);
+        launch("attention_backward_dq", global, local, batch, seq, dim, heads, c, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff, dqkv, dqkvOff);
+        launch("attention_backward_dkv", global, local, batch, seq, dim, heads, c, qkv, qkvOff, dOut, dOutOff, scratch, scratchOff, dqkv, dqkvOff);
     }
 
     @Override
@@ -196,11 +198,10 @@ abstract class KernelDevice implements Device {
     @Override
     public void fromBf16(int n, DeviceBuffer in, DeviceBuffer y) { launch1("bf16_to_f32", n, n, in, y); }
 
-    /**
-     * Work-group of the attention kernels: up to 32 queries of one (batch, head) together (a full warp on NVIDIA;
-     * groups of one work-item would leave 31 of 32 lanes idle). The kernels guard t ≥ seq.
-     */
-    private static int[] attentionLocal(int seq) { return new int[] {Math.min(32, Math.max(1, seq)), 1}; }
+    /** The attention kernels hold a head's row in registers and stage rows of ATT_HD columns (every CLIP model: 64). */
+    private static void checkHeadWidth(int dim, int heads) {
+        if (dim / heads > ATT_HD) throw new DeviceException("device attention supports head widths up to " + ATT_HD + ", got " + dim / heads);
+    }
 
     static int roundUp(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 }

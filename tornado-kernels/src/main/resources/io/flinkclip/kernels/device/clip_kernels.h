@@ -165,6 +165,19 @@ KERNEL void add_row_vector(int rows, int cols, GLOBAL float* y, int yOff, GLOBAL
 #define ATT_QUERIES 32 /* queries per work-group (one work-item each): the Java side launches groups of exactly 32 */
 #define ATT_KEYS 32    /* keys staged in local memory per step */
 #define ATT_HD 64      /* largest head width held in registers (every CLIP model has 64) */
+#define ATT_LD (ATT_HD + 1) /* row pitch of per-work-item rows in local memory: no bank conflicts across items */
+
+/*
+ * dst[j·ld + i] = src[first + (r0 + j)·rowStride + i] for the ATT_KEYS rows from r0, i < ATT_HD, with zeros past
+ * `rows` and past the head width hd (the kernels' dot products run over all ATT_HD columns, so no stale local
+ * memory may sit there). The ATT_QUERIES items of the group copy together; the caller synchronises.
+ */
+DEVICE_FN void stage_rows(SHARED_PTR float* dst, int ld, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd) {
+    for (int e = LOCAL_ID(0); e < ATT_KEYS * ATT_HD; e += ATT_QUERIES) {
+        int j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
+        dst[j * ld + i] = r < rows && i < hd ? src[first + r * rowStride + i] : 0.0f;
+    }
+}
 
 /*
  * Multi-head attention, flash style: a work-group takes 32 queries of one (batch, head); K and V stream through
@@ -176,24 +189,20 @@ KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL
                       GLOBAL float* out, int outOff) {
     SHARED float ks[ATT_KEYS * ATT_HD];
     SHARED float vs[ATT_KEYS * ATT_HD];
-    int lt = LOCAL_ID(0), t = GLOBAL_ID(0), bh = GROUP_ID(1);
+    int t = GLOBAL_ID(0), bh = GROUP_ID(1);
     int b = bh / heads, h = bh % heads, hd = dim / heads;
     int active = t < seq;
     float scale = 1.0f / SQRTF((float) hd);
     float q[ATT_HD], acc[ATT_HD], sc[ATT_KEYS];
-    int qi = qkvOff + (b * seq + (active ? t : 0)) * 3 * dim + h * hd;
-    for (int i = 0; i < ATT_HD; i++) { q[i] = i < hd ? qkv[qi + i] * scale : 0.0f; acc[i] = 0.0f; }
+    int base = qkvOff + b * seq * 3 * dim + h * hd; /* q of row r at base + r·3·dim, k at + dim, v at + 2·dim */
+    for (int i = 0; i < ATT_HD; i++) { q[i] = i < hd ? qkv[base + (active ? t : 0) * 3 * dim + i] * scale : 0.0f; acc[i] = 0.0f; }
     float m = -3.0e38f, l = 0.0f;
     int len = active ? (causal ? t + 1 : seq) : 0;
     int groupEnd = causal ? (GROUP_ID(0) + 1) * ATT_QUERIES : seq; /* the last key any query of the group needs */
     if (groupEnd > seq) groupEnd = seq;
     for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
-        for (int e = lt; e < ATT_KEYS * hd; e += ATT_QUERIES) {
-            int j = e / hd, i = e % hd, s = s0 + j;
-            int row = qkvOff + (b * seq + (s < seq ? s : 0)) * 3 * dim + h * hd + i;
-            ks[j * ATT_HD + i] = s < seq ? qkv[row + dim] : 0.0f;
-            vs[j * ATT_HD + i] = s < seq ? qkv[row + 2 * dim] : 0.0f;
-        }
+        stage_rows(ks, ATT_HD, qkv, base + dim, 3 * dim, s0, seq, hd);
+        stage_rows(vs, ATT_HD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd);
         SYNC_THREADS();
         int n = len - s0;
         if (n > ATT_KEYS) n = ATT_KEYS;
@@ -432,75 +441,150 @@ KERNEL void scatter_add_rows(int rows, int width, GLOBAL const int* index, GLOBA
 }
 
 /*
- * Attention backward, pass 1, one work-item per (batch·head, query t): stats[2j] = log Σ_s exp(score_ts) (with
- * the scale), stats[2j + 1] = D_t = Σ_s P_ts·(dO_t·v_s), where j = bh·seq + t.
+ * Attention backward, flash style in three passes over (batch·head, 32 positions) work-groups, every output written
+ * once by one work-item (no atomics, deterministic). With s_ts = scale·q_t·k_s, P_ts = exp(s_ts − lse_t),
+ * dP_ts = dO_t·v_s and D_t = Σ_s P_ts dP_ts:  dv_s = Σ_t P_ts dO_t,  dk_s = scale Σ_t P_ts (dP_ts − D_t) q_t,
+ * dq_t = scale Σ_s P_ts (dP_ts − D_t) k_s.
+ *
+ * Pass 1, per query t: stats[2j] = lse_t, stats[2j + 1] = D_t (j = bh·seq + t), streaming K and V through local
+ * memory with the forward's online softmax; the group's dO rows sit in local memory.
  */
 KERNEL void attention_backward_stats(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
                                      GLOBAL const float* dOut, int dOutOff, GLOBAL float* stats, int statsOff) {
-    int t = GLOBAL_ID(0), bh = GLOBAL_ID(1);
-    if (t >= seq || bh >= batch * heads) return;
+    SHARED float ks[ATT_KEYS * ATT_HD];
+    SHARED float vs[ATT_KEYS * ATT_HD];
+    SHARED float dos[ATT_QUERIES * ATT_LD];
+    int lt = LOCAL_ID(0), t0 = GROUP_ID(0) * ATT_QUERIES, t = t0 + lt, bh = GROUP_ID(1);
     int b = bh / heads, h = bh % heads, hd = dim / heads;
+    int active = t < seq;
     float scale = 1.0f / SQRTF((float) hd);
-    int q = qkvOff + (b * seq + t) * 3 * dim + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
-    int len = causal ? t + 1 : seq;
-    float mx = -3.0e38f;
-    for (int s = 0; s < len; s++) {
-        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd;
-        float dot = 0.0f;
-        for (int i = 0; i < hd; i++) dot += qkv[q + i] * qkv[k + i];
-        mx = FMAXF(mx, dot * scale);
+    int base = qkvOff + b * seq * 3 * dim + h * hd, obase = dOutOff + b * seq * dim + h * hd;
+    stage_rows(dos, ATT_LD, dOut, obase, dim, t0, seq, hd);
+    float q[ATT_HD], sc[ATT_KEYS];
+    for (int i = 0; i < ATT_HD; i++) q[i] = i < hd ? qkv[base + (active ? t : 0) * 3 * dim + i] * scale : 0.0f;
+    float m = -3.0e38f, l = 0.0f, dsum = 0.0f;
+    int len = active ? (causal ? t + 1 : seq) : 0;
+    int groupEnd = causal ? t0 + ATT_QUERIES : seq;
+    if (groupEnd > seq) groupEnd = seq;
+    for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
+        stage_rows(ks, ATT_HD, qkv, base + dim, 3 * dim, s0, seq, hd);
+        stage_rows(vs, ATT_HD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd);
+        SYNC_THREADS();
+        int n = len - s0;
+        if (n > ATT_KEYS) n = ATT_KEYS;
+        if (n > 0) {
+            float cm = m;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                float dot = 0.0f;
+                for (int i = 0; i < ATT_HD; i++) dot += q[i] * ks[j * ATT_HD + i];
+                sc[j] = dot;
+                if (j < n) cm = FMAXF(cm, dot);
+            }
+            float corr = EXPF(m - cm);
+            l *= corr;
+            dsum *= corr;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                if (j < n) {
+                    float p = EXPF(sc[j] - cm), dp = 0.0f;
+                    for (int i = 0; i < ATT_HD; i++) dp += dos[lt * ATT_LD + i] * vs[j * ATT_HD + i];
+                    l += p;
+                    dsum += p * dp;
+                }
+            }
+            m = cm;
+        }
+        SYNC_THREADS();
     }
-    float sum = 0.0f, dsum = 0.0f;
-    for (int s = 0; s < len; s++) {
-        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd, v = k + dim;
-        float dot = 0.0f, dp = 0.0f;
-        for (int i = 0; i < hd; i++) { dot += qkv[q + i] * qkv[k + i]; dp += dOut[o + i] * qkv[v + i]; }
-        float p = EXPF(dot * scale - mx);
-        sum += p;
-        dsum += p * dp;
+    if (active) {
+        stats[statsOff + 2 * (bh * seq + t)] = m + LOGF(l);
+        stats[statsOff + 2 * (bh * seq + t) + 1] = dsum / l;
     }
-    stats[statsOff + 2 * (bh * seq + t)] = mx + LOGF(sum);
-    stats[statsOff + 2 * (bh * seq + t) + 1] = dsum / sum;
 }
 
-/*
- * Attention backward, pass 2, one work-item per (batch·head, position j): writes the head's slices of dq_j (j as a
- * query), dk_j and dv_j (j as a key) into dqkv, recomputing P_ts = exp(scale·q_t·k_s − lse_t). Each work-item owns
- * its outputs, so no atomics: dv_j = Σ_t P_tj dO_t, dk_j = scale Σ_t P_tj (dO_t·v_j − D_t) q_t,
- * dq_j = scale Σ_s P_js (dO_j·v_s − D_j) k_s.
- */
-KERNEL void attention_backward(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
-                               GLOBAL const float* dOut, int dOutOff, GLOBAL const float* stats, int statsOff,
-                               GLOBAL float* dqkv, int dqkvOff) {
-    int j = GLOBAL_ID(0), bh = GLOBAL_ID(1);
-    if (j >= seq || bh >= batch * heads) return;
+/* Pass 2, per query t: dq_t, streaming K and V through local memory (stats from pass 1). */
+KERNEL void attention_backward_dq(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                                  GLOBAL const float* dOut, int dOutOff, GLOBAL const float* stats, int statsOff,
+                                  GLOBAL float* dqkv, int dqkvOff) {
+    SHARED float ks[ATT_KEYS * ATT_HD];
+    SHARED float vs[ATT_KEYS * ATT_HD];
+    SHARED float dos[ATT_QUERIES * ATT_LD];
+    int lt = LOCAL_ID(0), t0 = GROUP_ID(0) * ATT_QUERIES, t = t0 + lt, bh = GROUP_ID(1);
     int b = bh / heads, h = bh % heads, hd = dim / heads;
+    int active = t < seq;
     float scale = 1.0f / SQRTF((float) hd);
-    int row = (b * seq + j) * 3 * dim + h * hd;
-    int qj = qkvOff + row, kj = qj + dim, vj = kj + dim;
-    int dq = dqkvOff + row, dk = dq + dim, dv = dk + dim;
-    int oj = dOutOff + (b * seq + j) * dim + h * hd;
-    for (int i = 0; i < hd; i++) { dqkv[dq + i] = 0.0f; dqkv[dk + i] = 0.0f; dqkv[dv + i] = 0.0f; }
-    /* j as the query */
-    float lse = stats[statsOff + 2 * (bh * seq + j)], dj = stats[statsOff + 2 * (bh * seq + j) + 1];
-    int len = causal ? j + 1 : seq;
-    for (int s = 0; s < len; s++) {
-        int k = qkvOff + (b * seq + s) * 3 * dim + dim + h * hd, v = k + dim;
-        float dot = 0.0f, dp = 0.0f;
-        for (int i = 0; i < hd; i++) { dot += qkv[qj + i] * qkv[k + i]; dp += dOut[oj + i] * qkv[v + i]; }
-        float ds = EXPF(dot * scale - lse) * (dp - dj) * scale;
-        for (int i = 0; i < hd; i++) dqkv[dq + i] += ds * qkv[k + i];
-    }
-    /* j as the key (and value) of every query t that sees it */
-    for (int t = causal ? j : 0; t < seq; t++) {
-        int q = qkvOff + (b * seq + t) * 3 * dim + h * hd, o = dOutOff + (b * seq + t) * dim + h * hd;
-        float dot = 0.0f, dp = 0.0f;
-        for (int i = 0; i < hd; i++) { dot += qkv[q + i] * qkv[kj + i]; dp += dOut[o + i] * qkv[vj + i]; }
-        float p = EXPF(dot * scale - stats[statsOff + 2 * (bh * seq + t)]);
-        float ds = p * (dp - stats[statsOff + 2 * (bh * seq + t) + 1]) * scale;
-        for (int i = 0; i < hd; i++) {
-            dqkv[dv + i] += p * dOut[o + i];
-            dqkv[dk + i] += ds * qkv[q + i];
+    int base = qkvOff + b * seq * 3 * dim + h * hd, obase = dOutOff + b * seq * dim + h * hd;
+    stage_rows(dos, ATT_LD, dOut, obase, dim, t0, seq, hd);
+    float q[ATT_HD], dq[ATT_HD];
+    for (int i = 0; i < ATT_HD; i++) { q[i] = i < hd ? qkv[base + (active ? t : 0) * 3 * dim + i] * scale : 0.0f; dq[i] = 0.0f; }
+    float lse = active ? stats[statsOff + 2 * (bh * seq + t)] : 0.0f, dd = active ? stats[statsOff + 2 * (bh * seq + t) + 1] : 0.0f;
+    int len = active ? (causal ? t + 1 : seq) : 0;
+    int groupEnd = causal ? t0 + ATT_QUERIES : seq;
+    if (groupEnd > seq) groupEnd = seq;
+    for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
+        stage_rows(ks, ATT_HD, qkv, base + dim, 3 * dim, s0, seq, hd);
+        stage_rows(vs, ATT_HD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd);
+        SYNC_THREADS();
+        int n = len - s0;
+        if (n > ATT_KEYS) n = ATT_KEYS;
+        for (int j = 0; j < ATT_KEYS; j++) {
+            if (j < n) {
+                float dot = 0.0f, dp = 0.0f;
+                for (int i = 0; i < ATT_HD; i++) { dot += q[i] * ks[j * ATT_HD + i]; dp += dos[lt * ATT_LD + i] * vs[j * ATT_HD + i]; }
+                float ds = EXPF(dot - lse) * (dp - dd);
+                for (int i = 0; i < ATT_HD; i++) dq[i] += ds * ks[j * ATT_HD + i];
+            }
         }
+        SYNC_THREADS();
+    }
+    if (active) {
+        int o = dqkvOff + (b * seq + t) * 3 * dim + h * hd;
+        for (int i = 0; i < ATT_HD; i++) if (i < hd) dqkv[o + i] = dq[i] * scale;
+    }
+}
+
+/* Pass 3, per key s: dk_s and dv_s, streaming the queries' q, dO and stats through local memory. */
+KERNEL void attention_backward_dkv(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                                   GLOBAL const float* dOut, int dOutOff, GLOBAL const float* stats, int statsOff,
+                                   GLOBAL float* dqkv, int dqkvOff) {
+    SHARED float qs[ATT_KEYS * ATT_HD];
+    SHARED float dos[ATT_KEYS * ATT_HD];
+    SHARED float kown[ATT_QUERIES * ATT_LD];
+    SHARED float vown[ATT_QUERIES * ATT_LD];
+    SHARED float lses[ATT_KEYS];
+    SHARED float dds[ATT_KEYS];
+    int lt = LOCAL_ID(0), s0 = GROUP_ID(0) * ATT_QUERIES, s = s0 + lt, bh = GROUP_ID(1);
+    int b = bh / heads, h = bh % heads, hd = dim / heads;
+    int active = s < seq;
+    float scale = 1.0f / SQRTF((float) hd);
+    int base = qkvOff + b * seq * 3 * dim + h * hd, obase = dOutOff + b * seq * dim + h * hd;
+    stage_rows(kown, ATT_LD, qkv, base + dim, 3 * dim, s0, seq, hd);
+    stage_rows(vown, ATT_LD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd);
+    float dk[ATT_HD], dv[ATT_HD];
+    for (int i = 0; i < ATT_HD; i++) { dk[i] = 0.0f; dv[i] = 0.0f; }
+    for (int t0 = causal ? s0 : 0; t0 < seq; t0 += ATT_KEYS) { /* under the mask, queries before s0 see none of these keys */
+        stage_rows(qs, ATT_HD, qkv, base, 3 * dim, t0, seq, hd);
+        stage_rows(dos, ATT_HD, dOut, obase, dim, t0, seq, hd);
+        if (lt < ATT_KEYS) {
+            int tt = t0 + lt;
+            lses[lt] = tt < seq ? stats[statsOff + 2 * (bh * seq + tt)] : 0.0f;
+            dds[lt] = tt < seq ? stats[statsOff + 2 * (bh * seq + tt) + 1] : 0.0f;
+        }
+        SYNC_THREADS();
+        if (active) {
+            for (int k = 0; k < ATT_KEYS; k++) {
+                int t = t0 + k;
+                if (t < seq && (!causal || t >= s)) {
+                    float dot = 0.0f, dp = 0.0f;
+                    for (int i = 0; i < ATT_HD; i++) { dot += qs[k * ATT_HD + i] * kown[lt * ATT_LD + i]; dp += dos[k * ATT_HD + i] * vown[lt * ATT_LD + i]; }
+                    float p = EXPF(dot * scale - lses[k]), ds = p * (dp - dds[k]);
+                    for (int i = 0; i < ATT_HD; i++) { dv[i] += p * dos[k * ATT_HD + i]; dk[i] += ds * qs[k * ATT_HD + i]; }
+                }
+            }
+        }
+        SYNC_THREADS();
+    }
+    if (active) {
+        int o = dqkvOff + (b * seq + s) * 3 * dim + h * hd;
+        for (int i = 0; i < ATT_HD; i++) if (i < hd) { dqkv[o + dim + i] = dk[i] * scale; dqkv[o + 2 * dim + i] = dv[i]; }
     }
 }
