@@ -48,7 +48,7 @@ final class Cublas {
     }
 
     private static final int OP_N = 0, OP_T = 1, CUDA_R_32F = 0, GEMM_DEFAULT_ALGO = -1;
-    private final MethodHandle sgemm, gemmEx;
+    private final MethodHandle sgemm, gemmEx, destroy;
     private final MemorySegment handle;
     final Precision precision;
 
@@ -56,6 +56,7 @@ final class Cublas {
         this.precision = precision;
         Linker l = Linker.nativeLinker();
         MethodHandle create = l.downcallHandle(lib.find("cublasCreate_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        destroy = l.downcallHandle(lib.find("cublasDestroy_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
         sgemm = l.downcallHandle(lib.find("cublasSgemm_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         // cublasGemmEx(handle, opA, opB, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc, computeType, algo)
@@ -67,6 +68,18 @@ final class Cublas {
             int rc = (int) create.invokeExact(h);
             if (rc != 0) throw new DeviceException("cublasCreate failed with status " + rc);
             handle = h.get(ADDRESS, 0);
+        }
+    }
+
+    /** Frees the handle and its workspace (the device's context must be current). */
+    void close() {
+        try {
+            int rc = (int) destroy.invokeExact(handle);
+            if (rc != 0) throw new DeviceException("cublasDestroy failed with status " + rc);
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new DeviceException("cublasDestroy could not be called: " + t, t);
         }
     }
 

@@ -18,6 +18,8 @@ public final class CudaDevice extends KernelDevice {
     private final CudaDriver cu;
     private final MemorySegment context;
     private final MemorySegment module;
+    private final int dev;
+    private boolean closed;
     private final Cublas cublas;
     private final String description;
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
@@ -32,9 +34,14 @@ public final class CudaDevice extends KernelDevice {
         cu.init();
         int count = cu.deviceCount();
         if (ordinal >= count) throw new DeviceException("CUDA device " + ordinal + " not found (" + count + " devices)");
-        int dev = cu.device(ordinal);
+        dev = cu.device(ordinal);
         context = cu.primaryContext(dev);
-        module = cu.loadModule(KernelSource.bytes("clip_kernels.fatbin"));
+        try {
+            module = cu.loadModule(KernelSource.bytes("clip_kernels.fatbin"));
+        } catch (RuntimeException e) {
+            cu.releasePrimaryContext(dev);
+            throw e;
+        }
         StringBuilder why = new StringBuilder();
         cublas = Boolean.getBoolean("clip.cuda.noCublas") ? null : Cublas.load(precision, why);
         if (cublas == null && !Boolean.getBoolean("clip.cuda.noCublas")) LOG.warning("cuBLAS unavailable, using our GEMM kernel: " + why);
@@ -66,7 +73,15 @@ public final class CudaDevice extends KernelDevice {
 
         @Override
         public synchronized void close() {
-            if (!freed) { freed = true; cu.free(ptr); }
+            if (freed) return;
+            freed = true;
+            // the context must be current on this thread (a Flink operator may close from another thread); after the
+            // device's close, the memory goes with the context's teardown
+            synchronized (owner) {
+                if (owner.closed) return;
+                owner.current();
+                cu.free(ptr);
+            }
         }
     }
 
@@ -78,7 +93,7 @@ public final class CudaDevice extends KernelDevice {
 
     @Override
     public DeviceBuffer allocate(long elements) {
-        cu.setCurrent(context);
+        current();
         long ptr = cu.alloc(Math.max(4, elements * 4));
         cu.memsetD32(ptr, 0, Math.max(1, elements));
         return new CuBuffer(ptr, elements);
@@ -103,7 +118,7 @@ public final class CudaDevice extends KernelDevice {
         check(dst, dstOff, len);
         java.util.Objects.checkFromIndexSize(srcOff, len, src.length);
         if (len == 0) return;
-        cu.setCurrent(context);
+        current();
         long t0 = System.nanoTime();
         cu.copyToDevice(cuda(dst).ptr + dstOff * 4, src, srcOff, len);
         record("copy to device", t0);
@@ -114,7 +129,7 @@ public final class CudaDevice extends KernelDevice {
         check(src, srcOff, len);
         java.util.Objects.checkFromIndexSize(dstOff, len, dst.length);
         if (len == 0) return;
-        cu.setCurrent(context);
+        current();
         long t0 = System.nanoTime();
         cu.copyToHost(dst, dstOff, cuda(src).ptr + srcOff * 4, len);
         record("copy to host", t0);
@@ -128,7 +143,7 @@ public final class CudaDevice extends KernelDevice {
 
     @Override
     public void synchronize() {
-        cu.setCurrent(context);
+        current();
         cu.synchronize();
     }
 
@@ -138,7 +153,7 @@ public final class CudaDevice extends KernelDevice {
         if (m == 0 || n == 0) return;
         boolean biasOk = bias == null || ldc == n;
         if (cublas != null && biasOk) {
-            cu.setCurrent(context);
+            current();
             long t0 = System.nanoTime();
             if (cublas.gemm(m, n, k, cuda(a).ptr + aOff * 4L, ars, acs, cuda(b).ptr + bOff * 4L, brs, bcs, cuda(c).ptr + cOff * 4L, ldc, beta)) {
                 record("cuBLAS gemm", t0);
@@ -154,7 +169,7 @@ public final class CudaDevice extends KernelDevice {
 
     @Override
     protected void launch(String name, int[] global, int[] local, Object... args) {
-        cu.setCurrent(context);
+        current();
         MemorySegment fn = functions.computeIfAbsent(name, n -> cu.function(module, n));
         int[] grid = {1, 1, 1}, block = {1, 1, 1};
         for (int i = 0; i < global.length; i++) {
@@ -206,8 +221,30 @@ public final class CudaDevice extends KernelDevice {
         if (profile != null) synchronized (profile) { profile.clear(); }
     }
 
+    /** Makes this device's context current on the calling thread (Flink calls come from several threads). */
+    private void current() {
+        if (closed) throw new IllegalStateException(description + " is closed");
+        cu.setCurrent(context);
+    }
+
+    /**
+     * Waits for queued work, then frees what the device opened: the cuBLAS handle (and its workspace), the kernel module
+     * and this device's retain of the primary context (a Flink job that reloads its model opens a device each time).
+     * Buffers must be closed first. Idempotent.
+     */
     @Override
-    public void close() {
-        synchronize();
+    public synchronized void close() {
+        if (closed) return;
+        try {
+            synchronize();
+        } finally {
+            closed = true;
+            try {
+                if (cublas != null) cublas.close();
+                cu.unloadModule(module);
+            } finally {
+                cu.releasePrimaryContext(dev);
+            }
+        }
     }
 }

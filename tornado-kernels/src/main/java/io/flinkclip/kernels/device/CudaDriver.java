@@ -25,7 +25,7 @@ final class CudaDriver {
     private final MethodHandle cuInit, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDevicePrimaryCtxRetain, cuCtxSetCurrent,
             cuModuleLoadData, cuModuleGetFunction, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
             cuMemsetD32, cuLaunchKernel,
-            cuCtxSynchronize, cuGetErrorName;
+            cuCtxSynchronize, cuGetErrorName, cuModuleUnload, cuDevicePrimaryCtxRelease;
     final String library;
 
     CudaDriver(String library) {
@@ -57,6 +57,8 @@ final class CudaDriver {
                 ADDRESS, ADDRESS, ADDRESS);
         cuCtxSynchronize = bind(l, lib, "cuCtxSynchronize");
         cuGetErrorName = bind(l, lib, "cuGetErrorName", JAVA_INT, ADDRESS);
+        cuModuleUnload = bind(l, lib, "cuModuleUnload", ADDRESS);
+        cuDevicePrimaryCtxRelease = bind(l, lib, "cuDevicePrimaryCtxRelease_v2", JAVA_INT);
     }
 
     private static MethodHandle bind(Linker l, SymbolLookup lib, String name, ValueLayout... args) {
@@ -123,6 +125,11 @@ final class CudaDriver {
             return c;
         }
     }
+
+    /** Drops the retain of {@link #primaryContext}: the driver destroys the context with its last user. */
+    void releasePrimaryContext(int dev) { call("cuDevicePrimaryCtxRelease", () -> (int) cuDevicePrimaryCtxRelease.invokeExact(dev)); }
+
+    void unloadModule(MemorySegment module) { call("cuModuleUnload", () -> (int) cuModuleUnload.invokeExact(module)); }
 
     void setCurrent(MemorySegment ctx) { call("cuCtxSetCurrent", () -> (int) cuCtxSetCurrent.invokeExact(ctx)); }
 

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The FFM binding of the CUDA backend against a mock libcuda built here with gcc: data paths and error paths. */
 class MockCudaTest {
     private static Path lib;
-    private static MethodHandle setResult, liveAllocations, launches;
+    private static MethodHandle setResult, liveAllocations, launches, liveHandles;
 
     @BeforeAll
     static void buildMock() throws Exception {
@@ -39,6 +39,7 @@ class MockCudaTest {
         setResult = linker.downcallHandle(l.find("mock_set_result").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         liveAllocations = linker.downcallHandle(l.find("mock_live_allocations").orElseThrow(), FunctionDescriptor.of(JAVA_LONG));
         launches = linker.downcallHandle(l.find("mock_launches").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+        liveHandles = linker.downcallHandle(l.find("mock_live_handles").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
         System.setProperty("clip.cuda.library", lib.toString());
         System.setProperty("clip.cuda.noCublas", "true");
     }
@@ -72,6 +73,27 @@ class MockCudaTest {
         }
         assertEquals(before, (long) liveAllocations.invokeExact(), "device buffers leaked");
         assertEquals(launchesBefore + 2, (int) launches.invokeExact());
+    }
+
+    @Test
+    void closeReleasesTheModuleAndTheContextAndLaterUseFails() throws Throwable {
+        int before = (int) liveHandles.invokeExact();
+        for (int i = 0; i < 3; i++) { // a Flink job reloading its model opens a device each time
+            CudaDevice d = CudaDevice.open(0);
+            DeviceBuffer x = d.upload(new float[] {1, 2});
+            assertEquals(before + 2, (int) liveHandles.invokeExact(), "a context retain and a module while open");
+            x.close();
+            d.close();
+            d.close(); // idempotent
+            assertEquals(before, (int) liveHandles.invokeExact(), "open " + i + " leaked a context or module");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.allocate(4));
+            assertTrue(e.getMessage().endsWith("is closed"), e.getMessage());
+        }
+        // a module that fails to load releases the context it retained
+        fail("cuModuleLoadData", 200);
+        DeviceException e = assertThrows(DeviceException.class, () -> CudaDevice.open(0));
+        assertTrue(e.getMessage().contains("CUDA_ERROR_INVALID_IMAGE"), e.getMessage());
+        assertEquals(before, (int) liveHandles.invokeExact(), "failed open leaked its context");
     }
 
     @Test

@@ -14,11 +14,13 @@ typedef struct { char name[64]; } Fn;
 static char fail_name[64];
 static int fail_code;
 static long live_allocations;
-static int launches;
+static int launches, live_contexts, live_modules;
 
 int mock_set_result(const char* fn, int code) { strncpy(fail_name, fn, 63); fail_code = code; return 0; }
 long mock_live_allocations(void) { return live_allocations; }
 int mock_launches(void) { return launches; }
+/* retained primary contexts + loaded modules: 0 again once every opened device is closed */
+int mock_live_handles(void) { return live_contexts + live_modules; }
 
 #define FAILPOINT(n) if (fail_code && strcmp(fail_name, n) == 0) return fail_code
 
@@ -35,13 +37,15 @@ CUresult cuInit(unsigned f) { FAILPOINT("cuInit"); return f == 0 ? 0 : 1; }
 CUresult cuDeviceGetCount(int* n) { FAILPOINT("cuDeviceGetCount"); *n = 1; return 0; }
 CUresult cuDeviceGet(int* d, int ordinal) { *d = ordinal; return 0; }
 CUresult cuDeviceGetName(char* buf, int len, int d) { strncpy(buf, "Mock GPU", len); return 0; }
-CUresult cuDevicePrimaryCtxRetain(void** ctx, int d) { *ctx = (void*) 0x1234; return 0; }
+CUresult cuDevicePrimaryCtxRetain(void** ctx, int d) { *ctx = (void*) 0x1234; live_contexts++; return 0; }
+CUresult cuDevicePrimaryCtxRelease_v2(int d) { live_contexts--; return 0; }
+CUresult cuModuleUnload(void* m) { live_modules--; return m == (void*) 0x5678 ? 0 : 400; }
 CUresult cuCtxSetCurrent(void* ctx) { return ctx == (void*) 0x1234 ? 0 : 201; }
 CUresult cuModuleLoadData(void** m, const void* image) {
     FAILPOINT("cuModuleLoadData");
     /* a CUDA fatbin starts with the magic 0xBA55ED50 */
     if (*(const uint32_t*) image != 0xBA55ED50u) return 200;
-    *m = (void*) 0x5678; return 0;
+    *m = (void*) 0x5678; live_modules++; return 0;
 }
 CUresult cuModuleGetFunction(void** f, void* m, const char* name) {
     Fn* fn = malloc(sizeof(Fn)); strncpy(fn->name, name, 63); *f = fn; return 0;
