@@ -57,6 +57,7 @@ public final class ClipTrainer {
         double lr = options.schedule().lr(s);
         optimizer.step(model.parameters(), grads, lr);
         GradClip.clampLogitScale(model.parameters(), TrainableClip.LOGIT_SCALE);
+        model.parametersChanged();
         return new StepStats(optimizer.stepCount(), r.loss(), lr, model.parameters().get(TrainableClip.LOGIT_SCALE).scalar(), norm);
     }
 
@@ -119,6 +120,7 @@ public final class ClipTrainer {
         copyInto(sd, MODEL, model.parameters());
         copyInto(sd, BUFFER, model.buffers());
         optimizer.load(sd, model.parameters());
+        model.parametersChanged();
     }
 
     private static void copyInto(StateDict sd, String prefix, StateDict live) {

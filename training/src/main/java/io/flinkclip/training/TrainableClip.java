@@ -46,6 +46,12 @@ public interface TrainableClip {
 
     int contextLength();
 
+    /**
+     * Called after {@link #parameters()} were written (an optimiser step, a restore): a model that computes on a copy
+     * of them (a GPU) refreshes it here. The arrays themselves stay the truth.
+     */
+    default void parametersChanged() {}
+
     /** Non-trained state that training changes and a checkpoint must keep (BatchNorm running stats); live tensors. */
     default StateDict buffers() { return new StateDict(); }
 }

@@ -151,6 +151,36 @@ public final class DeviceClipTraining implements AutoCloseable {
         return loss[0].loss();
     }
 
+    /**
+     * Forward only (the training forward, nothing kept for later): unnormalised features [n, embedDim] of the images
+     * and [rows, embedDim] of the token rows, either tower may be empty. For a host-side trainer's no-grad passes.
+     */
+    public synchronized float[][] embed(float[] pixels, int n, int[][] tokens) {
+        float[][] out = new float[2][];
+        run(pixels, n, tokens == null ? new int[0][] : tokens, (img, txt) -> {
+            out[0] = img;
+            out[1] = txt;
+            return new float[][] {null, null}; // no backward
+        }, null);
+        return out;
+    }
+
+    /**
+     * Copies the current values of {@code sd}'s same-named tensors into the device's parameters (and logit_scale): how
+     * a host-side optimiser's step reaches the device.
+     */
+    public synchronized void uploadParameters(StateDict sd) {
+        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        grads.shapes().forEach((name, shape) -> {
+            Tensor t = sd.get(name);
+            if (!java.util.Arrays.equals(t.shape(), shape)) {
+                throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(t.shape()) + ", the model " + java.util.Arrays.toString(shape));
+            }
+            device.write(weights.get(name), 0, t.data(), 0, t.data().length);
+        });
+        if (sd.has("logit_scale")) logitScale = sd.get("logit_scale").data()[0];
+    }
+
     /** AdamW steps taken by {@link #trainStep}. */
     public synchronized int steps() { return adamStep; }
 

@@ -20,6 +20,7 @@ import io.flinkclip.model.TextTokenizer;
 import io.flinkclip.model.text.ClipTokenizer;
 import io.flinkclip.training.ClipModelTrainable;
 import io.flinkclip.training.ClipTrainer;
+import io.flinkclip.training.DeviceTrainableClip;
 import io.flinkclip.training.TrainableClip;
 import io.flinkclip.training.optim.AdamW;
 
@@ -66,8 +67,16 @@ public final class ClipModelFactory implements TrainingModelFactory {
         return load().config();
     }
 
+    /**
+     * The model on the device of {@code -Dclip.train.device} (cpu by default; {@code cuda:N}, {@code opencl:P:D} or
+     * {@code auto} run the ViT towers' passes there, the optimiser stays on the host: {@link DeviceTrainableClip}).
+     */
     @Override
     public TrainableClip createModel() {
+        return DeviceTrainableClip.onDevice(createHostModel(), System.getProperty("clip.train.device", "cpu"));
+    }
+
+    private ClipModelTrainable createHostModel() {
         if (isInit()) {
             Init i = parseInit(model.substring(5));
             return new ClipModelTrainable(ClipInit.initialize(i.config, i.seed), i.config);
@@ -90,7 +99,8 @@ public final class ClipModelFactory implements TrainingModelFactory {
     /** Native model file: config, OpenAI preprocessing, vocabulary, weights (f32) and the AdamW state. */
     @Override
     public void writeModel(ClipTrainer trainer, long nextPairIndex, Path file) throws IOException {
-        ClipConfig cfg = ((ClipModelTrainable) trainer.model()).config();
+        TrainableClip trained = trainer.model();
+        ClipConfig cfg = trained instanceof DeviceTrainableClip d ? d.config() : ((ClipModelTrainable) trained).config();
         StateDict opt = trainer.optimizerState();
         Map<String, StateDict> moments = new LinkedHashMap<>();
         moments.put("exp_avg", new StateDict());

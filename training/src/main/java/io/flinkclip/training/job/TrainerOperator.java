@@ -207,6 +207,16 @@ public final class TrainerOperator extends AbstractStreamOperator<StepReport>
         stepAtCheckpoint.keySet().removeIf(id -> id < checkpointId);
     }
 
+    /** Frees a device model's GPU memory (a CPU model holds none). */
+    @Override
+    public void close() throws Exception {
+        try {
+            if (trainer != null && trainer.model() instanceof AutoCloseable c) c.close();
+        } finally {
+            super.close();
+        }
+    }
+
     @Override
     public void endInput() throws Exception {
         evaluate();

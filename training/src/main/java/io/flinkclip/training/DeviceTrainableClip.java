@@ -1,0 +1,167 @@
+package io.flinkclip.training;
+
+import io.flinkclip.io.ClipConfig;
+import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
+import io.flinkclip.kernels.device.CpuDevice;
+import io.flinkclip.kernels.device.Device;
+import io.flinkclip.kernels.device.Devices;
+import io.flinkclip.model.device.DeviceClipTraining;
+import io.flinkclip.model.nn.Gradients;
+
+import java.util.Arrays;
+
+/**
+ * A ViT CLIP whose forward and backward passes run on a {@link Device} (CUDA, OpenCL) while the trainer stays on the
+ * host: parameters, gradients, AdamW, clipping, checkpoints and GradCache are those of {@link ClipModelTrainable},
+ * so a job resumes exactly as on the CPU. The device holds a copy of the parameters, refreshed by
+ * {@link #parametersChanged()} (the trainer calls it after every optimiser step and restore).
+ *
+ * <p>Costs against a device-resident optimiser ({@link DeviceClipTraining#trainStep}): each backward downloads every
+ * parameter's gradient and each step uploads every parameter (for ViT-B/32 about 0.6 GB each way), and a keeping
+ * {@code embed*} call is followed by a backward that recomputes the forward (the device keeps no activations between
+ * calls), so a GradCache chunk runs its forward three times.
+ *
+ * <p>Not thread-safe, like the trainer that drives it. Close it to free the device memory.
+ */
+public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
+    private final ClipModelTrainable host;
+    private final DeviceClipTraining device;
+    private final Device owned; // closed with this model when it was opened here
+    private float[] keptPixels;
+    private int keptImages;
+    private int[][] keptTokens;
+
+    /**
+     * @param host   the live parameters and gradients (a {@link ClipModelTrainable} over the model's weights)
+     * @param target the device, owned by the caller
+     */
+    public DeviceTrainableClip(ClipModelTrainable host, Device target) { this(host, target, false); }
+
+    private DeviceTrainableClip(ClipModelTrainable host, Device target, boolean owns) {
+        this.host = host;
+        this.owned = owns ? target : null;
+        if (host.config().isResNet()) throw new UnsupportedOperationException("device training covers ViT CLIP models; train the modified ResNet on the CPU");
+        StateDict sd = new StateDict();
+        for (Tensor t : host.parameters().tensors()) sd.put(t);
+        for (Tensor t : host.buffers().tensors()) sd.put(t);
+        this.device = DeviceClipTraining.create(sd, host.config(), target);
+    }
+
+    /**
+     * The model for a {@code clip.train.device} setting ({@link Devices#open}): {@code host} itself for {@code cpu}, or
+     * when {@code auto} finds no GPU; else the device model, which owns the opened device.
+     */
+    public static TrainableClip onDevice(ClipModelTrainable host, String spec) {
+        if (spec == null || spec.isBlank() || spec.trim().equalsIgnoreCase("cpu")) return host;
+        Device d = Devices.open(spec);
+        if (d instanceof CpuDevice) { // auto without a GPU: the host model is the faster CPU path
+            d.close();
+            return host;
+        }
+        try {
+            DeviceTrainableClip m = new DeviceTrainableClip(host, d, true);
+            java.util.logging.Logger.getLogger(DeviceTrainableClip.class.getName()).info("clip.train.device=" + spec + ": training passes on " + d.describe());
+            return m;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    public ClipConfig config() { return host.config(); }
+
+    /** The host side: parameters, gradients and the CPU model over them (evaluation, model files). */
+    public ClipModelTrainable host() { return host; }
+
+    @Override
+    public float[][] embedImages(float[] pixels, int n, boolean keepActivations) {
+        float[] features = device.embed(pixels, n, null)[0];
+        if (keepActivations) {
+            keptPixels = pixels;
+            keptImages = n;
+        }
+        return rows(features, n);
+    }
+
+    @Override
+    public float[][] embedTexts(int[][] tokens, boolean keepActivations) {
+        float[] features = device.embed(null, 0, tokens)[1];
+        if (keepActivations) keptTokens = tokens;
+        return rows(features, tokens.length);
+    }
+
+    @Override
+    public void backwardImages(float[][] dEmbeddings) {
+        if (keptPixels == null) throw new IllegalStateException("backwardImages without a keeping embedImages call");
+        float[] pixels = keptPixels;
+        int n = keptImages;
+        keptPixels = null;
+        Gradients g = new Gradients();
+        device.backward(pixels, n, null, flat(dEmbeddings, n), null, g);
+        accumulate(g);
+    }
+
+    @Override
+    public void backwardTexts(float[][] dEmbeddings) {
+        if (keptTokens == null) throw new IllegalStateException("backwardTexts without a keeping embedTexts call");
+        int[][] tokens = keptTokens;
+        keptTokens = null;
+        Gradients g = new Gradients();
+        device.backward(null, 0, tokens, null, flat(dEmbeddings, tokens.length), g);
+        accumulate(g);
+    }
+
+    /** Adds the device's gradients into the live host gradients (the loss owns logit_scale's). */
+    private void accumulate(Gradients g) {
+        StateDict live = host.gradients();
+        for (String name : g.names()) {
+            if (!live.has(name)) throw new IllegalStateException("the device produced a gradient for '" + name + "', which is not a trained parameter");
+            float[] src = g.get(name), dst = live.get(name).data();
+            for (int i = 0; i < dst.length; i++) dst[i] += src[i];
+        }
+    }
+
+    /** Uploads the host parameters: after an optimiser step, a restore, or any other write to {@link #parameters()}. */
+    @Override
+    public void parametersChanged() { device.uploadParameters(host.parameters()); }
+
+    @Override public StateDict parameters() { return host.parameters(); }
+
+    @Override public StateDict gradients() { return host.gradients(); }
+
+    @Override public void zeroGrad() { host.zeroGrad(); }
+
+    @Override public StateDict buffers() { return host.buffers(); }
+
+    @Override public int imageResolution() { return host.imageResolution(); }
+
+    @Override public int contextLength() { return host.contextLength(); }
+
+    @Override
+    public void close() {
+        try {
+            device.close();
+        } finally {
+            if (owned != null) owned.close();
+        }
+    }
+
+    private float[][] rows(float[] flat, int n) {
+        int d = host.config().embedDim();
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+        return out;
+    }
+
+    private float[] flat(float[][] rows, int n) {
+        int d = host.config().embedDim();
+        if (rows == null || rows.length != n) throw new IllegalArgumentException("expected " + n + " embedding gradients, got " + (rows == null ? "null" : rows.length));
+        float[] out = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            if (rows[i].length != d) throw new IllegalArgumentException("embedding gradient " + i + " has " + rows[i].length + " values, expected " + d);
+            System.arraycopy(rows[i], 0, out, i * d, d);
+        }
+        return out;
+    }
+}
