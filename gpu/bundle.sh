@@ -20,7 +20,7 @@ M2=${M2:-$HOME/.m2/repository}
 
 # Main classes of these modules; test classes of the two whose device tests run.
 MODULES="tornado-kernels model-io model tasks training benchmarks"
-TEST_MODULES="tornado-kernels model"
+TEST_MODULES="tornado-kernels model training"
 for m in $MODULES; do [ -d $m/target/classes ] || { echo "missing $m/target/classes: build first" >&2; exit 1; }; done
 [ -f benchmarks/target/classes/io/flinkclip/bench/GpuBench.class ] || echo "WARNING: GpuBench.class not built yet" >&2
 

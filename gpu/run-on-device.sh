@@ -49,7 +49,7 @@ JAVA=("$JRE/bin/java" --add-modules jdk.incubator.vector --enable-native-access=
 # timeout sends SIGQUIT first (the JVM prints every thread's stack: shows where a hang is), SIGKILL 15 s later.
 timeout -s QUIT -k 15 $TESTS_TIMEOUT "${JAVA[@]}" -Xmx8g -Dclip.test.device="$TEST_DEVICE" -Dclip.shared.dir=$SHARED GpuTests \
   io.flinkclip.kernels.device.DeviceKernelsTest io.flinkclip.model.DeviceClipModelParityTest \
-  io.flinkclip.model.DeviceClipTrainingParityTest 2>&1 | tee "$OUT/tests.log"
+  io.flinkclip.model.DeviceClipTrainingParityTest io.flinkclip.training.DeviceTrainableClipTest 2>&1 | tee "$OUT/tests.log"
 TESTS_RC=${PIPESTATUS[0]}
 
 LEFT=$((BUDGET - SECONDS - 20)); [ $LEFT -lt $BENCH_TIMEOUT ] && BENCH_TIMEOUT=$((LEFT > 10 ? LEFT : 10))
