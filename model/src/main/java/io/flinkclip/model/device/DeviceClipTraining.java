@@ -11,6 +11,7 @@ import io.flinkclip.model.nn.ContrastiveLoss;
 import io.flinkclip.model.nn.Gradients;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiPredicate;
@@ -139,7 +140,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         }
         adamStep++;
         grads.shapes().forEach((name, shape) -> {
-            int numel = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            int numel = Arrays.stream(shape).reduce(1, Math::multiplyExact);
             device.adamw(numel, weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name), lr, hp.beta1(), hp.beta2(), hp.eps(),
                     decays.test(name, shape) ? hp.weightDecay() : 0f, adamStep);
         });
@@ -173,8 +174,8 @@ public final class DeviceClipTraining implements AutoCloseable {
         if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
         grads.shapes().forEach((name, shape) -> {
             Tensor t = sd.get(name);
-            if (!java.util.Arrays.equals(t.shape(), shape)) {
-                throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(t.shape()) + ", the model " + java.util.Arrays.toString(shape));
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new IllegalArgumentException(name + " has shape " + Arrays.toString(t.shape()) + ", the model " + Arrays.toString(shape));
             }
             device.write(weights.get(name), 0, t.data(), 0, t.data().length);
         });
