@@ -14,6 +14,12 @@ import io.flinkclip.kernels.device.Device;
 import io.flinkclip.kernels.device.Devices;
 import io.flinkclip.model.device.DeviceClipModel;
 import io.flinkclip.model.device.DeviceClipTraining;
+import io.flinkclip.training.ClipModelTrainable;
+import io.flinkclip.training.ClipTrainer;
+import io.flinkclip.training.DeviceTrainableClip;
+import io.flinkclip.training.optim.AdamW;
+import io.flinkclip.training.optim.CosineSchedule;
+import io.flinkclip.training.optim.WeightDecayRule;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +33,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The GPU benchmark of issue 7: ViT image encoding (images/s) and a whole contrastive training step (pairs/s:
- * forward, loss, backward, AdamW) of flink-clip's device layer against PyTorch eager on the same GPU, the same
+ * forward, loss, backward, AdamW; both with AdamW on the device and the Flink job's way, {@link DeviceTrainableClip}
+ * with the host trainer) of flink-clip's device layer against PyTorch eager on the same GPU, the same
  * OpenAI-initialised weights and the same batch shapes, in one command, for each GEMM arithmetic (fp32, tf32, bf16).
  * <pre>GpuBench [--arch ViT-B/32] [--device cuda:0] [--batch 256] [--train-batch 128] [--seconds 10] [--maths fp32,tf32,bf16]
  *          [--python python3] [--no-torch] [--work DIR] [--json FILE]</pre>
@@ -97,6 +104,14 @@ public final class GpuBench {
                     res.put("ours_" + math + "_train_pairs_per_s", trainBatch / s);
                     System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f training pairs/s at batch %d%n", arch, math, trainBatch / s, trainBatch);
                 }
+                // The Flink job's way (-Dclip.train.device): passes on the device, ClipTrainer's AdamW and checkpoints on the host.
+                try (DeviceTrainableClip dt = new DeviceTrainableClip(new ClipModelTrainable(copy(sd), cfg), device)) {
+                    ClipTrainer trainer = new ClipTrainer(dt, new ClipTrainer.Options(trainBatch, 1.0, new CosineSchedule(1e-5, 0, 1_000_000),
+                            AdamW.Hyper.openClipVit(), WeightDecayRule.openClip()));
+                    double s = time(() -> trainer.train(trainPixels, tokens), seconds);
+                    res.put("ours_" + math + "_host_trainer_pairs_per_s", trainBatch / s);
+                    System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f pairs/s with the host trainer (DeviceTrainableClip)%n", arch, math, trainBatch / s);
+                }
             } catch (RuntimeException e) {
                 res.put("ours_" + math + "_error", String.valueOf(e));
                 System.out.println("flink-clip " + math + " failed: " + e);
@@ -136,6 +151,8 @@ public final class GpuBench {
                     math + "_images_per_s_device");
             row("training pairs/s, batch " + trainBatch + ", " + math, res.get("ours_" + math + "_train_pairs_per_s"), peer,
                     math + "_train_pairs_per_s", math + "_train_pairs_per_s_text16");
+            row("training pairs/s, host trainer, batch " + trainBatch + ", " + math, res.get("ours_" + math + "_host_trainer_pairs_per_s"), peer,
+                    math + "_train_pairs_per_s", math + "_train_pairs_per_s_text16");
         }
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), res);
     }
@@ -171,6 +188,13 @@ public final class GpuBench {
         double dv = peer != null && deviceKey != null && peer.has(deviceKey) ? peer.get(deviceKey).asDouble() : Double.NaN;
         System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f× | %s | %s |%n", what, o, h, o / h,
                 Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.1f", dv), Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.2f×", o / dv));
+    }
+
+    /** A deep copy (the host trainer updates its weights in place). */
+    private static StateDict copy(StateDict sd) {
+        StateDict out = new StateDict();
+        for (Tensor t : sd.tensors()) out.put(t.data() == null ? t : Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
+        return out;
     }
 
     /** "cuda" or "cuda:N" → N (0 when absent). */
