@@ -175,6 +175,43 @@ class DeviceClipTrainingParityTest {
     }
 
     @Test
+    void keptForwardGivesTheSameGradientsAndAnyOtherCallDiscardsIt() {
+        ReferenceCase ref = ReferenceCase.load("tiny-vit");
+        int n = 4, e = ref.config.embedDim();
+        float[] pixels = ref.pixels(0, n);
+        int[][] tokens = ref.tokens(0, n);
+        float[] dImage = new float[n * e], dText = new float[n * e];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int i = 0; i < dImage.length; i++) { dImage[i] = (float) r.nextGaussian(); dText[i] = (float) r.nextGaussian(); }
+        try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, gpu)) {
+            Gradients recomputed = new Gradients(), kept = new Gradients();
+            training.backward(pixels, n, null, dImage, null, recomputed);
+            training.backward(null, 0, tokens, null, dText, recomputed);
+            float[] img = training.forwardKeep(pixels, n, null)[0];
+            training.backwardKept(dImage, null, kept);
+            float[] txt = training.forwardKeep(null, 0, tokens)[1];
+            training.backwardKept(null, dText, kept);
+            assertEquals(recomputed.names(), kept.names());
+            for (String p : recomputed.names()) assertArrayEquals(recomputed.get(p), kept.get(p), 0f, p); // same kernels, same order
+            assertArrayEquals(training.embed(pixels, n, null)[0], img, 0f);
+            assertArrayEquals(training.embed(null, 0, tokens)[1], txt, 0f);
+
+            assertThrows(IllegalStateException.class, () -> training.backwardKept(dImage, null, new Gradients())); // consumed
+            // both towers kept at once (text-only passes have their own arena), as GradCache's single pass needs
+            training.forwardKeep(pixels, n, null);
+            training.forwardKeep(null, 0, tokens);
+            Gradients both = new Gradients();
+            training.backwardKept(dImage, dText, both);
+            for (String p : recomputed.names()) assertArrayEquals(recomputed.get(p), both.get(p), 0f, "both kept: " + p);
+            training.forwardKeep(pixels, n, null);
+            training.embed(pixels, n, null); // rewrites the image arena
+            assertThrows(IllegalStateException.class, () -> training.backwardKept(dImage, null, new Gradients()));
+            training.forwardKeep(pixels, n, null);
+            assertThrows(IllegalArgumentException.class, () -> training.backwardKept(new float[e], null, new Gradients()));
+        }
+    }
+
+    @Test
     void resNetAndMismatchedBatchesAreRejected() {
         ReferenceCase rn = ReferenceCase.load("tiny-rn-perturbed");
         assertThrows(UnsupportedOperationException.class, () -> DeviceClipTraining.create(rn.weights, rn.config, gpu));

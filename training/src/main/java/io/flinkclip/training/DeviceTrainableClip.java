@@ -18,9 +18,8 @@ import java.util.Arrays;
  * {@link #parametersChanged()} (the trainer calls it after every optimiser step and restore).
  *
  * <p>Costs against a device-resident optimiser ({@link DeviceClipTraining#trainStep}): each backward downloads every
- * parameter's gradient and each step uploads every parameter (for ViT-B/32 about 0.6 GB each way), and a keeping
- * {@code embed*} call is followed by a backward that recomputes the forward (the device keeps no activations between
- * calls), so a GradCache chunk runs its forward three times.
+ * parameter's gradient and each step uploads every parameter (for ViT-B/32 about 0.6 GB each way). A keeping
+ * {@code embed*} call leaves its activations on the device for the backward that follows it.
  *
  * <p>Not thread-safe, like the trainer that drives it. Close it to free the device memory.
  */
@@ -28,9 +27,6 @@ public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
     private final ClipModelTrainable host;
     private final DeviceClipTraining device;
     private final Device owned; // closed with this model when it was opened here
-    private float[] keptPixels;
-    private int keptImages;
-    private int[][] keptTokens;
 
     /**
      * @param host   the live parameters and gradients (a {@link ClipModelTrainable} over the model's weights)
@@ -76,39 +72,25 @@ public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
 
     @Override
     public float[][] embedImages(float[] pixels, int n, boolean keepActivations) {
-        float[] features = device.embed(pixels, n, null)[0];
-        if (keepActivations) {
-            keptPixels = pixels;
-            keptImages = n;
-        }
-        return rows(features, n);
+        return rows(keepActivations ? device.forwardKeep(pixels, n, null)[0] : device.embed(pixels, n, null)[0], n);
     }
 
     @Override
     public float[][] embedTexts(int[][] tokens, boolean keepActivations) {
-        float[] features = device.embed(null, 0, tokens)[1];
-        if (keepActivations) keptTokens = tokens;
-        return rows(features, tokens.length);
+        return rows(keepActivations ? device.forwardKeep(null, 0, tokens)[1] : device.embed(null, 0, tokens)[1], tokens.length);
     }
 
     @Override
     public void backwardImages(float[][] dEmbeddings) {
-        if (keptPixels == null) throw new IllegalStateException("backwardImages without a keeping embedImages call");
-        float[] pixels = keptPixels;
-        int n = keptImages;
-        keptPixels = null;
         Gradients g = new Gradients();
-        device.backward(pixels, n, null, flat(dEmbeddings, n), null, g);
+        device.backwardKept(flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), null, g);
         accumulate(g);
     }
 
     @Override
     public void backwardTexts(float[][] dEmbeddings) {
-        if (keptTokens == null) throw new IllegalStateException("backwardTexts without a keeping embedTexts call");
-        int[][] tokens = keptTokens;
-        keptTokens = null;
         Gradients g = new Gradients();
-        device.backward(null, 0, tokens, null, flat(dEmbeddings, tokens.length), g);
+        device.backwardKept(null, flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), g);
         accumulate(g);
     }
 

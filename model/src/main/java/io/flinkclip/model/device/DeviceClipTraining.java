@@ -37,12 +37,16 @@ public final class DeviceClipTraining implements AutoCloseable {
     private final DeviceTextTransformer text;
     private final DeviceGradients grads;
     private final DeviceArena arena;
+    /** Text-only passes run here, so a host trainer can keep both towers' activations at once (GradCache's single pass). */
+    private final DeviceArena textArena;
     private final DeviceTokens tokenBuffers;
     private boolean closed;
     /** AdamW moments in the gradient buffer's layout, allocated by the first {@link #trainStep}; logit_scale's on the host. */
     private DeviceBuffer adamM, adamV;
     private float logitScaleM, logitScaleV;
     private int adamStep;
+    /** Passes of {@link #forwardKeep} whose image or text activations are still on the device, until overwritten. */
+    private Pass keptImages, keptTexts;
 
     /** AdamW's hyper-parameters for {@link #trainStep} (open_clip's ViT defaults: 0.9, 0.98, 1e-6, 0.2). */
     public record AdamW(float beta1, float beta2, float eps, float weightDecay) {
@@ -59,6 +63,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         this.logitScale = logitScale;
         weights = new DeviceWeights(device, sd);
         arena = new DeviceArena(device);
+        textArena = new DeviceArena(device);
         tokenBuffers = new DeviceTokens(device, 0);
         try {
             vision = new DeviceVisionTransformer(device, weights, config);
@@ -171,6 +176,8 @@ public final class DeviceClipTraining implements AutoCloseable {
      * a host-side optimiser's step reaches the device.
      */
     public synchronized void uploadParameters(StateDict sd) {
+        keptImages = null; // activations of the old parameters
+        keptTexts = null;
         if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
         grads.shapes().forEach((name, shape) -> {
             Tensor t = sd.get(name);
@@ -201,7 +208,17 @@ public final class DeviceClipTraining implements AutoCloseable {
     /** Maps the forward's features (image, text) to their loss gradients (image, text). */
     private interface FeatureLoss { float[][] gradients(float[] imageFeatures, float[] textFeatures); }
 
+    /** A training forward whose activations are in the arena: valid until the next call of this object. */
+    private record Pass(int n, int m, Inputs.TokenBatch batch, DeviceVisionTransformer.TrainPlan vp, DeviceTextTransformer.TrainPlan tp,
+                        DeviceArena owner, DeviceBuffer arena, float[] img, float[] txt) {}
+
     private void run(float[] pixels, int n, int[][] tokens, FeatureLoss loss, Gradients g) {
+        Pass p = forward(pixels, n, tokens);
+        float[][] d = loss.gradients(p.img(), p.txt());
+        backward(p, d[0], d[1], g);
+    }
+
+    private Pass forward(float[] pixels, int n, int[][] tokens) {
         if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
         if (n < 0) throw new IllegalArgumentException("negative image count " + n);
         Inputs.checkPixels(config, pixels == null && n == 0 ? new float[0] : pixels, n);
@@ -213,7 +230,11 @@ public final class DeviceClipTraining implements AutoCloseable {
         Layout l = new Layout();
         DeviceVisionTransformer.TrainPlan vp = n == 0 ? null : vision.planTrain(l, n);
         DeviceTextTransformer.TrainPlan tp = m == 0 ? null : text.planTrain(l, m, batch.seq());
-        DeviceBuffer a = arena.ensure(l.size());
+        DeviceArena owner = n == 0 ? textArena : arena;
+        // kept activations die with the arena they live in, and text ones also with the token buffers
+        if (keptImages != null && keptImages.owner() == owner) keptImages = null;
+        if (keptTexts != null && (keptTexts.owner() == owner || m > 0)) keptTexts = null;
+        DeviceBuffer a = owner.ensure(l.size());
         float[] img = new float[n * e], txt = new float[m * e];
         if (n > 0) {
             device.write(a, vp.pixels(), pixels, 0, pixels.length);
@@ -223,17 +244,61 @@ public final class DeviceClipTraining implements AutoCloseable {
             tokenBuffers.upload(batch, m);
             device.download(a, text.forwardTrain(a, m, batch.seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), tp), txt, 0, txt.length);
         }
-        float[][] d = loss.gradients(img, txt);
+        return new Pass(n, m, batch, vp, tp, owner, a, img, txt);
+    }
+
+    /** Backward of pass p from the feature gradients (a null one skips its tower), then adds into g unless null. */
+    private void backward(Pass p, float[] dImage, float[] dText, Gradients g) {
+        int e = config.embedDim();
         grads.zero();
-        if (m > 0 && d[1] != null) {
-            device.write(a, tp.dOut(), d[1], 0, m * e);
-            text.backward(a, m, batch.seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), tp, grads);
+        if (p.m() > 0 && dText != null) {
+            device.write(p.arena(), p.tp().dOut(), dText, 0, p.m() * e);
+            text.backward(p.arena(), p.m(), p.batch().seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), p.tp(), grads);
         }
-        if (n > 0 && d[0] != null) {
-            device.write(a, vp.dOut(), d[0], 0, n * e);
-            vision.backward(a, n, vp, grads);
+        if (p.n() > 0 && dImage != null) {
+            device.write(p.arena(), p.vp().dOut(), dImage, 0, p.n() * e);
+            vision.backward(p.arena(), p.n(), p.vp(), grads);
         }
         if (g != null) grads.addTo(g); // else the gradients stay on the device for trainStep
+    }
+
+    /**
+     * The training forward of {@link #backward}, keeping its activations on the device for one {@link #backwardKept}:
+     * unnormalised features {images [n, embedDim], texts [rows, embedDim]}. Text-only passes live in their own arena,
+     * so an image-only and a text-only pass can be kept together; a later call that rewrites their arena (or, for
+     * texts, the token buffers) or {@link #uploadParameters} discards them. For host trainers that embed, compute the
+     * loss, then backpropagate (GradCache) without running the forward again.
+     */
+    public synchronized float[][] forwardKeep(float[] pixels, int n, int[][] tokens) {
+        Pass p = forward(pixels, n, tokens == null ? new int[0][] : tokens);
+        if (p.n() > 0) keptImages = p;
+        if (p.m() > 0) keptTexts = p;
+        return new float[][] {p.img(), p.txt()};
+    }
+
+    /**
+     * Backward of the towers kept by {@link #forwardKeep} (an image-only and a text-only pass can be kept at once) from
+     * feature gradients (null skips a tower), adding (+=) into g; consumes what it uses.
+     */
+    public synchronized void backwardKept(float[] dImage, float[] dText, Gradients g) {
+        if (g == null) throw new IllegalArgumentException("gradients accumulator is required");
+        Pass pi = dImage == null ? null : keptImages, pt = dText == null ? null : keptTexts;
+        if ((dImage != null && pi == null) || (dText != null && pt == null)) {
+            throw new IllegalStateException("backwardKept needs a forwardKeep of that tower (a later call overwrote or consumed its activations)");
+        }
+        int e = config.embedDim();
+        if ((pi != null && dImage.length != pi.n() * e) || (pt != null && dText.length != pt.m() * e)) {
+            throw new IllegalArgumentException("feature gradients must be [" + (pi == null ? 0 : pi.n()) + ", " + e + "] and ["
+                    + (pt == null ? 0 : pt.m()) + ", " + e + "]");
+        }
+        if (pi != null) keptImages = null;
+        if (pt != null) keptTexts = null;
+        if (pi != null && pi == pt) {
+            backward(pi, dImage, dText, g);
+        } else {
+            if (pi != null) backward(pi, dImage, null, g);
+            if (pt != null) backward(pt, null, dText, g);
+        }
     }
 
     @Override
@@ -244,6 +309,7 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.synchronize();
         } finally {
             arena.close();
+            textArena.close();
             tokenBuffers.close();
             grads.close();
             if (adamM != null) { adamM.close(); adamV.close(); }
