@@ -233,8 +233,11 @@ public final class ClipBench {
         results.put(arch, m);
     }
 
-    private static int[][] texts(int n, int len, SplittableRandom rnd) {
-        int[][] t = new int[n][77];
+    private static int[][] texts(int n, int len, SplittableRandom rnd) { return texts(n, len, 77, rnd); }
+
+    /** n token rows: SOT, len − 2 random ids, EOT, zero padding to {@code context}. */
+    static int[][] texts(int n, int len, int context, SplittableRandom rnd) {
+        int[][] t = new int[n][context];
         for (int[] row : t) {
             row[0] = 49406;
             for (int i = 1; i < len - 1; i++) row[i] = 300 + rnd.nextInt(39700);

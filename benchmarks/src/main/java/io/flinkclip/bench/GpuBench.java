@@ -17,9 +17,6 @@ import io.flinkclip.model.device.DeviceClipTraining;
 import io.flinkclip.training.ClipModelTrainable;
 import io.flinkclip.training.ClipTrainer;
 import io.flinkclip.training.DeviceTrainableClip;
-import io.flinkclip.training.optim.AdamW;
-import io.flinkclip.training.optim.CosineSchedule;
-import io.flinkclip.training.optim.WeightDecayRule;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +75,7 @@ public final class GpuBench {
         SafeTensors.write(weights, sd);
         int r = cfg.imageResolution(), per = 3 * r * r, probe = 4;
         float[] pixels = gaussian(batch * per, 1), trainPixels = gaussian(trainBatch * per, 2);
-        int[][] tokens = texts(trainBatch, 16, cfg.contextLength());
+        int[][] tokens = ClipBench.texts(trainBatch, 16, cfg.contextLength(), new SplittableRandom(3));
         StateDict probeFile = new StateDict();
         probeFile.put(Tensor.of("pixels", new int[] {probe, 3, r, r}, java.util.Arrays.copyOf(pixels, probe * per)));
         SafeTensors.write(work.resolve("probe.safetensors"), probeFile);
@@ -105,9 +102,8 @@ public final class GpuBench {
                     System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f training pairs/s at batch %d%n", arch, math, trainBatch / s, trainBatch);
                 }
                 // The Flink job's way (-Dclip.train.device): passes on the device, ClipTrainer's AdamW and checkpoints on the host.
-                try (DeviceTrainableClip dt = new DeviceTrainableClip(new ClipModelTrainable(copy(sd), cfg), device)) {
-                    ClipTrainer trainer = new ClipTrainer(dt, new ClipTrainer.Options(trainBatch, 1.0, new CosineSchedule(1e-5, 0, 1_000_000),
-                            AdamW.Hyper.openClipVit(), WeightDecayRule.openClip()));
+                try (DeviceTrainableClip dt = new DeviceTrainableClip(new ClipModelTrainable(sd.copy(), cfg), device)) {
+                    ClipTrainer trainer = new ClipTrainer(dt, TrainBench.options(trainBatch));
                     double s = time(() -> trainer.train(trainPixels, tokens), seconds);
                     res.put("ours_" + math + "_host_trainer_pairs_per_s", trainBatch / s);
                     System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f pairs/s with the host trainer (DeviceTrainableClip)%n", arch, math, trainBatch / s);
@@ -190,13 +186,6 @@ public final class GpuBench {
                 Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.1f", dv), Double.isNaN(dv) ? "" : String.format(Locale.ROOT, "%.2f×", o / dv));
     }
 
-    /** A deep copy (the host trainer updates its weights in place). */
-    private static StateDict copy(StateDict sd) {
-        StateDict out = new StateDict();
-        for (Tensor t : sd.tensors()) out.put(t.data() == null ? t : Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
-        return out;
-    }
-
     /** "cuda" or "cuda:N" → N (0 when absent). */
     private static int ordinal(String spec) { return spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0; }
 
@@ -220,20 +209,6 @@ public final class GpuBench {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
         return a;
-    }
-
-    /** SOT, length−2 random ids, EOT, zero padding to the context: the texts of TrainBench and torch_clip.py. */
-    static int[][] texts(int n, int length, int context) {
-        SplittableRandom rnd = new SplittableRandom(3);
-        int[][] t = new int[n][];
-        for (int i = 0; i < n; i++) {
-            int[] row = new int[context];
-            row[0] = 49406;
-            for (int j = 1; j < length - 1; j++) row[j] = 300 + rnd.nextInt(39700);
-            row[length - 1] = 49407;
-            t[i] = row;
-        }
-        return t;
     }
 
     private static double relativeL2(float[][] ours, JsonNode ref) {

@@ -95,10 +95,14 @@ public final class TrainBench {
     }
 
     /** Mean pairs/s of full optimiser steps (≥ {@code steps} and ≥ {@code seconds}) after ≥ 3 s of warm-up. */
+    /** The benchmarked trainer: whole batches, clip 1.0, a constant-like 1e-5 learning rate, open_clip's AdamW. */
+    static ClipTrainer.Options options(int batch) {
+        return new ClipTrainer.Options(batch, 1.0, new CosineSchedule(1e-5, 0, 1_000_000), AdamW.Hyper.openClipVit(), WeightDecayRule.openClip());
+    }
+
     static double ours(StateDict sd, ClipConfig cfg, int batch, int steps, double seconds) {
         ClipModelTrainable model = new ClipModelTrainable(sd, cfg);
-        ClipTrainer trainer = new ClipTrainer(model, new ClipTrainer.Options(batch, 1.0, new CosineSchedule(1e-5, 0, 1_000_000),
-                AdamW.Hyper.openClipVit(), WeightDecayRule.openClip()));
+        ClipTrainer trainer = new ClipTrainer(model, options(batch));
         SplittableRandom rnd = new SplittableRandom(1);
         int r = cfg.imageResolution();
         float[] px = new float[batch * 3 * r * r];

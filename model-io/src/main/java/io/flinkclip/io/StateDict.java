@@ -44,4 +44,15 @@ public final class StateDict {
     public int size() { return tensors.size(); }
 
     public Map<String, String> metadata() { return metadata; }
+
+    /** A copy whose tensors own their values (and metadata), for work that updates weights in place. */
+    public StateDict copy() {
+        StateDict out = new StateDict();
+        for (Tensor t : tensors.values()) {
+            out.put(new Tensor(t.name(), t.storedAs(), t.shape().clone(), t.data() == null ? null : t.data().clone(),
+                    t.longs() == null ? null : t.longs().clone()));
+        }
+        out.metadata.putAll(metadata);
+        return out;
+    }
 }

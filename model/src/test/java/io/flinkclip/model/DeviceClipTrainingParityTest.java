@@ -147,8 +147,7 @@ class DeviceClipTrainingParityTest {
         int[][] tokens = ref.tokens(0, n);
         float lr = 1e-3f, wd = 0.2f, eps = 1e-6f;
         Device device = which.equals("cpu") ? new CpuDevice() : gpu;
-        StateDict after = new StateDict();
-        for (Tensor t : ref.weights.tensors()) after.put(t.data() == null ? t : Tensor.of(t.name(), t.shape().clone(), t.data().clone()));
+        StateDict after = ref.weights.copy();
         ClipBackward.Result r;
         double loss;
         try (DeviceClipTraining training = DeviceClipTraining.create(ref.weights, ref.config, device)) {

@@ -123,15 +123,19 @@ public final class ClipModelTrainable implements TrainableClip {
 
     @Override public StateDict buffers() { return buffers; }
 
-    private float[][] rows(float[] flat, int n) {
-        int d = config.embedDim();
+    private float[][] rows(float[] flat, int n) { return rows(flat, n, config.embedDim()); }
+
+    /** Rows of d values out of a flat [n, d] array (a tower's embeddings). */
+    static float[][] rows(float[] flat, int n, int d) {
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
         return out;
     }
 
-    private float[] flat(float[][] rows, int n) {
-        int d = config.embedDim();
+    private float[] flat(float[][] rows, int n) { return flat(rows, n, config.embedDim()); }
+
+    /** n embedding gradients of d values each as one flat array, checking their count and lengths. */
+    static float[] flat(float[][] rows, int n, int d) {
         if (rows == null || rows.length != n) {
             throw new IllegalArgumentException("expected " + n + " embedding gradients, got " + (rows == null ? "null" : rows.length));
         }

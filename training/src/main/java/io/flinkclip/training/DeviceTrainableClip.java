@@ -9,7 +9,6 @@ import io.flinkclip.kernels.device.Devices;
 import io.flinkclip.model.device.DeviceClipTraining;
 import io.flinkclip.model.nn.Gradients;
 
-import java.util.Arrays;
 
 /**
  * A ViT CLIP whose forward and backward passes run on a {@link Device} (CUDA, OpenCL) while the trainer stays on the
@@ -129,21 +128,7 @@ public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
         }
     }
 
-    private float[][] rows(float[] flat, int n) {
-        int d = host.config().embedDim();
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
-        return out;
-    }
+    private float[][] rows(float[] flat, int n) { return ClipModelTrainable.rows(flat, n, host.config().embedDim()); }
 
-    private float[] flat(float[][] rows, int n) {
-        int d = host.config().embedDim();
-        if (rows == null || rows.length != n) throw new IllegalArgumentException("expected " + n + " embedding gradients, got " + (rows == null ? "null" : rows.length));
-        float[] out = new float[n * d];
-        for (int i = 0; i < n; i++) {
-            if (rows[i].length != d) throw new IllegalArgumentException("embedding gradient " + i + " has " + rows[i].length + " values, expected " + d);
-            System.arraycopy(rows[i], 0, out, i * d, d);
-        }
-        return out;
-    }
+    private float[] flat(float[][] rows, int n) { return ClipModelTrainable.flat(rows, n, host.config().embedDim()); }
 }

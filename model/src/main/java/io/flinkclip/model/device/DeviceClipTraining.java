@@ -178,7 +178,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     public synchronized void uploadParameters(StateDict sd) {
         keptImages = null; // activations of the old parameters
         keptTexts = null;
-        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        checkOpen();
         grads.shapes().forEach((name, shape) -> {
             Tensor t = sd.get(name);
             if (!Arrays.equals(t.shape(), shape)) {
@@ -197,7 +197,7 @@ public final class DeviceClipTraining implements AutoCloseable {
 
     /** Downloads the device's current parameters into the same-named tensors of {@code sd} (and logit_scale). */
     public synchronized void copyParametersTo(StateDict sd) {
-        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        checkOpen();
         for (String name : grads.shapes().keySet()) {
             float[] dst = sd.get(name).data();
             device.download(weights.get(name), 0, dst, 0, dst.length);
@@ -219,7 +219,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     }
 
     private Pass forward(float[] pixels, int n, int[][] tokens) {
-        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
+        checkOpen();
         if (n < 0) throw new IllegalArgumentException("negative image count " + n);
         Inputs.checkPixels(config, pixels == null && n == 0 ? new float[0] : pixels, n);
         Inputs.checkTokens(config, tokens);
@@ -299,6 +299,10 @@ public final class DeviceClipTraining implements AutoCloseable {
             if (pi != null) backward(pi, dImage, null, g);
             if (pt != null) backward(pt, null, dText, g);
         }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");
     }
 
     @Override
