@@ -1,18 +1,19 @@
 package io.flinkclip.kernels;
 
+import static io.flinkclip.kernels.MicroKernel.MR;
+import static io.flinkclip.kernels.MicroKernel.NR;
 import static io.flinkclip.kernels.MicroKernel.S;
 import static io.flinkclip.kernels.MicroKernel.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Multi-head attention over a packed [tokens, q|k|v] buffer, one (batch, head) pair per parallel task.
- * Per head, K is transposed and V copied once into dense scratch; then blocks of R = 4 query rows are
- * handled together, GEMM style: each loaded key/value vector feeds four rows, and up to 16 independent
- * accumulators keep the FMA units busy. Causal blocks stop at their last row's position (masked keys of
- * the block's earlier rows get probability 0), so masked work beyond the diagonal block is skipped.
+ * Multi-head attention over a packed [tokens, q|k|v] buffer, one (batch, head) pair per parallel task. Per head the
+ * two products run on the SGEMM register tile over operands packed into scratch: scores transposed (Sᵀ = K·Qᵀ, one
+ * column per query, so the softmax is lane-wise) and O = P·V. Each score is the same fused multiply-add chain over
+ * the head width as a plain dot product, and each output the same chain over keys, so results do not depend on
+ * the batch or on which other tokens share a tile.
  */
 final class Attention {
     private Attention() {}
@@ -25,7 +26,11 @@ final class Attention {
         if (tokens == 0 || dim == 0) return;
         int hd = dim / heads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal));
+        Layout l = Layout.of(seq, hd);
+        // Row offsets of keys and queries within an item (padding rows repeat the last token).
+        int[] rowOffs = new int[Math.max(l.panels() * MR, l.qPanels() * NR) + 16];
+        for (int s = 0; s < rowOffs.length; s++) rowOffs[s] = Math.min(s, seq - 1) * 3 * dim;
+        Parallel.forEach(batch * heads, 1, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal, l, rowOffs));
     }
 
     private static void checkShape(int batch, int seq, int dim, int heads) {
@@ -72,196 +77,166 @@ final class Attention {
         });
     }
 
-    /** Query rows per block. */
-    private static final int R = 4;
+    /**
+     * Sizes and offsets of one head's scratch (the same for every head of a call). Keys and queries are the GEMM
+     * tile's operands: K as MR-row A panels, Qᵀ as NR-column B panels, so Sᵀ = K·Qᵀ comes out with one row per key
+     * and one column per query; P as MR-row A panels and V as NR-column B panels for P·V. Each region has VL floats
+     * of slack for stores that run past their end.
+     */
+    private record Layout(int seq, int hd, int panels, int qPanels, int hdPanels, int ld, int kp, int qt, int st,
+                          int pp, int vp, int edge, int size) {
+        static Layout of(int seq, int hd) {
+            int panels = (seq + MR - 1) / MR, qPanels = (seq + NR - 1) / NR, hdPanels = (hd + NR - 1) / NR;
+            // Sᵀ rows are read VL queries at a time from each P panel's first query.
+            int ld = Math.max(qPanels * NR, panels * MR + VL);
+            int kp = 0, qt = kp + panels * hd * MR + VL, st = qt + qPanels * hd * NR + VL, pp = st + panels * MR * ld + VL;
+            int vp = pp + panels * seq * MR + VL, edge = vp + hdPanels * seq * NR + VL, size = edge + MR * NR;
+            return new Layout(seq, hd, panels, qPanels, hdPanels, ld, kp, qt, st, pp, vp, edge, size);
+        }
+    }
 
     private static void head(float[] qkv, int qkvOff, float[] out, int outOff, int b, int h, int seq, int dim, int hd,
-                             float scale, boolean causal) {
-        int seqPad = (seq + VL - 1) / VL * VL;
-        float[] buf = Scratch.acquire(Scratch.ATTN, hd * seqPad + R * seqPad + seq * hd);
+                             float scale, boolean causal, Layout l, int[] rowOffs) {
+        float[] buf = Scratch.acquire(Scratch.ATTN, l.size());
         try {
-            head(qkv, qkvOff, out, outOff, b, h, seq, dim, hd, scale, causal, buf);
+            head(qkv, qkvOff, out, outOff, b, h, seq, dim, hd, scale, causal, l, rowOffs, buf);
         } finally {
             Scratch.release(Scratch.ATTN, buf);
         }
     }
 
+    /**
+     * One (image or text, head): Sᵀ = K·Qᵀ and O = P·V on {@link MicroKernel#tile}, the softmax down Sᵀ's columns
+     * (one vector holds VL queries, so max and sum are lane-wise and need no horizontal reduction). A former 4-row
+     * kernel ran ViT-B/32's attention at 85 GFLOP/s on 2 threads, a quarter of its time in per-row softmaxes.
+     * Causal: a query's keys stop at its own position; tiles wholly above the diagonal are skipped, later keys
+     * get probability 0, and P·V stops at each panel's last query.
+     */
     private static void head(float[] qkv, int qkvOff, float[] out, int outOff, int b, int h, int seq, int dim, int hd,
-                             float scale, boolean causal, float[] buf) {
-        int stride = 3 * dim, base = qkvOff + b * seq * stride;
-        int seqPad = (seq + VL - 1) / VL * VL;
-        int scores = hd * seqPad, vals = scores + R * seqPad;
-        // V rows sit 3·dim apart in qkv (a stride that maps many rows onto the same L1 sets): copy the
-        // head's V into one dense block that every query row then sweeps.
-        for (int s = 0; s < seq; s++) System.arraycopy(qkv, base + s * stride + 2 * dim + h * hd, buf, vals + s * hd, hd);
-        transposeKeys(qkv, base + dim + h * hd, stride, seq, hd, buf, seqPad);
-
-        float[] lanes = new float[VL];
-        for (int t0 = 0; t0 < seq; t0 += R) {
-            // A short last block repeats its final row; the duplicates are computed but never stored.
-            int rows = Math.min(R, seq - t0);
-            int blockLen = causal ? t0 + rows : seq;
-            int q = base + t0 * stride + h * hd, lastQ = base + (t0 + rows - 1) * stride + h * hd;
-            int q1 = rows > 1 ? q + stride : lastQ, q2 = rows > 2 ? q + 2 * stride : lastQ, q3 = rows > 3 ? q + 3 * stride : lastQ;
-            scores(qkv, q, q1, q2, q3, buf, seqPad, hd, blockLen, buf, scores);
-            for (int r = 0; r < R; r++) {
-                int len = causal ? Math.min(t0 + r + 1, blockLen) : seq, row = scores + r * seqPad;
-                softmaxRow(buf, row, len, scale, lanes);
-                for (int s = (len + VL - 1) / VL * VL; s < blockLen; s++) buf[row + s] = 0f;
+                             float scale, boolean causal, Layout l, int[] rowOffs, float[] buf) {
+        int stride = 3 * dim, base = qkvOff + b * seq * stride, q0 = base + h * hd, k0 = q0 + dim, v0 = k0 + dim;
+        packKeys(qkv, k0, stride, seq, hd, rowOffs, l, buf);
+        packQueriesTransposed(qkv, q0, stride, seq, hd, rowOffs, l, buf);
+        float[] zeros = MicroKernel.ZEROS;
+        float none = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < l.panels(); t++) {
+            for (int qp = 0; qp < l.qPanels(); qp++) {
+                if (causal && t * MR > qp * NR + NR - 1) continue; // every key after every query
+                MicroKernel.tile(buf, l.kp() + t * hd * MR, buf, l.qt() + qp * hd * NR, hd, zeros, 0, 0,
+                        buf, l.st() + t * MR * l.ld() + qp * NR, l.ld(), zeros, 0, none);
             }
-            int o = outOff + (b * seq + t0) * dim + h * hd;
-            weightValues(buf, vals, hd, buf, scores, seqPad, blockLen, out, o, dim, rows);
         }
-    }
-
-    /**
-     * x[o, o + len) ← softmax(scale · x) in place and the rest of the last vector ← 0; the row must have room for
-     * whole vectors (score rows are seqPad long). The partial last vector is masked instead of finishing in scalar
-     * code, and the sum is taken from a stored vector ({@code lanes} holds VL floats):
-     * {@link Ops#softmax}'s scalar tail exps and 16 lane extractions were a quarter of the attention's time at
-     * ViT-B/32's 50 tokens.
-     *
-     * <p>Each loop handles the partial last vector by its mask, so {@link VectorMath#exp} is inlined at one call
-     * site only. With a second copy for the tail, C2 sometimes compiled this method past its inlining budget and
-     * left the Vector API calls inside exp unintrinsified (lane-by-lane Java, vectors boxed): the RN50 bench's
-     * 77-token texts then ran at 32–36 texts/s instead of 49–55, a quarter of their time in this method. The running
-     * max and sum are the ops' arguments, not their receivers (see {@link Ops}).
-     */
-    private static void softmaxRow(float[] x, int o, int len, float scale, float[] lanes) {
-        int end = (len + VL - 1) / VL * VL;
-        FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
-        FloatVector mv = minusInf;
-        for (int i = 0; i < end; i += VL) mv = minusInf.blend(FloatVector.fromArray(S, x, o + i), S.indexInRange(i, len)).max(mv);
-        float max = mv.reduceLanes(VectorOperators.MAX);
-        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
-        // Lanes past len may hold anything finite (masked scores, older rows); their exp is dropped.
-        FloatVector sv = FloatVector.broadcast(S, scale), shift = FloatVector.broadcast(S, -scale * max), acc = zero;
-        for (int i = 0; i < end; i += VL) {
-            FloatVector e = zero.blend(VectorMath.exp(FloatVector.fromArray(S, x, o + i).fma(sv, shift)), S.indexInRange(i, len));
-            e.intoArray(x, o + i);
-            acc = e.add(acc);
-        }
-        // Sum of the lanes, left to right, in float. Not reduceLanes(ADD): its order is unspecified and differs
-        // between interpreted and compiled code, which broke a bit-identical training resume in CI (ClipTrainerTest);
-        // a shuffle tree measured slower. Written inline: as a helper taking the vector, C2 sometimes left it as a
-        // call (node limit) and boxed the vector on every row.
-        acc.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int l = 0; l < VL; l++) sum += lanes[l];
-        float inv = 1f / sum;
-        for (int i = 0; i < end; i += VL) FloatVector.fromArray(S, x, o + i).mul(inv).intoArray(x, o + i);
-    }
-
-    /**
-     * kt[i·seqPad + s] = K[s, i] (K row s at qkv[k0 + s·stride]); padding columns s ≥ seq are zero so the last
-     * score vector reads defined values. One gather reads VL keys' element i (a scalar copy of each element
-     * was a third of this class's time on ViT-B/32).
-     */
-    private static void transposeKeys(float[] qkv, int k0, int stride, int seq, int hd, float[] kt, int seqPad) {
-        // Gathers check every lane's index, masked or not: lanes past the last key re-read it and are zeroed.
-        int[] rows = new int[VL];
-        FloatVector zero = FloatVector.zero(S);
-        for (int s0 = 0; s0 < seq; s0 += VL) {
-            VectorMask<Float> valid = S.indexInRange(s0, seq);
-            for (int l = 0; l < VL; l++) rows[l] = Math.min(l, seq - 1 - s0) * stride;
-            int src = k0 + s0 * stride;
-            for (int i = 0; i < hd; i++)
-                zero.blend(FloatVector.fromArray(S, qkv, src + i, rows, 0), valid).intoArray(kt, i * seqPad + s0);
-        }
-    }
-
-    /**
-     * buf[scores + r·seqPad + s] = Σ_i q_r[i] · kt[i, s] for the four query rows q0..q3 and s < len
-     * (rounded up to whole vectors). Each broadcast q_r[i] and each key vector is used four times.
-     */
-    private static void scores(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int seqPad, int hd, int len,
-                               float[] buf, int scores) {
-        int s0 = 0;
-        if (len > 2 * VL) {
-            // Blocks of 2 key vectors × 4 rows: 8 chains; 4×4 would spill with the operands.
-            for (; s0 + VL < len; s0 += 2 * VL) {
-                FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-                for (int i = 0, o = s0; i < hd; i++, o += seqPad) {
-                    FloatVector k0 = FloatVector.fromArray(S, kt, o), k1 = FloatVector.fromArray(S, kt, o + VL);
-                    FloatVector x0 = FloatVector.broadcast(S, qkv[q0 + i]);
-                    a00 = k0.fma(x0, a00); a01 = k1.fma(x0, a01);
-                    FloatVector x1 = FloatVector.broadcast(S, qkv[q1 + i]);
-                    a10 = k0.fma(x1, a10); a11 = k1.fma(x1, a11);
-                    FloatVector x2 = FloatVector.broadcast(S, qkv[q2 + i]);
-                    a20 = k0.fma(x2, a20); a21 = k1.fma(x2, a21);
-                    FloatVector x3 = FloatVector.broadcast(S, qkv[q3 + i]);
-                    a30 = k0.fma(x3, a30); a31 = k1.fma(x3, a31);
+        for (int c = 0; c < seq; c += VL) softmaxColumns(buf, l.st(), l.ld(), seq, c, scale, causal);
+        packValues(qkv, v0, stride, seq, hd, l, buf);
+        for (int p = 0; p < l.panels(); p++) {
+            int r0 = p * MR, kc = causal ? Math.min(seq, r0 + MR) : seq, ap = l.pp() + p * seq * MR;
+            packProbabilities(buf, l.st() + r0, l.ld(), kc, buf, ap);
+            int rows = Math.min(MR, seq - r0);
+            for (int dp = 0; dp < l.hdPanels(); dp++) {
+                int cols = Math.min(NR, hd - dp * NR), o = outOff + (b * seq + r0) * dim + h * hd + dp * NR;
+                int bp = l.vp() + dp * seq * NR;
+                if (rows == MR && cols == NR) {
+                    MicroKernel.tile(buf, ap, buf, bp, kc, zeros, 0, 0, out, o, dim, zeros, 0, none);
+                } else {
+                    MicroKernel.tile(buf, ap, buf, bp, kc, zeros, 0, 0, buf, l.edge(), NR, zeros, 0, none);
+                    for (int r = 0; r < rows; r++) System.arraycopy(buf, l.edge() + r * NR, out, o + r * dim, cols);
                 }
-                a00.intoArray(buf, scores + s0); a01.intoArray(buf, scores + s0 + VL);
-                a10.intoArray(buf, scores + seqPad + s0); a11.intoArray(buf, scores + seqPad + s0 + VL);
-                a20.intoArray(buf, scores + 2 * seqPad + s0); a21.intoArray(buf, scores + 2 * seqPad + s0 + VL);
-                a30.intoArray(buf, scores + 3 * seqPad + s0); a31.intoArray(buf, scores + 3 * seqPad + s0 + VL);
             }
-        }
-        for (; s0 < len; s0 += VL) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0, o = s0; i < hd; i++, o += seqPad) {
-                FloatVector k0 = FloatVector.fromArray(S, kt, o);
-                a0 = k0.fma(FloatVector.broadcast(S, qkv[q0 + i]), a0);
-                a1 = k0.fma(FloatVector.broadcast(S, qkv[q1 + i]), a1);
-                a2 = k0.fma(FloatVector.broadcast(S, qkv[q2 + i]), a2);
-                a3 = k0.fma(FloatVector.broadcast(S, qkv[q3 + i]), a3);
-            }
-            a0.intoArray(buf, scores + s0);
-            a1.intoArray(buf, scores + seqPad + s0);
-            a2.intoArray(buf, scores + 2 * seqPad + s0);
-            a3.intoArray(buf, scores + 3 * seqPad + s0);
         }
     }
 
     /**
-     * For the block's rows r < rows: out[o + r·ldo + c] = Σ_{s<len} p_r[s] · V[s, c], with p_r at
-     * p[pOff + r·ldp] and V rows dense at vv[v0 + s·hd]. Each V vector feeds four rows (all four are
-     * computed; rows ≥ {@code rows} are dropped at the store).
+     * K's rows as MR-row A panels over the head width: kp[t·hd·MR + i·MR + r] = K[t·MR + r, i]; rows past the last
+     * key repeat it (their scores are never read).
      */
-    private static void weightValues(float[] vv, int v0, int hd, float[] p, int pOff, int ldp, int len, float[] out, int o,
-                                     int ldo, int rows) {
-        int p1 = pOff + ldp, p2 = pOff + 2 * ldp, p3 = pOff + 3 * ldp;
-        int c = 0;
-        for (; c + 2 * VL <= hd; c += 2 * VL) {
-            FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            for (int s = 0, v = v0 + c; s < len; s++, v += hd) {
-                FloatVector w0 = FloatVector.fromArray(S, vv, v), w1 = FloatVector.fromArray(S, vv, v + VL);
-                FloatVector x0 = FloatVector.broadcast(S, p[pOff + s]);
-                a00 = w0.fma(x0, a00); a01 = w1.fma(x0, a01);
-                FloatVector x1 = FloatVector.broadcast(S, p[p1 + s]);
-                a10 = w0.fma(x1, a10); a11 = w1.fma(x1, a11);
-                FloatVector x2 = FloatVector.broadcast(S, p[p2 + s]);
-                a20 = w0.fma(x2, a20); a21 = w1.fma(x2, a21);
-                FloatVector x3 = FloatVector.broadcast(S, p[p3 + s]);
-                a30 = w0.fma(x3, a30); a31 = w1.fma(x3, a31);
+    private static void packKeys(float[] qkv, int k0, int stride, int seq, int hd, int[] rowOffs, Layout l, float[] buf) {
+        for (int t = 0; t < l.panels(); t++) {
+            int d = l.kp() + t * hd * MR;
+            if (Transpose.AVAILABLE && hd % 16 == 0) {
+                for (int i = 0; i < hd; i += 16) Transpose.rows16(qkv, rowOffs, t * MR, k0 + i, buf, d + i * MR, MR);
+            } else {
+                for (int i = 0; i < hd; i++)
+                    for (int r = 0; r < MR; r++) buf[d + i * MR + r] = qkv[k0 + rowOffs[t * MR + r] + i];
             }
-            a00.intoArray(out, o + c); a01.intoArray(out, o + c + VL);
-            if (rows > 1) { a10.intoArray(out, o + ldo + c); a11.intoArray(out, o + ldo + c + VL); }
-            if (rows > 2) { a20.intoArray(out, o + 2 * ldo + c); a21.intoArray(out, o + 2 * ldo + c + VL); }
-            if (rows > 3) { a30.intoArray(out, o + 3 * ldo + c); a31.intoArray(out, o + 3 * ldo + c + VL); }
         }
-        for (; c + VL <= hd; c += VL) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int s = 0, v = v0 + c; s < len; s++, v += hd) {
-                FloatVector w0 = FloatVector.fromArray(S, vv, v);
-                a0 = w0.fma(FloatVector.broadcast(S, p[pOff + s]), a0);
-                a1 = w0.fma(FloatVector.broadcast(S, p[p1 + s]), a1);
-                a2 = w0.fma(FloatVector.broadcast(S, p[p2 + s]), a2);
-                a3 = w0.fma(FloatVector.broadcast(S, p[p3 + s]), a3);
+    }
+
+    /** Qᵀ as NR-column B panels: qt[qp·hd·NR + i·NR + j] = Q[qp·NR + j, i]; columns past the last query repeat it. */
+    private static void packQueriesTransposed(float[] qkv, int q0, int stride, int seq, int hd, int[] rowOffs, Layout l,
+                                              float[] buf) {
+        for (int qp = 0; qp < l.qPanels(); qp++) {
+            int d = l.qt() + qp * hd * NR;
+            if (Transpose.AVAILABLE && hd % 16 == 0) {
+                for (int j = 0; j < NR; j += 16)
+                    for (int i = 0; i < hd; i += 16) Transpose.rows16(qkv, rowOffs, qp * NR + j, q0 + i, buf, d + i * NR + j, NR);
+            } else {
+                for (int i = 0; i < hd; i++)
+                    for (int j = 0; j < NR; j++) buf[d + i * NR + j] = qkv[q0 + rowOffs[qp * NR + j] + i];
             }
-            a0.intoArray(out, o + c);
-            if (rows > 1) a1.intoArray(out, o + ldo + c);
-            if (rows > 2) a2.intoArray(out, o + 2 * ldo + c);
-            if (rows > 3) a3.intoArray(out, o + 3 * ldo + c);
         }
-        // Head widths that are not a multiple of the vector length finish in scalar code.
-        for (; c < hd; c++) {
-            for (int r = 0; r < rows; r++) {
-                double acc = 0;
-                for (int s = 0; s < len; s++) acc += p[pOff + r * ldp + s] * vv[v0 + s * hd + c];
-                out[o + r * ldo + c] = (float) acc;
+    }
+
+    /** V as NR-column B panels: vp[dp·seq·NR + s·NR + j] = V[s, dp·NR + j], zero past the head width. */
+    private static void packValues(float[] qkv, int v0, int stride, int seq, int hd, Layout l, float[] buf) {
+        for (int dp = 0; dp < l.hdPanels(); dp++) {
+            int cols = Math.min(NR, hd - dp * NR), d = l.vp() + dp * seq * NR;
+            for (int s = 0; s < seq; s++) {
+                int src = v0 + s * stride + dp * NR, dst = d + s * NR;
+                if (cols == NR) {
+                    for (int j = 0; j < NR; j += VL) FloatVector.fromArray(S, qkv, src + j).intoArray(buf, dst + j);
+                } else {
+                    System.arraycopy(qkv, src, buf, dst, cols);
+                    java.util.Arrays.fill(buf, dst + cols, dst + NR, 0f);
+                }
             }
+        }
+    }
+
+    private static final FloatVector LANE_INDEX = laneIndex();
+
+    private static FloatVector laneIndex() {
+        float[] idx = new float[VL];
+        for (int i = 0; i < VL; i++) idx[i] = i;
+        return FloatVector.fromArray(S, idx, 0);
+    }
+
+    /**
+     * Softmax of VL query columns c.. of Sᵀ (rows = keys, stride ld) in place: p = exp(scale·x − scale·max) / Σ, the
+     * sum taken key by key in order. Causal: key s counts for query q iff s ≤ q; the rest of the column down to
+     * key seq − 1 becomes 0, so P·V may run to any panel's end.
+     */
+    private static void softmaxColumns(float[] st, int o, int ld, int seq, int c, float scale, boolean causal) {
+        FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
+        // The last key each lane's query sees.
+        FloatVector last = causal ? LANE_INDEX.add((float) c) : FloatVector.broadcast(S, (float) (seq - 1));
+        int end = causal ? Math.min(seq, c + VL) : seq, at = o + c;
+        FloatVector mv = minusInf;
+        for (int s = 0; s < end; s++) {
+            var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);
+            mv = minusInf.blend(FloatVector.fromArray(S, st, at + s * ld), valid).max(mv);
+        }
+        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
+        FloatVector sv = FloatVector.broadcast(S, scale), shift = mv.mul(-scale), sum = zero;
+        for (int s = 0; s < end; s++) {
+            var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);
+            FloatVector e = zero.blend(VectorMath.exp(FloatVector.fromArray(S, st, at + s * ld).fma(sv, shift)), valid);
+            e.intoArray(st, at + s * ld);
+            sum = e.add(sum);
+        }
+        FloatVector inv = FloatVector.broadcast(S, 1f).div(sum);
+        for (int s = 0; s < end; s++) FloatVector.fromArray(S, st, at + s * ld).mul(inv).intoArray(st, at + s * ld);
+        for (int s = end; s < seq; s++) zero.intoArray(st, at + s * ld);
+    }
+
+    /**
+     * MR queries' probabilities (Sᵀ columns from st, row stride ld) over keys [0, kc) as one A panel:
+     * ap[s·MR + r] = P[r, s]. A VL-lane copy per key whose lanes past MR are overwritten by the next key's.
+     */
+    private static void packProbabilities(float[] st, int from, int ld, int kc, float[] ap, int d) {
+        if (VL >= MR) {
+            for (int s = 0; s < kc; s++) FloatVector.fromArray(S, st, from + s * ld).intoArray(ap, d + s * MR);
+        } else {
+            for (int s = 0; s < kc; s++) System.arraycopy(st, from + s * ld, ap, d + s * MR, MR);
         }
     }
 }

@@ -86,7 +86,7 @@ class OpsTest {
     @Test
     void attentionMatchesReferenceWithAndWithoutMask() {
         SplittableRandom rnd = new SplittableRandom(13);
-        int[][] shapes = {{1, 1, 4, 1}, {2, 7, 20, 4}, {3, 50, 128, 2}, {2, 77, 96, 2}, {1, 17, 51, 3}, {1, 33, 64, 1}};
+        int[][] shapes = {{1, 1, 4, 1}, {2, 7, 20, 4}, {3, 50, 128, 2}, {2, 77, 96, 2}, {1, 17, 51, 3}, {1, 33, 64, 1}, {1, 197, 128, 2}};
         for (int[] s : shapes) {
             for (boolean causal : new boolean[] {false, true}) {
                 int batch = s[0], seq = s[1], dim = s[2], heads = s[3], qOff = rnd.nextInt(3), oOff = rnd.nextInt(3);
