@@ -153,7 +153,7 @@ final class Attention {
         for (int t = 0; t < l.panels(); t++) {
             int d = l.kp() + t * hd * MR;
             if (Transpose.AVAILABLE && hd % 16 == 0) {
-                for (int i = 0; i < hd; i += 16) Transpose.rows16(qkv, rowOffs, t * MR, k0 + i, buf, d + i * MR, MR);
+                for (int i = 0; i < hd; i += 16) Transpose.rows12(qkv, rowOffs, t * MR, k0 + i, buf, d + i * MR);
             } else {
                 for (int i = 0; i < hd; i++)
                     for (int r = 0; r < MR; r++) buf[d + i * MR + r] = qkv[k0 + rowOffs[t * MR + r] + i];

@@ -35,7 +35,7 @@ public final class WinogradConv {
      * the direct kernel and 7×7×512 from 1.04× to 1.4×; the narrow layers stayed within the noise.
      */
     private static final int BLOCK_FLOATS = Integer.getInteger("clip.winograd.blockFloats", 1 << 20);
-    /** The 12 rows of one point in the staging buffer, for {@link ConvNhwc#transposeRows}. */
+    /** The 12 rows of one point in the staging buffer, for {@link Transpose#rows12}. */
     private static final int[] STAGE_ROWS = new int[MR + VL];
     static {
         for (int r = 0; r < MR; r++) STAGE_ROWS[r] = r * VL;
@@ -179,7 +179,7 @@ public final class WinogradConv {
     private static void block(float[] x, int h, int w, int th, int tw, int t0, int t1, int o0, int o1, Weights wt,
                               float[] bias, float[] y, boolean accumulate, boolean relu, boolean pool) {
         int c = wt.in, rows = Packing.panels(t1 - t0, MR) * MR, ldm = ldm(o1 - o0), points = wt.points.length;
-        // transposeRows' last store runs VL floats past a panel: every point's region gets VL spare floats.
+        // The transpose's last store runs past a panel: every point's region gets VL spare floats.
         int vRegion = rows * c + VL, mRegion = rows * ldm;
         float[] v = Scratch.acquire(Scratch.WINO_V, points * vRegion);
         float[] m = Scratch.acquire(Scratch.WINO_M, points * mRegion);
@@ -224,7 +224,7 @@ public final class WinogradConv {
                     else transformTile4(x, base[r] + c0, y0[r], x0[r], h, w, c, stage, r * VL);
                 }
                 int d = q * MR * c + c0 * MR;
-                for (int p = 0; p < points; p++) ConvNhwc.transposeRows(stage, STAGE_ROWS, 0, p * MR * VL, v, p * vRegion + d);
+                for (int p = 0; p < points; p++) Transpose.rows12(stage, STAGE_ROWS, 0, p * MR * VL, v, p * vRegion + d);
             }
         }
     }
