@@ -100,6 +100,44 @@ class OpsTest {
         }
     }
 
+    /**
+     * An item's attention does not depend on its batch, and with the causal mask a token's output does not depend on
+     * the tokens after it: bit for bit, so that an embedding is the same in any batch (GradCache relies on it) and
+     * text encoding may stop at a batch's last end-of-text token.
+     */
+    @Test
+    void attentionOfAnItemIsTheSameBitForBitInAnyBatchAndCausallyUnderAnyLongerSequence() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        int[][] shapes = {{3, 50, 128, 2}, {2, 13, 96, 2}, {4, 33, 64, 1}};
+        for (int[] s : shapes) {
+            int batch = s[0], seq = s[1], dim = s[2], heads = s[3], item = seq * 3 * dim;
+            float[] qkv = Reference.random(rnd, batch * item);
+            for (boolean causal : new boolean[] {false, true}) {
+                float[] all = new float[batch * seq * dim];
+                Ops.attention(qkv, 0, all, 0, batch, seq, dim, heads, causal);
+                for (int b = 0; b < batch; b++) {
+                    float[] alone = new float[seq * dim];
+                    Ops.attention(java.util.Arrays.copyOfRange(qkv, b * item, (b + 1) * item), 0, alone, 0, 1, seq, dim, heads, causal);
+                    assertBitsEqual(java.util.Arrays.toString(s) + " causal=" + causal + " item " + b, java.util.Arrays.copyOfRange(all, b * seq * dim, (b + 1) * seq * dim), alone);
+                }
+            }
+            // The first `prefix` tokens of item 0 on their own: the same rows as inside the longer sequence.
+            int prefix = seq / 2 + 1;
+            float[] head = java.util.Arrays.copyOf(qkv, prefix * 3 * dim), full = new float[seq * dim], part = new float[prefix * dim];
+            Ops.attention(qkv, 0, full, 0, 1, seq, dim, heads, true);
+            Ops.attention(head, 0, part, 0, 1, prefix, dim, heads, true);
+            assertBitsEqual(java.util.Arrays.toString(s) + " causal prefix " + prefix, java.util.Arrays.copyOf(full, prefix * dim), part);
+        }
+    }
+
+    private static void assertBitsEqual(String what, float[] want, float[] got) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i]))
+                throw new AssertionError(what + ": index " + i + " expected " + want[i] + " got " + got[i]);
+        }
+    }
+
     /** One query per item ({@link Ops#attentionRows}): that token's row of the full reference attention. */
     @Test
     void attentionOfOneRowPerItemMatchesThatRowOfTheFullAttention() {
