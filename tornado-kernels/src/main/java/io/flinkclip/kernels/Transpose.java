@@ -19,6 +19,7 @@ final class Transpose {
     /**
      * Lane selections for the four stages b = 8, 4, 2, 1: rows i and i + b swap their off-diagonal b-lane blocks.
      * LO_b picks the lanes of the new row i, HI_b of the new row i + b; indices ≥ 16 select from the second source.
+     * Integer lanes: a float index vector is converted on every use.
      */
     private static final IntVector LO8 = swapLanes(8, false), HI8 = swapLanes(8, true), LO4 = swapLanes(4, false),
             HI4 = swapLanes(4, true), LO2 = swapLanes(2, false), HI2 = swapLanes(2, true), LO1 = swapLanes(1, false),
