@@ -112,8 +112,8 @@ final class Attention {
     /**
      * One (image or text, head): Sᵀ = K·Qᵀ and O = P·V on {@link MicroKernel#tile}, the softmax down Sᵀ's columns
      * (one vector holds VL queries, so max and sum are lane-wise and need no horizontal reduction). The former 4-row
-     * kernel spent a quarter of its time in per-row softmaxes; this one is 18–34 % faster on one thread at ViT-B/32's
-     * shapes and 3–8 % on two (AttentionBench, docs/BENCHMARKS.md).
+     * kernel spent a quarter of its time in per-row softmaxes; this one takes 17–27 % less time at ViT-B/32's shapes
+     * and 12–19 % less for causal 77-token texts on two threads (AttentionBench, docs/BENCHMARKS.md).
      * Causal: a query's keys stop at its own position; tiles wholly above the diagonal are skipped, later keys
      * get probability 0, and P·V stops at each panel's last query.
      */
