@@ -30,9 +30,9 @@ final class Attention {
         // Row offsets of keys and queries within an item (padding rows repeat the last token).
         int[] rowOffs = new int[Math.max(l.panels() * MR, l.qPanels() * NR) + 16];
         for (int s = 0; s < rowOffs.length; s++) rowOffs[s] = Math.min(s, seq - 1) * 3 * dim;
-        // Whole items per task when there are enough of them: threads then never write the same rows of out (heads
-        // are 256 B column slices of a row, so neighbouring heads share cache lines), and one thread reads an item's
-        // q|k|v rows for all its heads while they are in cache.
+        // Whole items per task when there are enough of them: threads then never write the same rows of out (a head
+        // is a column slice of each row, 256 B at CLIP's width 64, and neighbouring heads share cache lines), and one
+        // thread reads an item's q|k|v rows for all its heads while they are in cache.
         int grain = batch >= 2 * Parallel.THREADS ? heads : 1;
         Parallel.forEach(batch * heads, grain, bh -> head(qkv, qkvOff, out, outOff, bh / heads, bh % heads, seq, dim, hd, scale, causal, l, rowOffs));
     }
