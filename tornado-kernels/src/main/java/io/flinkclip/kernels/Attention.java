@@ -87,15 +87,15 @@ final class Attention {
      * and one column per query; P as MR-row A panels and V as NR-column B panels for P·V. Each region has VL floats
      * of slack for stores that run past their end.
      */
-    private record Layout(int seq, int hd, int panels, int qPanels, int hdPanels, int ld, int kp, int qt, int st,
-                          int pp, int vp, int edge, int size) {
+    private record Layout(int panels, int qPanels, int hdPanels, int ld, int kp, int qt, int st, int pp, int vp,
+                          int edge, int size) {
         static Layout of(int seq, int hd) {
             int panels = (seq + MR - 1) / MR, qPanels = (seq + NR - 1) / NR, hdPanels = (hd + NR - 1) / NR;
             // Sᵀ rows are read VL queries at a time from each P panel's first query.
             int ld = Math.max(qPanels * NR, panels * MR + VL);
             int kp = 0, qt = kp + panels * hd * MR + VL, st = qt + qPanels * hd * NR + VL, pp = st + panels * MR * ld + VL;
             int vp = pp + panels * seq * MR + VL, edge = vp + hdPanels * seq * NR + VL, size = edge + MR * NR;
-            return new Layout(seq, hd, panels, qPanels, hdPanels, ld, kp, qt, st, pp, vp, edge, size);
+            return new Layout(panels, qPanels, hdPanels, ld, kp, qt, st, pp, vp, edge, size);
         }
     }
 
@@ -120,8 +120,8 @@ final class Attention {
     private static void head(float[] qkv, int qkvOff, float[] out, int outOff, int b, int h, int seq, int dim, int hd,
                              float scale, boolean causal, Layout l, int[] rowOffs, float[] buf) {
         int stride = 3 * dim, base = qkvOff + b * seq * stride, q0 = base + h * hd, k0 = q0 + dim, v0 = k0 + dim;
-        packKeys(qkv, k0, stride, seq, hd, rowOffs, l, buf);
-        packQueriesTransposed(qkv, q0, stride, seq, hd, rowOffs, l, buf);
+        packKeys(qkv, k0, hd, rowOffs, l, buf);
+        packQueriesTransposed(qkv, q0, hd, rowOffs, l, buf);
         float[] zeros = MicroKernel.ZEROS;
         float none = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < l.panels(); t++) {
@@ -154,7 +154,7 @@ final class Attention {
      * K's rows as MR-row A panels over the head width: kp[t·hd·MR + i·MR + r] = K[t·MR + r, i]; rows past the last
      * key repeat it (their scores are never read).
      */
-    private static void packKeys(float[] qkv, int k0, int stride, int seq, int hd, int[] rowOffs, Layout l, float[] buf) {
+    private static void packKeys(float[] qkv, int k0, int hd, int[] rowOffs, Layout l, float[] buf) {
         for (int t = 0; t < l.panels(); t++) {
             int d = l.kp() + t * hd * MR;
             if (Transpose.AVAILABLE && hd % 16 == 0) {
@@ -167,8 +167,7 @@ final class Attention {
     }
 
     /** Qᵀ as NR-column B panels: qt[qp·hd·NR + i·NR + j] = Q[qp·NR + j, i]; columns past the last query repeat it. */
-    private static void packQueriesTransposed(float[] qkv, int q0, int stride, int seq, int hd, int[] rowOffs, Layout l,
-                                              float[] buf) {
+    private static void packQueriesTransposed(float[] qkv, int q0, int hd, int[] rowOffs, Layout l, float[] buf) {
         for (int qp = 0; qp < l.qPanels(); qp++) {
             int d = l.qt() + qp * hd * NR;
             if (Transpose.AVAILABLE && hd % 16 == 0) {
@@ -181,19 +180,15 @@ final class Attention {
         }
     }
 
-    /** V as NR-column B panels: vp[dp·seq·NR + s·NR + j] = V[s, dp·NR + j], zero past the head width. */
+    /**
+     * V as NR-column B panels, {@link Packing}'s layout of a row-major B with seq rows: vp[dp·seq·NR + s·NR + j] =
+     * V[s, dp·NR + j], zero past the head width.
+     */
     private static void packValues(float[] qkv, int v0, int stride, int seq, int hd, Layout l, float[] buf) {
         for (int dp = 0; dp < l.hdPanels(); dp++) {
             int cols = Math.min(NR, hd - dp * NR), d = l.vp() + dp * seq * NR;
-            for (int s = 0; s < seq; s++) {
-                int src = v0 + s * stride + dp * NR, dst = d + s * NR;
-                if (cols == NR) {
-                    for (int j = 0; j < NR; j += VL) FloatVector.fromArray(S, qkv, src + j).intoArray(buf, dst + j);
-                } else {
-                    System.arraycopy(qkv, src, buf, dst, cols);
-                    java.util.Arrays.fill(buf, dst + cols, dst + NR, 0f);
-                }
-            }
+            if (cols == NR) Packing.fullPanelNn(qkv, v0 + dp * NR, stride, seq, buf, d);
+            else Packing.edgePanelNn(qkv, v0 + dp * NR, stride, seq, cols, buf, d);
         }
     }
 

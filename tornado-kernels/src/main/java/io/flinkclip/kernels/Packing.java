@@ -69,14 +69,16 @@ final class Packing {
         });
     }
 
-    private static void fullPanelNn(float[] b, int src, int n, int k, float[] dst, int base) {
+    /** One full NR-column panel of row-major B (row stride n, k rows from src) at dst[base ..]. */
+    static void fullPanelNn(float[] b, int src, int n, int k, float[] dst, int base) {
         for (int p = 0; p < k; p++) {
             int s = src + p * n, d = base + p * NR;
             for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
         }
     }
 
-    private static void edgePanelNn(float[] b, int src, int n, int k, int cols, float[] dst, int base) {
+    /** As {@link #fullPanelNn} for the last cols &lt; NR columns, the rest of each panel row zero. */
+    static void edgePanelNn(float[] b, int src, int n, int k, int cols, float[] dst, int base) {
         for (int p = 0; p < k; p++) {
             int s = src + p * n, d = base + p * NR;
             for (int jj = 0; jj < cols; jj++) dst[d + jj] = b[s + jj];

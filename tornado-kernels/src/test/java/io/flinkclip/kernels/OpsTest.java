@@ -1,5 +1,6 @@
 package io.flinkclip.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -118,7 +119,8 @@ class OpsTest {
                 for (int b = 0; b < batch; b++) {
                     float[] alone = new float[seq * dim];
                     Ops.attention(java.util.Arrays.copyOfRange(qkv, b * item, (b + 1) * item), 0, alone, 0, 1, seq, dim, heads, causal);
-                    assertBitsEqual(java.util.Arrays.toString(s) + " causal=" + causal + " item " + b, java.util.Arrays.copyOfRange(all, b * seq * dim, (b + 1) * seq * dim), alone);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(all, b * seq * dim, (b + 1) * seq * dim), alone,
+                            java.util.Arrays.toString(s) + " causal=" + causal + " item " + b);
                 }
             }
             // The first `prefix` tokens of item 0 on their own: the same rows as inside the longer sequence.
@@ -126,15 +128,7 @@ class OpsTest {
             float[] head = java.util.Arrays.copyOf(qkv, prefix * 3 * dim), full = new float[seq * dim], part = new float[prefix * dim];
             Ops.attention(qkv, 0, full, 0, 1, seq, dim, heads, true);
             Ops.attention(head, 0, part, 0, 1, prefix, dim, heads, true);
-            assertBitsEqual(java.util.Arrays.toString(s) + " causal prefix " + prefix, java.util.Arrays.copyOf(full, prefix * dim), part);
-        }
-    }
-
-    private static void assertBitsEqual(String what, float[] want, float[] got) {
-        assertEquals(want.length, got.length, what);
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i]))
-                throw new AssertionError(what + ": index " + i + " expected " + want[i] + " got " + got[i]);
+            assertArrayEquals(java.util.Arrays.copyOf(full, prefix * dim), part, java.util.Arrays.toString(s) + " causal prefix " + prefix);
         }
     }
 
