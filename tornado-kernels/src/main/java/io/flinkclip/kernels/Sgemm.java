@@ -35,6 +35,11 @@ final class Sgemm {
             emptyProduct(bias, c, cOff, m, n, accumulate, act);
             return;
         }
+        // One to three rows (an image's pooled query, a last block's token): B streamed once, no tiles.
+        if (m <= ThinGemm.MAX_ROWS) {
+            ThinGemm.run(a, aOff, aTransposed, b, bias, c, cOff, m, n, k, accumulate, act);
+            return;
+        }
         // Tall A is packed and multiplied in row chunks so the scratch stays bounded (≤ M_CHUNK·k floats).
         int chunks = (m + M_CHUNK - 1) / M_CHUNK, chunk = ((m + chunks - 1) / chunks + MR - 1) / MR * MR;
         for (int i0 = 0; i0 < m; i0 += chunk) {

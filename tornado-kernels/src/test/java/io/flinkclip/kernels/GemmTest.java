@@ -20,6 +20,8 @@ class GemmTest {
             // Few rows: the next B micro-panel is streamed by the current panel's tiles, across panels, K slices
             // (the last one short) and a ragged last panel.
             {50, 3 * NR + 7, 2 * MicroKernel.KC + 40}, {30, 4 * NR, 3 * MicroKernel.KC},
+            // One to three rows (ThinGemm): several K slices, a ragged last panel, a panel whose second vector is empty.
+            {1, 2 * NR + 3, 2 * MicroKernel.KC + 9}, {2, 3 * NR + 20, MicroKernel.KC + 1}, {3, NR + 5, 3 * MicroKernel.KC},
     };
 
     @Test
@@ -171,7 +173,7 @@ class GemmTest {
         for (PackedMatrix b : new PackedMatrix[] {PackedMatrix.fromRowsNK(w, 0, n, k), PackedMatrix.fromRowsNK(w, 0, n, k).compact()}) {
             float[] all = new float[m * n];
             Gemm.packed(a, 0, b, bias, all, 0, m, false, Epilogue.QUICK_GELU);
-            for (int[] part : new int[][] {{0, 1}, {5, 2}, {13, 7}, {1, 12}, {3, 50}, {50, 14}}) {
+            for (int[] part : new int[][] {{0, 1}, {5, 2}, {20, 3}, {13, 7}, {1, 12}, {3, 50}, {50, 14}}) {
                 int r0 = part[0], rows = part[1];
                 float[] some = new float[rows * n];
                 Gemm.packed(a, r0 * k, b, bias, some, 0, rows, false, Epilogue.QUICK_GELU);
