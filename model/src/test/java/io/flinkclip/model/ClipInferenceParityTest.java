@@ -13,6 +13,7 @@ import java.util.List;
 
 import static io.flinkclip.model.ReferenceCase.assertClose;
 import static io.flinkclip.model.ReferenceCase.flatten;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -63,6 +64,20 @@ class ClipInferenceParityTest {
         }
         assertFalse(report.isEmpty());
         System.out.println(name + " inference traces max|Δ|/max|ref|: " + report);
+    }
+
+    /**
+     * An image's embedding does not depend on the batch it came in, bit for bit (a Flink job's micro-batches are
+     * arbitrary): each image alone against the whole reference batch, through every kernel of the tower.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-vit", "tiny-rn-perturbed"})
+    void imageEmbeddingsAreBitIdenticalAloneAndInABatch(String name) {
+        ReferenceCase ref = ReferenceCase.load(name);
+        ClipModel model = inference(ref);
+        int ni = ref.imageCount();
+        float[][] all = model.encodeImages(ref.pixels(0, ni), ni);
+        for (int i = 0; i < ni; i++) assertArrayEquals(all[i], model.encodeImages(ref.pixels(i, i + 1), 1)[0], name + " image " + i);
     }
 
     @ParameterizedTest

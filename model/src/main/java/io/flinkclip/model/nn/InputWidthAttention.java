@@ -4,6 +4,7 @@ import io.flinkclip.kernels.Epilogue;
 import io.flinkclip.kernels.Gemm;
 import io.flinkclip.kernels.PackedMatrix;
 import io.flinkclip.kernels.Parallel;
+import io.flinkclip.kernels.RowProducts;
 
 /**
  * Multi-head attention of one query per item, computed without projecting the tokens to keys and values. Per head h,
@@ -51,15 +52,18 @@ final class InputWidthAttention {
             Gemm.packed(qh, 0, keyRows[h], null, kh, 0, batch, false, Epilogue.NONE);
             for (int b = 0; b < batch; b++) System.arraycopy(kh, b * c, keys, (b * heads + h) * c, c);
         });
-        // Per item: scores over the raw tokens, softmax, and the weighted token average avg[b, h, :].
+        // Per item and group of heads: scores over the raw tokens, softmax, and the weighted token average
+        // avg[b, h, :]. Few items are split into head groups so that every thread has work.
         float[] avg = arena.takeDirty(batch * heads * c);
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(batch, 1, b -> {
-            int len = lengths[b];
-            float[] scores = new float[heads * len];
-            Gemm.nt(keys, b * heads * c, x, b * seq * c, null, scores, 0, heads, len, c, false);
-            for (int h = 0; h < heads; h++) softmaxInPlace(scores, h * len, len, scale);
-            Gemm.nn(scores, 0, x, b * seq * c, avg, b * heads * c, heads, c, len, false);
+        int group = batch >= 2 * Parallel.THREADS ? heads : Math.max(4, heads / (2 * Parallel.THREADS) / 4 * 4);
+        int groups = (heads + group - 1) / group;
+        Parallel.forEach(batch * groups, 1, task -> {
+            int b = task / groups, h0 = task % groups * group, hs = Math.min(group, heads - h0), len = lengths[b];
+            float[] scores = new float[hs * len];
+            RowProducts.dots(keys, (b * heads + h0) * c, hs, x, b * seq * c, len, c, scores, 0);
+            for (int h = 0; h < hs; h++) softmaxInPlace(scores, h * len, len, scale);
+            RowProducts.weightedSums(scores, 0, hs, x, b * seq * c, len, c, avg, (b * heads + h0) * c);
         });
         // out[b, h·hd + d] = W_v[h·hd + d, :] · avg[b, h, :] + b_v[h·hd + d].
         Parallel.forEach(heads, 1, h -> {
