@@ -13,7 +13,9 @@ import java.util.SplittableRandom;
 /**
  * Quick SGEMM throughput check (no JMH, so the CLI can call it): prints GFLOP/s of {@link Gemm#nt} (B
  * repacked per call) and {@link Gemm#packed} (pre-packed weights) for CLIP-sized shapes.
- * Usage: {@code GemmBench [seconds-per-shape] [MxNxK ...]}; threads from {@code -Dclip.threads}.
+ * Usage: {@code GemmBench [seconds-per-shape] [f16] [MxNxK ...]}; threads from {@code -Dclip.threads}. With
+ * {@code f16} the packed column multiplies 16-bit weights (as OpenAI's fp16 checkpoints load), rotating through
+ * {@link #WEIGHT_SETS} copies so they come from L3 or DRAM as a model's weights do, not from L2.
  */
 public final class GemmBench {
     /** Linear layers of CLIP: ViT-B/32 with 32 images (M=50·32) and the text tower with one prompt batch. */
@@ -22,13 +24,19 @@ public final class GemmBench {
             {77, 1536, 512}, {77, 512, 512}, {77, 2048, 512}, {77, 512, 2048},
     };
 
+    /** Weight sets the f16 mode rotates through (ViT-B/32's MLP: 16 × 4.7 MB, beyond L2). */
+    static final int WEIGHT_SETS = 16;
+
     private GemmBench() {}
 
     public static void main(String[] args) {
         double seconds = 0.5;
+        boolean f16 = false;
         List<int[]> shapes = new ArrayList<>();
         for (String a : args) {
-            if (a.contains("x")) {
+            if (a.equals("f16")) {
+                f16 = true;
+            } else if (a.contains("x")) {
                 String[] p = a.split("x");
                 if (p.length != 3) throw new IllegalArgumentException("shape must be MxNxK, got " + a);
                 shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])});
@@ -38,11 +46,12 @@ public final class GemmBench {
         }
         if (shapes.isEmpty()) shapes.addAll(List.of(CLIP_SHAPES));
         warmUp();
-        System.out.printf(Locale.ROOT, "SGEMM C[M,N] = A[M,K]·B[N,K]^T, threads=%d, %.2fs per shape, %s%n",
-                Parallel.THREADS, seconds, loadNote());
+        System.out.printf(Locale.ROOT, "SGEMM C[M,N] = A[M,K]·B[N,K]^T, threads=%d, %.2fs per shape, %s%s%n",
+                Parallel.THREADS, seconds, loadNote(), f16 ? ", packed: 16-bit weights, " + WEIGHT_SETS + " rotating sets" : "");
         System.out.printf(Locale.ROOT, "%6s %6s %6s %14s %14s%n", "M", "N", "K", "nt GFLOP/s", "packed GFLOP/s");
         for (int[] s : shapes) {
-            double[] r = measure(s[0], s[1], s[2], seconds);
+            double[] r = f16 ? new double[] {measure(s[0], s[1], s[2], seconds, true)[0], measureF16(s[0], s[1], s[2], seconds)}
+                    : measure(s[0], s[1], s[2], seconds);
             System.out.printf(Locale.ROOT, "%6d %6d %6d %14.1f %14.1f%n", s[0], s[1], s[2], r[0], r[1]);
         }
     }
@@ -92,6 +101,21 @@ public final class GemmBench {
         Runnable nt = () -> Gemm.nt(a, 0, b, 0, bias, c, 0, m, n, k, false);
         Runnable packed = () -> Gemm.packed(a, 0, pb, bias, c, 0, m, false, Epilogue.NONE);
         return new double[] {withNt ? flops / best(nt, seconds) / 1e9 : Double.NaN, flops / best(packed, seconds) / 1e9};
+    }
+
+    /** Packed GFLOP/s with 16-bit weights, each call on the next of {@link #WEIGHT_SETS} copies. */
+    static double measureF16(int m, int n, int k, double seconds) {
+        SplittableRandom rnd = new SplittableRandom(43);
+        float[] a = random(rnd, m * k), bias = random(rnd, n), c = new float[m * n];
+        PackedMatrix[] sets = new PackedMatrix[WEIGHT_SETS];
+        for (int q = 0; q < WEIGHT_SETS; q++) {
+            float[] b = random(rnd, n * k);
+            for (int i = 0; i < b.length; i++) b[i] = Float.float16ToFloat(Float.floatToFloat16(b[i]));
+            sets[q] = PackedMatrix.fromRowsNK(b, 0, n, k).compact();
+        }
+        int[] next = {0};
+        Runnable packed = () -> Gemm.packed(a, 0, sets[next[0]++ % WEIGHT_SETS], bias, c, 0, m, false, Epilogue.NONE);
+        return 2.0 * m * n * k / best(packed, seconds) / 1e9;
     }
 
     /**
