@@ -30,7 +30,7 @@ final class ThinGemm {
     /** As {@link Sgemm#run} for 1 ≤ m ≤ {@link #MAX_ROWS} and k > 0. */
     static void run(float[] a, int aOff, boolean aTransposed, PackedMatrix b, float[] bias, float[] c, int cOff,
                     int m, int n, int k, boolean accumulate, Epilogue act) {
-        // Row r of A as a[rows + r·k + p] (a transposed A has stride m between a row's values).
+        // rows[r·k + p] = A[r, p], copied once (a transposed A has stride m between a row's values).
         float[] rows = new float[m * k];
         for (int r = 0; r < m; r++) {
             for (int p = 0; p < k; p++) rows[r * k + p] = aTransposed ? a[aOff + p * m + r] : a[aOff + r * k + p];
