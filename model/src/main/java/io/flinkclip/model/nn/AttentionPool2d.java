@@ -125,7 +125,9 @@ public final class AttentionPool2d {
         q.forward(mean, 0, qOut, 0, n, false);
         int[] lengths = new int[n];
         java.util.Arrays.fill(lengths, t);
+        long t0 = LayerTimes.start();
         attention.attend(qOut, tok, t, lengths, n, pooled, arena);
+        LayerTimes.stop(name + ".attention", t0);
         float[] out = new float[n * outDim];
         cProj.forward(pooled, 0, out, 0, n, false);
         return out;

@@ -130,7 +130,9 @@ final class FusedConv {
      * output transform; only where {@link #poolsInForward}.
      */
     void forwardPool2(float[] x, int n, int h, int w, float[] y) {
+        long t0 = LayerTimes.start();
         WinogradConv.conv3x3Pool2(x, n, h, w, winograd, bias, y, relu ? Epilogue.RELU : Epilogue.NONE);
+        LayerTimes.stop(name, t0);
     }
 
     /**
@@ -139,7 +141,9 @@ final class FusedConv {
      */
     void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
         Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
+        long t0 = LayerTimes.start();
         if (usesWinograd(h, w)) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
         else ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, act);
+        LayerTimes.stop(name, t0);
     }
 }

@@ -47,8 +47,10 @@ public final class Linear {
 
     /** As {@link #forward(float[], int, float[], int, int, boolean)} with {@code act} fused into the store. */
     void forward(float[] x, int xOff, float[] y, int yOff, int rows, boolean accumulate, Epilogue act) {
+        long t0 = LayerTimes.start();
         if (packed != null) Gemm.packed(x, xOff, packed, bias, y, yOff, rows, accumulate, act);
         else Gemm.nt(x, xOff, weight, 0, bias, y, yOff, rows, out, in, accumulate, act);
+        LayerTimes.stop(name, t0);
     }
 
     /** The unpacked weight, for the backward pass; fails clearly on an inference-only layer. */

@@ -56,7 +56,9 @@ public final class ResidualAttentionBlock {
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, rows * d);
         ln1.forward(x, 0, a.ln1, 0, rows);
         inProj.forward(a.ln1, 0, a.qkv, 0, rows, false);
+        long t0 = LayerTimes.start();
         Ops.attention(a.qkv, 0, a.attn, 0, batch, seq, d, heads, causal);
+        LayerTimes.stop(name + ".attention", t0);
         outProj.forward(a.attn, 0, x, 0, rows, true);
         if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, rows * d);
         ln2.forward(x, 0, a.ln2, 0, rows);
@@ -84,7 +86,9 @@ public final class ResidualAttentionBlock {
         // the full-size Acts, which are at least this large).
         float[] xr = new float[batch * d];
         for (int b = 0; b < batch; b++) System.arraycopy(x, (b * seq + rows[b]) * d, xr, b * d, d);
+        long t0 = LayerTimes.start();
         Ops.attentionRows(a.qkv, a.attn, batch, seq, d, heads, causal, rows);
+        LayerTimes.stop(name + ".attention", t0);
         outProj.forward(a.attn, 0, xr, 0, batch, true);
         ln2.forward(xr, 0, a.ln2, 0, batch);
         fc.forward(a.ln2, 0, a.h, 0, batch, false, Epilogue.QUICK_GELU);
