@@ -139,7 +139,12 @@ final class Sgemm {
         // into L2 once and re-streams A; row order re-streams B once per row block. Column order wins when B
         // is not much smaller than A (ViT/text linears: +6–14 % measured with 16 rotating weight sets), row
         // order when A is far larger (ResNet convolutions over 32 images: 16384×256×256 240 vs 200 GFLOP/s).
-        boolean byColumns = 4L * n >= m;
+        // Except for long reductions over a tall A with 16-bit weights (ViT-B/32's mlp.c_proj at batch 32, 1600×768×3072):
+        // there A is 19.6 MB and column order re-streams it per column block, and row order measured 4 % less time
+        // on that layer in the model (`bin/clip bench --layers`, 6 alternating pairs: 295–308 vs 304–320 ms over 12
+        // blocks). Convolutions keep column order (RN50 layer 4 at batch 32: row order 3 % slower).
+        boolean longReduction = k >= LONG_K && m > ROWS_MAX && b.half != null && !(lhs instanceof SliceSource);
+        boolean byColumns = 4L * n >= m && !longReduction;
         // Row order re-reads B once per row block, and 16-bit B would be widened that often (RN50's 1×1
         // convolutions at batch 32: M/192 times, 3.7 % of the run in the column scaling alone): widen it once.
         if (b.half != null && !byColumns && PackedMatrix.size(n, b.k) <= WIDEN_ONCE_FLOATS) {
@@ -303,6 +308,9 @@ final class Sgemm {
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
+
+    /** Reduction length from which a tall product with 16-bit weights walks rows (see {@link #runBlocks}). */
+    private static final int LONG_K = 2048;
 
     /** Largest 16-bit B (floats when widened) that row-order walks widen whole, once per call: 4 MB. */
     private static final long WIDEN_ONCE_FLOATS = 1 << 20;

@@ -164,6 +164,26 @@ class GemmTest {
      * K slices): the same rows bit for bit whether multiplied alone or inside a larger batch, with and without
      * 16-bit weights. Embeddings must not change with the micro-batch a record lands in.
      */
+    /** Tall products over long reductions with 16-bit weights walk rows (Sgemm.LONG_K): same values as the reference and as each row alone. */
+    @Test
+    void longReductionsWithSixteenBitWeightsMatchAndStayRowInvariant() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        int m = 2 * 16 * MR + 17, n = 2 * NR + 9, k = 2048 + 5;
+        float[] a = Reference.random(rnd, m * k), w = new float[n * k], bias = Reference.random(rnd, n);
+        for (int i = 0; i < w.length; i++) w[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian()));
+        PackedMatrix b = PackedMatrix.fromRowsNK(w, 0, n, k).compact();
+        float[] c = new float[m * n];
+        Gemm.packed(a, 0, b, bias, c, 0, m, false, Epilogue.NONE);
+        double[] want = Reference.gemm(a, 0, false, w, 0, true, m, n, k);
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) want[i * n + j] += bias[j];
+        Reference.assertClose("16-bit " + m + "x" + n + "x" + k, want, c, 0, Math.sqrt(k), 1e-5);
+        for (int r0 : new int[] {0, 200, m - 1}) {
+            float[] one = new float[n];
+            Gemm.packed(a, r0 * k, b, bias, one, 0, 1, false, Epilogue.NONE);
+            assertArrayEquals(java.util.Arrays.copyOfRange(c, r0 * n, (r0 + 1) * n), one, "row " + r0);
+        }
+    }
+
     @Test
     void rowsAreBitIdenticalWhateverTheBatchAroundThem() {
         SplittableRandom rnd = new SplittableRandom(21);
