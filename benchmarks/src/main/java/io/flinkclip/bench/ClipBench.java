@@ -144,10 +144,7 @@ public final class ClipBench {
         Path model = cache.resolve("linear-" + m + "x" + n + "x" + k + ".onnx");
         if (!Files.exists(model)) python("export-linear", "--shape", m + "," + n + "," + k, "--out", model.toString());
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(threads);
-            o.setInterOpNumThreads(1);
-            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        try (OrtSession.SessionOptions o = ortOptions(threads)) {
             try (OrtSession session = env.createSession(model.toString(), o)) {
                 float[] x = new float[m * k];
                 SplittableRandom rnd = new SplittableRandom(3);
@@ -276,10 +273,7 @@ public final class ClipBench {
                 python("export", "--weights", weights.toString(), "--out-dir", dir.toString());
             }
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            OrtSession.SessionOptions o = add(new OrtSession.SessionOptions());
-            o.setIntraOpNumThreads(threads);
-            o.setInterOpNumThreads(1);
-            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OrtSession.SessionOptions o = add(ortOptions(threads));
             int r = cfg.imageResolution();
             OrtSession img = add(env.createSession(dir.resolve("image.onnx").toString(), o));
             OrtSession txt = add(env.createSession(dir.resolve("text.onnx").toString(), o));
@@ -357,7 +351,16 @@ public final class ClipBench {
         }
     }
 
-    private static void run(OrtSession s, String input, OnnxTensor t) {
+    /** The peer's settings for every ONNX Runtime measurement: {@code threads} intra-op threads, all graph optimisations. */
+    static OrtSession.SessionOptions ortOptions(int threads) throws ai.onnxruntime.OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        o.setIntraOpNumThreads(threads);
+        o.setInterOpNumThreads(1);
+        o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return o;
+    }
+
+    static void run(OrtSession s, String input, OnnxTensor t) {
         try (OrtSession.Result r = s.run(Map.of(input, t))) {
             if (r.size() != 1) throw new IllegalStateException("unexpected ONNX outputs");
         } catch (ai.onnxruntime.OrtException e) {

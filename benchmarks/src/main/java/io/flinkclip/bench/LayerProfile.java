@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flinkclip.kernels.Parallel;
 import io.flinkclip.model.ClipLoader;
 import io.flinkclip.model.ClipModel;
 import io.flinkclip.model.nn.LayerTimes;
@@ -82,26 +83,17 @@ public final class LayerProfile {
         return calls;
     }
 
-    /** ONNX Runtime with profiling on (2 intra-op threads, all optimisations, as the bench): per node, after warm-up. */
+    /** ONNX Runtime with profiling on (the bench's options and threads): per node, after warm-up. */
     private static void printOrtProfile(Path onnx, float[] pixels, int n, int r, double seconds, int top) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Path dir = Files.createTempDirectory("ortprof");
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(2);
-            o.setInterOpNumThreads(1);
-            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        try (OrtSession.SessionOptions o = ClipBench.ortOptions(Parallel.THREADS)) {
             o.enableProfiling(dir.resolve("ort").toString());
             Path file;
             int warm, all;
             try (OrtSession s = env.createSession(onnx.toString(), o);
                  OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), new long[] {n, 3, r, r})) {
-                Runnable run = () -> {
-                    try (var res = s.run(Map.of(s.getInputNames().iterator().next(), t))) {
-                        // outputs unused
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                };
+                Runnable run = () -> ClipBench.run(s, "pixels", t);
                 warm = loop(run, seconds);
                 all = warm + loop(run, seconds);
                 file = Path.of(s.endProfiling());
