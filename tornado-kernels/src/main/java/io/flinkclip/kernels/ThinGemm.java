@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorMask;
  * C[m, n] (+)= A·B (+ bias) then act for at most {@link #MAX_ROWS} rows (one image's attention-pool query, the
  * last transformer block's one token): a matrix-vector product that streams B once. The tiled path would pack A
  * into a 12-row panel, run a 4-row edge tile of which m rows are real, and move every K slice's partial sums
- * through C; here each B micro-panel is widened (16-bit weights) and multiplied straight into registers that
- * carry the sums from slice to slice.
+ * through C; here each B micro-panel is widened (16-bit weights) and multiplied straight into registers, A read in
+ * place, the sums carried from slice to slice in a small per-task array that stays in L1.
  *
  * <p>It adds exactly as the tiled path's edge tiles do (per K slice of {@link MicroKernel#KC} a chain of FMAs from
  * zero in ascending k, then that slice's sum plus the sum so far, bias and old C on the first slice), so a row's
@@ -30,51 +30,27 @@ final class ThinGemm {
     /** As {@link Sgemm#run} for 1 ≤ m ≤ {@link #MAX_ROWS} and k > 0. */
     static void run(float[] a, int aOff, boolean aTransposed, PackedMatrix b, float[] bias, float[] c, int cOff,
                     int m, int n, int k, boolean accumulate, Epilogue act) {
-        // rows[r·k + p] = A[r, p], copied once (a transposed A has stride m between a row's values).
-        float[] rows = new float[m * k];
-        for (int r = 0; r < m; r++) {
-            for (int p = 0; p < k; p++) rows[r * k + p] = aTransposed ? a[aOff + p * m + r] : a[aOff + r * k + p];
-        }
-        int panels = Packing.panels(n, NR);
+        // Row r of A at rows[rowsOff + r·k ..]: A itself, or a copy of a transposed A (stride m between a row's values).
+        float[] rows = aTransposed ? rowsOf(a, aOff, m, k) : a;
+        int rowsOff = aTransposed ? 0 : aOff, panels = Packing.panels(n, NR);
         int grain = Sgemm.isParallel(m, n, k) ? Math.max(1, Math.min(PANELS_PER_TASK, panels / (2 * Parallel.THREADS))) : panels;
         Parallel.forEach((panels + grain - 1) / grain, 1, t -> {
             float[] wide = b.half != null ? Scratch.acquire(Scratch.B_PANEL, Math.min(k, KC) * NR) : null;
-            float[] sums = m > 1 ? new float[m * NR] : null;
+            float[] sums = new float[m * NR];
             try {
-                for (int q = t * grain; q < Math.min(panels, (t + 1) * grain); q++) {
-                    if (m == 1) panel1(rows, b, wide, q, bias, c, cOff, n, k, accumulate, act);
-                    else panelRows(rows, m, b, wide, sums, q, bias, c, cOff, n, k, accumulate, act);
-                }
+                for (int q = t * grain; q < Math.min(panels, (t + 1) * grain); q++)
+                    panel(rows, rowsOff, m, b, wide, sums, q, bias, c, cOff, n, k, accumulate, act);
             } finally {
                 Scratch.release(Scratch.B_PANEL, wide);
             }
         });
     }
 
-    /** One row: two accumulator chains per slice, the sums so far in two more registers. */
-    private static void panel1(float[] a, PackedMatrix b, float[] wide, int q, float[] bias, float[] c, int cOff,
-                               int n, int k, boolean accumulate, Epilogue act) {
-        int j = q * NR;
-        float[] bp = wide != null ? wide : b.data;
-        FloatVector t0 = FloatVector.zero(S), t1 = t0;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc), bo = slice(b, wide, q, pc, kc);
-            FloatVector s0 = FloatVector.zero(S), s1 = s0;
-            for (int p = 0; p < kc; p++) {
-                FloatVector x = FloatVector.broadcast(S, a[pc + p]);
-                s0 = x.fma(FloatVector.fromArray(S, bp, bo + p * NR), s0);
-                s1 = x.fma(FloatVector.fromArray(S, bp, bo + p * NR + VL), s1);
-            }
-            if (pc == 0) {
-                t0 = start(s0, bias, c, cOff, j, n, accumulate);
-                t1 = start(s1, bias, c, cOff, j + VL, n, accumulate);
-            } else {
-                t0 = s0.add(t0);
-                t1 = s1.add(t1);
-            }
-        }
-        store(t0, act, c, cOff + j, n - j);
-        store(t1, act, c, cOff + j + VL, n - j - VL);
+    /** The m rows of a transposed A (a[aOff + p·m + r] = A[r, p]) as row-major copies. */
+    private static float[] rowsOf(float[] a, int aOff, int m, int k) {
+        float[] rows = new float[m * k];
+        for (int r = 0; r < m; r++) for (int p = 0; p < k; p++) rows[r * k + p] = a[aOff + p * m + r];
+        return rows;
     }
 
     /** Where micro-panel q's K slice [pc, pc + kc) is read: widened into {@code wide}, or in B's own floats. */
@@ -86,18 +62,18 @@ final class ThinGemm {
     }
 
     /**
-     * Two or three rows, one after the other over each widened slice; the sums so far wait in {@code sums}
-     * (m·NR floats: an array of vectors would be boxed).
+     * Micro-panel q for each row, one after the other over each widened slice: two FMA chains per row and slice,
+     * the sums so far waiting in {@code sums} (m·NR floats: an array of vectors would be boxed).
      */
-    private static void panelRows(float[] a, int m, PackedMatrix b, float[] wide, float[] sums, int q, float[] bias,
-                                  float[] c, int cOff, int n, int k, boolean accumulate, Epilogue act) {
+    private static void panel(float[] a, int aOff, int m, PackedMatrix b, float[] wide, float[] sums, int q, float[] bias,
+                              float[] c, int cOff, int n, int k, boolean accumulate, Epilogue act) {
         int j = q * NR;
         float[] bp = wide != null ? wide : b.data;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc), bpo = slice(b, wide, q, pc, kc);
             for (int r = 0; r < m; r++) {
                 FloatVector s0 = FloatVector.zero(S), s1 = s0;
-                int ao = r * k + pc;
+                int ao = aOff + r * k + pc;
                 for (int p = 0; p < kc; p++) {
                     FloatVector x = FloatVector.broadcast(S, a[ao + p]);
                     s0 = x.fma(FloatVector.fromArray(S, bp, bpo + p * NR), s0);
