@@ -11,6 +11,7 @@ OUT=${OUT:-/tmp/gpu-out}
 TEST_DEVICE=${TEST_DEVICE:-cuda:0}
 BENCH_ARGS=${BENCH_ARGS:-}                    # filled in by whoever runs the bench; "$@" is appended
 TESTS_TIMEOUT=${TESTS_TIMEOUT:-240} BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds
+SKIP_TESTS=${SKIP_TESTS:-}                    # non-empty: only the bench (e.g. a profiling run)
 BUDGET=${BUDGET:-570}   # the device tool kills a command at 600 s: the bench gets what is left, so summary.txt is written
 JRE=/tmp/jre SHARED=/tmp/clip-shared
 rm -rf "$JRE" "$SHARED"; mkdir -p "$OUT" "$JRE" "$SHARED"
@@ -47,7 +48,7 @@ JAVA=("$JRE/bin/java" --add-modules jdk.incubator.vector --enable-native-access=
       -XX:ErrorFile="$OUT/hs_err_%p.log" -Dclip.cublas.library="${CUBLAS:-libcublas.so}"
       -Dclip.cuda.library="$CUDA_LIB" -cp "$B/lib/*")
 # timeout sends SIGQUIT first (the JVM prints every thread's stack: shows where a hang is), SIGKILL 15 s later.
-timeout -s QUIT -k 15 $TESTS_TIMEOUT "${JAVA[@]}" -Xmx8g -Dclip.test.device="$TEST_DEVICE" -Dclip.shared.dir=$SHARED GpuTests \
+[ -n "$SKIP_TESTS" ] || timeout -s QUIT -k 15 $TESTS_TIMEOUT "${JAVA[@]}" -Xmx8g -Dclip.test.device="$TEST_DEVICE" -Dclip.shared.dir=$SHARED GpuTests \
   io.flinkclip.kernels.device.DeviceKernelsTest io.flinkclip.model.DeviceClipModelParityTest \
   io.flinkclip.model.DeviceClipTrainingParityTest io.flinkclip.training.DeviceTrainableClipTest 2>&1 | tee "$OUT/tests.log"
 TESTS_RC=${PIPESTATUS[0]}

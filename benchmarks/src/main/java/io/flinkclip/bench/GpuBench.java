@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * with the host trainer) of flink-clip's device layer against PyTorch eager on the same GPU, the same
  * OpenAI-initialised weights and the same batch shapes, in one command, for each GEMM arithmetic (fp32, tf32, bf16).
  * <pre>GpuBench [--arch ViT-B/32] [--device cuda:0] [--batch 256] [--train-batch 128] [--seconds 10] [--maths fp32,tf32,bf16]
- *          [--python python3] [--no-torch] [--work DIR] [--json FILE]</pre>
+ *          [--python python3] [--no-torch] [--profile | --profile-math fp32|tf32|bf16] [--work DIR] [--json FILE]</pre>
  * Both sides take pixels from host memory and return embeddings to it (flink-clip's API works on host arrays; a Flink
  * operator's records are on the host); PyTorch is also timed with the pixels already on the GPU. Our bf16 keeps fp32
  * weights and activations and runs GEMMs on BF16 tensor cores; PyTorch's bf16 is autocast (per-op casts, fp32 weights).
@@ -47,7 +47,8 @@ public final class GpuBench {
         int batch = 256, trainBatch = 128;
         double seconds = 10;
         List<String> maths = List.of("fp32", "tf32", "bf16");
-        boolean torch = true, profile = false;
+        boolean torch = true;
+        String profileMath = null;
         Path work = Path.of("gpu-bench-work"), json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -59,7 +60,8 @@ public final class GpuBench {
                 case "--maths" -> maths = List.of(args[++i].split(","));
                 case "--python" -> python = args[++i];
                 case "--no-torch" -> torch = false;
-                case "--profile" -> profile = true;
+                case "--profile" -> profileMath = "fp32";
+                case "--profile-math" -> profileMath = args[++i];
                 case "--work" -> work = Path.of(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -114,7 +116,7 @@ public final class GpuBench {
                 e.printStackTrace(System.out);
             }
         }
-        if (profile && cuda) profile(spec, sd, cfg, pixels, trainPixels, tokens, batch, trainBatch, per);
+        if (profileMath != null && cuda) profile(spec, profileMath, sd, cfg, pixels, trainPixels, tokens, batch, trainBatch);
         JsonNode peer = null;
         if (torch) {
             Path out = work.resolve("torch.json");
@@ -153,23 +155,23 @@ public final class GpuBench {
         if (json != null) new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), res);
     }
 
-    /** Per-kernel times of two fp32 inference calls and two training steps (-Dclip.cuda.profile: every op synchronises). */
-    private static void profile(String spec, StateDict sd, ClipConfig cfg, float[] pixels, float[] trainPixels, int[][] tokens, int batch,
-                                int trainBatch, int per) {
+    /** Per-kernel times of two inference calls and two training steps in {@code math} (-Dclip.cuda.profile: every op synchronises). */
+    private static void profile(String spec, String math, StateDict sd, ClipConfig cfg, float[] pixels, float[] trainPixels, int[][] tokens,
+                                int batch, int trainBatch) {
         System.setProperty("clip.cuda.profile", "true");
-        try (CudaDevice device = CudaDevice.open(ordinal(spec), "fp32")) {
+        try (CudaDevice device = CudaDevice.open(ordinal(spec), math)) {
             try (DeviceClipModel model = DeviceClipModel.create(sd, cfg, device, batch)) {
                 model.encodeImages(pixels, batch);
                 device.resetProfile();
                 for (int i = 0; i < 2; i++) model.encodeImages(pixels, batch);
-                System.out.println("profile: 2 × encodeImages, batch " + batch + ", fp32\n" + device.profileReport());
+                System.out.println("profile: 2 × encodeImages, batch " + batch + ", " + math + "\n" + device.profileReport());
             }
             try (DeviceClipTraining training = DeviceClipTraining.create(sd, cfg, device)) {
                 DeviceClipTraining.AdamW hp = new DeviceClipTraining.AdamW(0.9f, 0.98f, 1e-6f, 0.2f);
                 training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
                 device.resetProfile();
                 for (int i = 0; i < 2; i++) training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
-                System.out.println("profile: 2 × trainStep, batch " + trainBatch + ", fp32\n" + device.profileReport());
+                System.out.println("profile: 2 × trainStep, batch " + trainBatch + ", " + math + "\n" + device.profileReport());
             }
         } catch (RuntimeException e) {
             System.out.println("profile failed: " + e);

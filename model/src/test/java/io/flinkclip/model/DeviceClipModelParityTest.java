@@ -109,6 +109,17 @@ class DeviceClipModelParityTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> model.encodeImages(pixels, 2)).getMessage().contains("expected 2 images"));
         pixels[5] = Float.NaN;
         assertTrue(assertThrows(IllegalArgumentException.class, () -> model.encodeImages(pixels, 1)).getMessage().contains("flat index 5"));
+        // non-finite pixels are found on the device, chunk by chunk: an infinity in the second chunk of two is named, and the
+        // model stays usable
+        float[] two = ref.pixels(0, 2), clean = two.clone();
+        int per = two.length / 2;
+        two[per + 7] = Float.NEGATIVE_INFINITY;
+        try (DeviceClipModel chunked = DeviceClipModel.create(ref.weights, ref.config, gpu, 1)) {
+            float[][] before = chunked.encodeImages(clean, 2);
+            String msg = assertThrows(IllegalArgumentException.class, () -> chunked.encodeImages(two, 2)).getMessage();
+            assertTrue(msg.contains("pixel value -Infinity at flat index " + (per + 7) + " (image 1)"), msg);
+            assertArrayEquals(flatten(before), flatten(chunked.encodeImages(clean, 2)), "after a rejected batch");
+        }
         int vocab = ref.config.vocabSize();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> model.encodeTexts(new int[][] {{49406, vocab}})).getMessage()
                 .contains("outside the vocabulary"));

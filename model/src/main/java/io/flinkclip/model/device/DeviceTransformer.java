@@ -64,18 +64,27 @@ final class DeviceTransformer {
         }
     }
 
+    /**
+     * Inference forward. The GEMMs that accumulate into x leave their bias to the next LayerNorm's pass over x
+     * ({@link Device#layerNormAfterBias}), and c_fc's bias rides on the QuickGELU pass: on a GPU each separate bias pass
+     * cost as much memory traffic as the LayerNorm itself.
+     */
     void forward(DeviceBuffer a, int x, int batch, int seq, boolean causal, Scratch s) {
         int rows = batch * seq, dm = width;
+        DeviceBuffer pendingBias = null; // c_proj's bias of the previous block, not yet added to x
         for (Block b : blocks) {
-            d.layerNorm(rows, dm, a, x, b.ln1W, b.ln1B, a, s.ln, EPS, null);
+            if (pendingBias == null) d.layerNorm(rows, dm, a, x, b.ln1W, b.ln1B, a, s.ln, EPS, null);
+            else d.layerNormAfterBias(rows, dm, a, x, pendingBias, b.ln1W, b.ln1B, a, s.ln, EPS);
             d.gemmNT(rows, 3 * dm, dm, a, s.ln, b.inW, 0, b.inB, a, s.qkv, false);
             d.attention(batch, seq, dm, heads, causal, a, s.qkv, a, s.attn);
-            d.gemmNT(rows, dm, dm, a, s.attn, b.outW, 0, b.outB, a, x, true);
-            d.layerNorm(rows, dm, a, x, b.ln2W, b.ln2B, a, s.ln, EPS, null);
-            d.gemmNT(rows, 4 * dm, dm, a, s.ln, b.fcW, 0, b.fcB, a, s.hidden, false);
-            d.quickGelu(rows * 4 * dm, a, s.hidden);
-            d.gemmNT(rows, dm, 4 * dm, a, s.hidden, b.projW, 0, b.projB, a, x, true);
+            d.gemmNT(rows, dm, dm, a, s.attn, b.outW, 0, null, a, x, true);
+            d.layerNormAfterBias(rows, dm, a, x, b.outB, b.ln2W, b.ln2B, a, s.ln, EPS);
+            d.gemmNT(rows, 4 * dm, dm, a, s.ln, b.fcW, 0, null, a, s.hidden, false);
+            d.biasQuickGelu(rows, 4 * dm, a, s.hidden, b.fcB);
+            d.gemmNT(rows, dm, 4 * dm, a, s.hidden, b.projW, 0, null, a, x, true);
+            pendingBias = b.projB;
         }
+        if (pendingBias != null) d.addRowVector(rows, dm, a, x, pendingBias, 0);
     }
 
     /** Training forward: as {@link #forward}, each block keeping its input, LayerNorm statistics and activations. */

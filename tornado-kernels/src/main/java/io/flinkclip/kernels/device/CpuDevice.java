@@ -150,6 +150,17 @@ public final class CpuDevice implements Device {
     public void relu(int n, DeviceBuffer x, int off) { Ops.relu(f(x), off, n); }
 
     @Override
+    public void flagNonFinite(int n, DeviceBuffer x, int xOff, DeviceBuffer flag, int flagOff) {
+        float[] X = f(x);
+        for (int k = 0; k < n; k++) {
+            if (!Float.isFinite(X[xOff + k])) {
+                f(flag)[flagOff] = 1f;
+                return;
+            }
+        }
+    }
+
+    @Override
     public void axpy(int n, float alpha, DeviceBuffer x, int xOff, DeviceBuffer y, int yOff) {
         float[] X = f(x), Y = f(y);
         for (int k = 0; k < n; k++) Y[yOff + k] += alpha * X[xOff + k];

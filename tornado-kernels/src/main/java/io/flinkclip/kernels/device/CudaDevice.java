@@ -28,6 +28,17 @@ public final class CudaDevice extends KernelDevice {
      * the slow kernels of a model on a real GPU ({@link #profileReport}). Off by default: the syncs cost throughput.
      */
     private final Map<String, long[]> profile = Boolean.getBoolean("clip.cuda.profile") ? new java.util.TreeMap<>() : null;
+    /**
+     * Uploads of at least STAGED_MIN_BYTES go through two page-locked halves of STAGE_BYTES: the host copies piece i into
+     * one half while the DMA engine moves piece i − 1 out of the other. On an H100 host a pageable copy from a Java array
+     * ran at 8.5 GB/s, a page-locked one at 52 GB/s and the host's copy into page-locked memory at 41 GB/s.
+     */
+    static final long STAGED_MIN_BYTES = 1 << 20, STAGE_BYTES = 8 << 20;
+    private MemorySegment[] stage;
+    /** Recorded after the DMA that reads the matching half: the half may be refilled once it has completed. */
+    private MemorySegment[] stageDrained;
+    private int nextStage;
+    private boolean stagingFailed;
 
     private CudaDevice(CudaDriver cu, int ordinal, Cublas.Precision precision) {
         this.cu = cu;
@@ -120,8 +131,53 @@ public final class CudaDevice extends KernelDevice {
         if (len == 0) return;
         current();
         long t0 = System.nanoTime();
-        cu.copyToDevice(cuda(dst).ptr + dstOff * 4, src, srcOff, len);
+        long bytes = len * 4L, to = cuda(dst).ptr + dstOff * 4;
+        if (bytes < STAGED_MIN_BYTES || !stagedCopy(to, src, srcOff, bytes)) cu.copyToDevice(to, src, srcOff, len);
         record("copy to device", t0);
+    }
+
+    /** The staged upload (the halves are shared, so one thread at a time); false when staging is unavailable. */
+    private synchronized boolean stagedCopy(long to, float[] src, int srcOff, long bytes) {
+        if (!staging()) return false;
+        MemorySegment from = MemorySegment.ofArray(src).asSlice(srcOff * 4L, bytes);
+        for (long done = 0; done < bytes; done += STAGE_BYTES) {
+            long piece = Math.min(STAGE_BYTES, bytes - done);
+            int s = nextStage;
+            nextStage ^= 1;
+            cu.eventSynchronize(stageDrained[s]);
+            MemorySegment.copy(from, done, stage[s], 0, piece);
+            cu.copyToDeviceAsync(to + done, stage[s], piece);
+            cu.eventRecord(stageDrained[s]);
+        }
+        return true;
+    }
+
+    /** Allocates the staging halves on first use; false (pageable copies, logged once) where page-locked memory is refused. */
+    private boolean staging() {
+        if (stage != null) return true;
+        if (stagingFailed) return false;
+        MemorySegment[] halves = new MemorySegment[2], events = new MemorySegment[2];
+        try {
+            for (int i = 0; i < 2; i++) {
+                halves[i] = cu.hostAlloc(STAGE_BYTES);
+                events[i] = cu.eventCreate();
+            }
+            stage = halves;
+            stageDrained = events;
+            return true;
+        } catch (DeviceException e) {
+            stagingFailed = true;
+            freeStaging(halves, events);
+            LOG.warning("page-locked staging unavailable, uploads use pageable copies: " + e.getMessage());
+            return false;
+        }
+    }
+
+    private void freeStaging(MemorySegment[] halves, MemorySegment[] events) {
+        for (int i = 0; i < 2; i++) {
+            if (halves[i] != null) cu.freeHost(halves[i]);
+            if (events[i] != null) cu.eventDestroy(events[i]);
+        }
     }
 
     @Override
@@ -240,6 +296,7 @@ public final class CudaDevice extends KernelDevice {
         } finally {
             closed = true;
             try {
+                if (stage != null) freeStaging(stage, stageDrained);
                 if (cublas != null) cublas.close();
                 cu.unloadModule(module);
             } finally {

@@ -25,7 +25,8 @@ final class CudaDriver {
     private final MethodHandle cuInit, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDevicePrimaryCtxRetain, cuCtxSetCurrent,
             cuModuleLoadData, cuModuleGetFunction, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
             cuMemsetD32, cuLaunchKernel,
-            cuCtxSynchronize, cuGetErrorName, cuModuleUnload, cuDevicePrimaryCtxRelease;
+            cuCtxSynchronize, cuGetErrorName, cuModuleUnload, cuDevicePrimaryCtxRelease,
+            cuMemHostAlloc, cuMemFreeHost, cuMemcpyHtoDAsync, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventDestroy;
     final String library;
 
     CudaDriver(String library) {
@@ -59,6 +60,14 @@ final class CudaDriver {
         cuGetErrorName = bind(l, lib, "cuGetErrorName", JAVA_INT, ADDRESS);
         cuModuleUnload = bind(l, lib, "cuModuleUnload", ADDRESS);
         cuDevicePrimaryCtxRelease = bind(l, lib, "cuDevicePrimaryCtxRelease_v2", JAVA_INT);
+        // page-locked staging for large uploads (see CudaDevice.write): DMA at full bus speed, asynchronous to the host
+        cuMemHostAlloc = bind(l, lib, "cuMemHostAlloc", ADDRESS, JAVA_LONG, JAVA_INT);
+        cuMemFreeHost = bind(l, lib, "cuMemFreeHost", ADDRESS);
+        cuMemcpyHtoDAsync = bind(l, lib, "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);
+        cuEventCreate = bind(l, lib, "cuEventCreate", ADDRESS, JAVA_INT);
+        cuEventRecord = bind(l, lib, "cuEventRecord", ADDRESS, ADDRESS);
+        cuEventSynchronize = bind(l, lib, "cuEventSynchronize", ADDRESS);
+        cuEventDestroy = bind(l, lib, "cuEventDestroy_v2", ADDRESS);
     }
 
     private static MethodHandle bind(Linker l, SymbolLookup lib, String name, ValueLayout... args) {
@@ -181,6 +190,38 @@ final class CudaDriver {
     void memsetD32(long dst, int value, long count) {
         call("cuMemsetD32", () -> (int) cuMemsetD32.invokeExact(dst, value, count));
     }
+
+    /** Page-locked host memory of {@code bytes} (cuMemHostAlloc, no flags), as a segment of that size. */
+    MemorySegment hostAlloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            call("cuMemHostAlloc(" + bytes + " bytes)", () -> (int) cuMemHostAlloc.invokeExact(p, bytes, 0));
+            return p.get(ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    void freeHost(MemorySegment p) { call("cuMemFreeHost", () -> (int) cuMemFreeHost.invokeExact(p)); }
+
+    /** Enqueues a copy of {@code bytes} from page-locked {@code src} on the default stream; returns before it runs. */
+    void copyToDeviceAsync(long dst, MemorySegment src, long bytes) {
+        call("cuMemcpyHtoDAsync", () -> (int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, MemorySegment.NULL));
+    }
+
+    /** An event without timing (CU_EVENT_DISABLE_TIMING = 2): only used to wait for work queued before it. */
+    MemorySegment eventCreate() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = a.allocate(ADDRESS);
+            call("cuEventCreate", () -> (int) cuEventCreate.invokeExact(e, 2));
+            return e.get(ADDRESS, 0);
+        }
+    }
+
+    /** Records {@code event} on the default stream. */
+    void eventRecord(MemorySegment event) { call("cuEventRecord", () -> (int) cuEventRecord.invokeExact(event, MemorySegment.NULL)); }
+
+    void eventSynchronize(MemorySegment event) { call("cuEventSynchronize", () -> (int) cuEventSynchronize.invokeExact(event)); }
+
+    void eventDestroy(MemorySegment event) { call("cuEventDestroy", () -> (int) cuEventDestroy.invokeExact(event)); }
 
     void launch(MemorySegment fn, int[] grid, int[] block, MemorySegment params, String name) {
         call("cuLaunchKernel(" + name + ")", () -> (int) cuLaunchKernel.invokeExact(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2],

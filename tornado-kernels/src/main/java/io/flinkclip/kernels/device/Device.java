@@ -61,6 +61,16 @@ public interface Device extends AutoCloseable {
     void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
                    float eps, DeviceBuffer stats, int statsOff);
 
+    /**
+     * x[r, :] += residualBias, then y = LayerNorm(x) (no statistics kept): the bias of the GEMM that last accumulated into
+     * the residual stream x, folded into the next LayerNorm's pass over x. Same result as addRowVector then layerNorm.
+     */
+    default void layerNormAfterBias(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer residualBias, DeviceBuffer gamma, DeviceBuffer beta,
+                                    DeviceBuffer y, int yOff, float eps) {
+        addRowVector(rows, dim, x, xOff, residualBias, 0);
+        layerNorm(rows, dim, x, xOff, gamma, beta, y, yOff, eps, null);
+    }
+
     /** dx += LayerNorm backward (gain/bias gradients: {@link #layerNormParamGrads}). */
     default void layerNormBackward(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer stats, DeviceBuffer dy, int dyOff,
                                    DeviceBuffer dx, int dxOff) {
@@ -74,6 +84,15 @@ public interface Device extends AutoCloseable {
     void columnSum(int rows, int cols, DeviceBuffer in, int inOff, DeviceBuffer out, int outOff);
 
     void quickGelu(int n, DeviceBuffer x, int off);
+
+    /** x[r, c] = QuickGELU(x[r, c] + bias[c]) over [rows, cols] at {@code off}: the MLP's bias and activation in one pass. */
+    default void biasQuickGelu(int rows, int cols, DeviceBuffer x, int off, DeviceBuffer bias) {
+        addRowVector(rows, cols, x, off, bias, 0);
+        quickGelu(rows * cols, x, off);
+    }
+
+    /** Sets flag[flagOff] to 1 if any of the {@code n} values at {@code xOff} is NaN or infinite; leaves it unchanged otherwise. */
+    void flagNonFinite(int n, DeviceBuffer x, int xOff, DeviceBuffer flag, int flagOff);
 
     void quickGeluBackward(int n, DeviceBuffer x, int xOff, DeviceBuffer dy, int dyOff, DeviceBuffer dx, int dxOff);
 

@@ -12,6 +12,8 @@ abstract class KernelDevice implements Device {
     static final int ROW_BLOCK = 128, COL_ROWS = 16;
     /** ATT_QUERIES and ATT_HD of clip_kernels.h: queries per attention work-group, widest head held in registers. */
     static final int ATT_QUERIES = 32, ATT_HD = 64;
+    /** Work-items of the row-vector and flag kernels: enough to fill a large GPU (an H100 holds 270 k resident threads). */
+    static final int ROW_VECTOR_ITEMS = 1 << 18, MAX_ROW_STEP = 4096;
 
     /**
      * Launches {@code kernel} over a 1-D or 2-D grid. {@code global} is the number of work-items per dimension
@@ -35,7 +37,14 @@ abstract class KernelDevice implements Device {
     public void layerNorm(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, int yOff,
                           float eps, DeviceBuffer stats, int statsOff) {
         if (rows > 0) launch("layer_norm", new int[] {rows * ROW_BLOCK}, new int[] {ROW_BLOCK}, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps,
-                stats == null ? x : stats, statsOff, stats == null ? 0 : 1);
+                stats == null ? x : stats, statsOff, stats == null ? 0 : 1, x, 0);
+    }
+
+    @Override
+    public void layerNormAfterBias(int rows, int dim, DeviceBuffer x, int xOff, DeviceBuffer residualBias, DeviceBuffer gamma, DeviceBuffer beta,
+                                   DeviceBuffer y, int yOff, float eps) {
+        if (rows > 0) launch("layer_norm", new int[] {rows * ROW_BLOCK}, new int[] {ROW_BLOCK}, rows, dim, x, xOff, gamma, 0, beta, 0, y, yOff, eps,
+                x, 0, 0, residualBias, 1);
     }
 
     @Override
@@ -68,7 +77,26 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void addRowVector(int rows, int cols, DeviceBuffer y, int yOff, DeviceBuffer v, int vOff) {
-        launch1("add_row_vector", rows * cols, rows, cols, y, yOff, v, vOff);
+        rowVectorLaunch("add_row_vector", rows, cols, y, yOff, v, vOff);
+    }
+
+    @Override
+    public void biasQuickGelu(int rows, int cols, DeviceBuffer x, int off, DeviceBuffer bias) {
+        rowVectorLaunch("bias_quick_gelu", rows, cols, x, off, bias, 0);
+    }
+
+    /** Row-vector kernels (clip_kernels.h): about ROW_VECTOR_ITEMS work-items, each walking every rowStep-th row of one column. */
+    private void rowVectorLaunch(String kernel, int rows, int cols, DeviceBuffer y, int yOff, DeviceBuffer v, int vOff) {
+        if (rows <= 0 || cols <= 0) return;
+        int rowStep = Math.max(1, Math.min(Math.min(rows, MAX_ROW_STEP), ROW_VECTOR_ITEMS / cols));
+        launch(kernel, new int[] {cols, rowStep}, new int[] {BLOCK, 1}, rows, cols, rowStep, y, yOff, v, vOff);
+    }
+
+    @Override
+    public void flagNonFinite(int n, DeviceBuffer x, int xOff, DeviceBuffer flag, int flagOff) {
+        if (n <= 0) return;
+        int step = roundUp(Math.min(n, ROW_VECTOR_ITEMS), BLOCK);
+        launch("flag_non_finite", new int[] {step}, new int[] {BLOCK}, n, step, x, xOff, flag, flagOff);
     }
 
     @Override

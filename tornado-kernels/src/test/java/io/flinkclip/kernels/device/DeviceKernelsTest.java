@@ -124,6 +124,77 @@ class DeviceKernelsTest {
     }
 
     @Test
+    void fusedBiasKernelsMatchTheUnfusedOperations() {
+        // rows > the row step (a work-item walks several rows), and a row wider than all work-items of one launch row
+        int[][] shapes = {{700, 500}, {3, 300_000}, {5, 7}};
+        for (int[] sh : shapes) {
+            int rows = sh[0], cols = sh[1];
+            same(1e-6f, new float[][] {random(rows * cols), random(cols)}, (d, b) -> d.addRowVector(rows, cols, b[0], 0, b[1], 0));
+            // fused bias + QuickGELU on the device against the two steps on the CPU
+            float[] x = random(rows * cols), bias = random(cols);
+            float[] want = runCpu(x, bias, (d, b) -> { d.addRowVector(rows, cols, b[0], 0, b[1], 0); d.quickGelu(rows * cols, b[0], 0); });
+            assertClose(want, runGpu(x, bias, (d, b) -> d.biasQuickGelu(rows, cols, b[0], 0, b[1])), 1e-6f, "biasQuickGelu " + rows + "x" + cols);
+        }
+        int rows = 13, dim = 150;
+        same(2e-5f, new float[][] {random(rows * dim + 3), random(dim), random(dim), random(dim), new float[rows * dim]}, (d, b) ->
+                d.layerNormAfterBias(rows, dim, b[0], 3, b[3], b[1], b[2], b[4], 0, 1e-5f));
+        // the fused LayerNorm writes x + bias back and normalises exactly what the two-step form would (same device)
+        float[] x = random(rows * dim), g = random(dim), be = random(dim), rb = random(dim);
+        DeviceBuffer x1 = gpu.upload(x), x2 = gpu.upload(x), bG = gpu.upload(g), bB = gpu.upload(be), bR = gpu.upload(rb);
+        DeviceBuffer y1 = gpu.allocate(rows * dim), y2 = gpu.allocate(rows * dim);
+        gpu.layerNormAfterBias(rows, dim, x1, 0, bR, bG, bB, y1, 0, 1e-5f);
+        gpu.addRowVector(rows, dim, x2, 0, bR, 0);
+        gpu.layerNorm(rows, dim, x2, 0, bG, bB, y2, 0, 1e-5f, null);
+        assertArrayEquals(gpu.download(x2), gpu.download(x1), "residual stream after the fused bias");
+        assertArrayEquals(gpu.download(y2), gpu.download(y1), "LayerNorm after the fused bias");
+        for (DeviceBuffer b : new DeviceBuffer[] {x1, x2, bG, bB, bR, y1, y2}) b.close();
+    }
+
+    @Test
+    void nonFiniteValuesAreFlagged() {
+        int n = 600_000; // more than one launch's work-items: items stride
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 262_145, n - 1}) {
+                float[] x = random(n);
+                x[at] = bad;
+                for (Device d : new Device[] {gpu, cpu}) {
+                    try (DeviceBuffer bx = d.upload(x); DeviceBuffer flag = d.upload(new float[] {0, 0})) {
+                        d.flagNonFinite(n - 1, bx, 1, flag, 1); // the window [1, n) misses index 0
+                        float want = at == 0 ? 0f : 1f;
+                        assertArrayEquals(new float[] {0, want}, d.download(flag), bad + " at " + at + " on " + d.describe());
+                    }
+                }
+            }
+        }
+        float[] fine = random(n);
+        fine[7] = Float.MAX_VALUE;
+        fine[8] = -Float.MIN_VALUE;
+        try (DeviceBuffer bx = gpu.upload(fine); DeviceBuffer flag = gpu.upload(new float[] {0.5f})) {
+            gpu.flagNonFinite(n, bx, 0, flag, 0);
+            assertArrayEquals(new float[] {0.5f}, gpu.download(flag), "finite extremes are not flagged and the flag is left as it was");
+        }
+    }
+
+    private float[] runCpu(float[] x, float[] v, Op op) { return run(cpu, x, v, op); }
+
+    private float[] runGpu(float[] x, float[] v, Op op) { return run(gpu, x, v, op); }
+
+    private static float[] run(Device d, float[] x, float[] v, Op op) {
+        try (DeviceBuffer bx = d.upload(x); DeviceBuffer bv = d.upload(v)) {
+            op.run(d, new DeviceBuffer[] {bx, bv});
+            return d.download(bx);
+        }
+    }
+
+    private static void assertClose(float[] want, float[] got, float tol, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            int ii = i;
+            assertEquals(want[i], got[i], tol * Math.max(1f, Math.abs(want[i])), () -> what + " element " + ii);
+        }
+    }
+
+    @Test
     void attentionCausalAndFull() {
         int batch = 2, heads = 2;
         // 40: work-groups of 32 queries, the last one partly past the sequence; 77 × head width 64: CLIP's text shape

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The FFM binding of the CUDA backend against a mock libcuda built here with gcc: data paths and error paths. */
 class MockCudaTest {
     private static Path lib;
-    private static MethodHandle setResult, liveAllocations, launches, liveHandles;
+    private static MethodHandle setResult, liveAllocations, launches, liveHandles, asyncCopies;
 
     @BeforeAll
     static void buildMock() throws Exception {
@@ -40,6 +40,7 @@ class MockCudaTest {
         liveAllocations = linker.downcallHandle(l.find("mock_live_allocations").orElseThrow(), FunctionDescriptor.of(JAVA_LONG));
         launches = linker.downcallHandle(l.find("mock_launches").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
         liveHandles = linker.downcallHandle(l.find("mock_live_handles").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+        asyncCopies = linker.downcallHandle(l.find("mock_async_copies").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
         System.setProperty("clip.cuda.library", lib.toString());
         System.setProperty("clip.cuda.noCublas", "true");
     }
@@ -73,6 +74,32 @@ class MockCudaTest {
         }
         assertEquals(before, (long) liveAllocations.invokeExact(), "device buffers leaked");
         assertEquals(launchesBefore + 2, (int) launches.invokeExact());
+    }
+
+    @Test
+    void largeUploadsGoThroughPageLockedStagingOrFallBackToPageableCopies() throws Throwable {
+        int handlesBefore = (int) liveHandles.invokeExact();
+        // 2.5 staging halves: pieces 8, 8 and 4 MB, the third reusing the first half
+        int len = (int) (5 * CudaDevice.STAGE_BYTES / 2 / 4);
+        float[] src = new float[len + 7];
+        for (int i = 0; i < src.length; i++) src[i] = i * 0.5f - 3;
+        float[] want = java.util.Arrays.copyOfRange(src, 7, 7 + len);
+        for (boolean pinned : new boolean[] {true, false}) {
+            if (!pinned) fail("cuMemHostAlloc", 2);
+            int copiesBefore = (int) asyncCopies.invokeExact();
+            try (CudaDevice d = CudaDevice.open(0); DeviceBuffer b = d.allocate(len + 5)) {
+                d.write(b, 5, src, 7, len);
+                float[] got = new float[len];
+                d.download(b, 5, got, 0, len);
+                assertArrayEquals(want, got, pinned ? "staged" : "pageable");
+                d.write(b, 0, new float[] {9, 8}, 0, 2); // small writes stay pageable
+                float[] head = new float[6];
+                d.download(b, 0, head, 0, 6);
+                assertArrayEquals(new float[] {9, 8, 0, 0, 0, src[7]}, head);
+            }
+            assertEquals(pinned ? 3 : 0, (int) asyncCopies.invokeExact() - copiesBefore, "async copies");
+            assertEquals(handlesBefore, (int) liveHandles.invokeExact(), "staging memory or events leaked");
+        }
     }
 
     @Test

@@ -14,13 +14,14 @@ typedef struct { char name[64]; } Fn;
 static char fail_name[64];
 static int fail_code;
 static long live_allocations;
-static int launches, live_contexts, live_modules;
+static int launches, live_contexts, live_modules, live_events, live_host, async_copies;
 
 int mock_set_result(const char* fn, int code) { strncpy(fail_name, fn, 63); fail_code = code; return 0; }
 long mock_live_allocations(void) { return live_allocations; }
 int mock_launches(void) { return launches; }
-/* retained primary contexts + loaded modules: 0 again once every opened device is closed */
-int mock_live_handles(void) { return live_contexts + live_modules; }
+/* retained primary contexts, loaded modules, events and page-locked blocks: 0 again once every opened device is closed */
+int mock_live_handles(void) { return live_contexts + live_modules + live_events + live_host; }
+int mock_async_copies(void) { return async_copies; }
 
 #define FAILPOINT(n) if (fail_code && strcmp(fail_name, n) == 0) return fail_code
 
@@ -58,6 +59,20 @@ CUresult cuMemFree_v2(CUdeviceptr p) { free((void*) (uintptr_t) p); live_allocat
 CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void* s, size_t n) { memcpy((void*) (uintptr_t) d, s, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void* d, CUdeviceptr s, size_t n) { memcpy(d, (void*) (uintptr_t) s, n); return 0; }
 CUresult cuMemsetD32_v2(CUdeviceptr d, unsigned v, size_t n) { unsigned* p = (unsigned*) (uintptr_t) d; for (size_t i = 0; i < n; i++) p[i] = v; return 0; }
+CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned flags) {
+    FAILPOINT("cuMemHostAlloc");
+    *p = malloc(bytes); if (!*p) return 2; live_host++; return 0;
+}
+CUresult cuMemFreeHost(void* p) { free(p); live_host--; return 0; }
+/* runs at once; a real driver copies later, which CudaDevice's events guard */
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void* s, size_t n, void* stream) {
+    FAILPOINT("cuMemcpyHtoDAsync_v2");
+    memcpy((void*) (uintptr_t) d, s, n); async_copies++; return 0;
+}
+CUresult cuEventCreate(void** e, unsigned flags) { *e = malloc(1); live_events++; return flags == 2 ? 0 : 1; }
+CUresult cuEventRecord(void* e, void* stream) { return e ? 0 : 400; }
+CUresult cuEventSynchronize(void* e) { return e ? 0 : 400; }
+CUresult cuEventDestroy_v2(void* e) { free(e); live_events--; return 0; }
 CUresult cuCtxSynchronize(void) { FAILPOINT("cuCtxSynchronize"); return 0; }
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shmem, void* stream, void** params, void** extra) {
