@@ -12,4 +12,7 @@ mkdir -p "$out"
   -I "$here/src/main/resources/io/flinkclip/kernels/device" \
   -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
   -o "$out/clip_kernels.fatbin" "$here/src/main/cuda/clip_kernels.cu"
+# The digest of the sources it was built from: MockCudaTest fails when the committed fatbin is older than the kernels.
+cat "$here/src/main/resources/io/flinkclip/kernels/device/prelude_cuda.h" "$here/src/main/resources/io/flinkclip/kernels/device/clip_kernels.h" \
+  | sha256sum | cut -d' ' -f1 > "$out/clip_kernels.fatbin.sha256"
 echo "wrote $out/clip_kernels.fatbin"

@@ -172,6 +172,16 @@ class MockCudaTest {
     }
 
     @Test
+    void shippedFatbinWasBuiltFromTheCurrentKernelSource() throws Exception {
+        var sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update(KernelSource.bytes("prelude_cuda.h"));
+        sha.update(KernelSource.bytes("clip_kernels.h"));
+        String want = java.util.HexFormat.of().formatHex(sha.digest());
+        String built = new String(KernelSource.bytes("clip_kernels.fatbin.sha256"), java.nio.charset.StandardCharsets.US_ASCII).trim();
+        assertEquals(want, built, "clip_kernels.fatbin is older than the kernel source: run tornado-kernels/build-cuda.sh where nvcc is installed");
+    }
+
+    @Test
     void unknownDeviceSpecIsRejected() {
         DeviceException e = assertThrows(DeviceException.class, () -> Devices.open("tpu"));
         assertTrue(e.getMessage().contains("unknown clip.device 'tpu'"));
