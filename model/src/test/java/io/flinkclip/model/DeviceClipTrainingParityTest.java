@@ -218,6 +218,15 @@ class DeviceClipTrainingParityTest {
         try (DeviceClipTraining t = DeviceClipTraining.create(ref.weights, ref.config, gpu)) {
             assertThrows(IllegalArgumentException.class, () -> t.contrastiveGradients(ref.pixels(0, 2), 2, ref.tokens(0, 3)));
             assertThrows(IllegalArgumentException.class, () -> t.contrastiveGradients(new float[0], 0, new int[0][]));
+            // a NaN pixel (found on the device) fails the step with its index and changes no parameter
+            float[][] before = t.embed(ref.pixels(0, 2), 2, null);
+            float[] bad = ref.pixels(0, 2);
+            bad[bad.length - 3] = Float.NaN;
+            String msg = assertThrows(IllegalArgumentException.class, () -> t.trainStep(bad, 2, ref.tokens(0, 2), 1e-3f,
+                    new DeviceClipTraining.AdamW(0.9f, 0.98f, 1e-6f, 0.1f), (name, shape) -> true)).getMessage();
+            assertTrue(msg.contains("pixel value NaN at flat index " + (bad.length - 3) + " (image 1)"), msg);
+            assertEquals(0, t.steps());
+            assertArrayEquals(before[0], t.embed(ref.pixels(0, 2), 2, null)[0]);
         }
     }
 

@@ -221,7 +221,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     private Pass forward(float[] pixels, int n, int[][] tokens) {
         checkOpen();
         if (n < 0) throw new IllegalArgumentException("negative image count " + n);
-        Inputs.checkPixels(config, pixels == null && n == 0 ? new float[0] : pixels, n);
+        Inputs.checkPixelCount(config, pixels == null && n == 0 ? new float[0] : pixels, n); // NaN/Inf: checked on the device below
         Inputs.checkTokens(config, tokens);
         int m = tokens.length, e = config.embedDim();
         if (n == 0 && m == 0) throw new IllegalArgumentException("a training batch needs at least one image or text");
@@ -230,6 +230,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         Layout l = new Layout();
         DeviceVisionTransformer.TrainPlan vp = n == 0 ? null : vision.planTrain(l, n);
         DeviceTextTransformer.TrainPlan tp = m == 0 ? null : text.planTrain(l, m, batch.seq());
+        int flagAt = l.take(1);
         DeviceArena owner = n == 0 ? textArena : arena;
         // kept activations die with the arena they live in, and text ones also with the token buffers
         if (keptImages != null && keptImages.owner() == owner) keptImages = null;
@@ -238,7 +239,12 @@ public final class DeviceClipTraining implements AutoCloseable {
         float[] img = new float[n * e], txt = new float[m * e];
         if (n > 0) {
             device.write(a, vp.pixels(), pixels, 0, pixels.length);
+            device.fill(1, 0f, a, flagAt);
+            device.flagNonFinite(pixels.length, a, vp.pixels(), a, flagAt);
             device.download(a, vision.forwardTrain(a, n, vp), img, 0, img.length);
+            float[] flag = new float[1];
+            device.download(a, flagAt, flag, 0, 1);
+            if (flag[0] != 0f) throw Inputs.nonFinitePixel(config, pixels, 0);
         }
         if (m > 0) {
             tokenBuffers.upload(batch, m);
