@@ -31,9 +31,14 @@ public final class CudaDevice extends KernelDevice {
     /**
      * Uploads of at least STAGED_MIN_BYTES go through two page-locked halves of STAGE_BYTES: the host copies piece i into
      * one half while the DMA engine moves piece i − 1 out of the other. On an H100 host a pageable copy from a Java array
-     * ran at 8.5 GB/s, a page-locked one at 52 GB/s and the host's copy into page-locked memory at 41 GB/s.
+     * ran at 8.5 GB/s and a page-locked one at 52 GB/s, but one thread filled the staging memory at only about 9 GB/s
+     * (a copy out of DRAM), so each piece is filled by {@code uploadThreads} threads
+     * ({@code -Dclip.cuda.uploadThreads}, default half the cores, at most 8).
      */
-    static final long STAGED_MIN_BYTES = 1 << 20, STAGE_BYTES = 8 << 20;
+    static final long STAGED_MIN_BYTES = 1 << 20, STAGE_BYTES = 16 << 20;
+    private final int uploadThreads = Integer.getInteger("clip.cuda.uploadThreads",
+            Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
+    private java.util.concurrent.ExecutorService uploadPool;
     private MemorySegment[] stage;
     /** Recorded after the DMA that reads the matching half: the half may be refilled once it has completed. */
     private MemorySegment[] stageDrained;
@@ -145,11 +150,42 @@ public final class CudaDevice extends KernelDevice {
             int s = nextStage;
             nextStage ^= 1;
             cu.eventSynchronize(stageDrained[s]);
-            MemorySegment.copy(from, done, stage[s], 0, piece);
+            fill(stage[s], from, done, piece);
             cu.copyToDeviceAsync(to + done, stage[s], piece);
             cu.eventRecord(stageDrained[s]);
         }
         return true;
+    }
+
+    /** Copies {@code bytes} of {@code from} at {@code offset} into {@code half}, in uploadThreads slices of whole cache lines. */
+    private void fill(MemorySegment half, MemorySegment from, long offset, long bytes) {
+        long slice = (bytes / uploadThreads + 63) & ~63L;
+        if (uploadThreads == 1 || slice < (256 << 10)) {
+            MemorySegment.copy(from, offset, half, 0, bytes);
+            return;
+        }
+        if (uploadPool == null) {
+            java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+            uploadPool = java.util.concurrent.Executors.newFixedThreadPool(uploadThreads, r -> {
+                Thread t = new Thread(r, "clip-cuda-upload-" + n.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        java.util.List<java.util.concurrent.Future<?>> parts = new java.util.ArrayList<>();
+        for (long at = slice; at < bytes; at += slice) {
+            long from0 = at, len = Math.min(slice, bytes - at);
+            parts.add(uploadPool.submit(() -> MemorySegment.copy(from, offset + from0, half, from0, len)));
+        }
+        MemorySegment.copy(from, offset, half, 0, Math.min(slice, bytes)); // the first slice on this thread
+        try {
+            for (java.util.concurrent.Future<?> f : parts) f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException("interrupted while staging an upload", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new DeviceException("staging an upload failed: " + e.getCause(), e.getCause());
+        }
     }
 
     /** Allocates the staging halves on first use; false (pageable copies, logged once) where page-locked memory is refused. */
@@ -297,6 +333,7 @@ public final class CudaDevice extends KernelDevice {
             closed = true;
             try {
                 if (stage != null) freeStaging(stage, stageDrained);
+                if (uploadPool != null) uploadPool.shutdownNow();
                 if (cublas != null) cublas.close();
                 cu.unloadModule(module);
             } finally {

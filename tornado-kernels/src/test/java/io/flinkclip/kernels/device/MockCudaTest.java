@@ -79,13 +79,15 @@ class MockCudaTest {
     @Test
     void largeUploadsGoThroughPageLockedStagingOrFallBackToPageableCopies() throws Throwable {
         int handlesBefore = (int) liveHandles.invokeExact();
-        // 2.5 staging halves: pieces 8, 8 and 4 MB, the third reusing the first half
+        // 2.5 staging halves: pieces of 1, 1 and 0.5 halves, the third reusing the first half
         int len = (int) (5 * CudaDevice.STAGE_BYTES / 2 / 4);
         float[] src = new float[len + 7];
         for (int i = 0; i < src.length; i++) src[i] = i * 0.5f - 3;
         float[] want = java.util.Arrays.copyOfRange(src, 7, 7 + len);
-        for (boolean pinned : new boolean[] {true, false}) {
+        for (int mode = 0; mode < 3; mode++) { // staged by one thread, staged by three, pageable
+            boolean pinned = mode < 2;
             if (!pinned) fail("cuMemHostAlloc", 2);
+            System.setProperty("clip.cuda.uploadThreads", mode == 1 ? "3" : "1");
             int copiesBefore = (int) asyncCopies.invokeExact();
             try (CudaDevice d = CudaDevice.open(0); DeviceBuffer b = d.allocate(len + 5)) {
                 d.write(b, 5, src, 7, len);
@@ -100,6 +102,7 @@ class MockCudaTest {
             assertEquals(pinned ? 3 : 0, (int) asyncCopies.invokeExact() - copiesBefore, "async copies");
             assertEquals(handlesBefore, (int) liveHandles.invokeExact(), "staging memory or events leaked");
         }
+        System.clearProperty("clip.cuda.uploadThreads");
     }
 
     @Test
