@@ -65,9 +65,9 @@ final class DeviceTransformer {
     }
 
     /**
-     * Inference forward. The GEMMs that accumulate into x leave their bias to the next LayerNorm's pass over x
-     * ({@link Device#layerNormAfterBias}), and c_fc's bias rides on the QuickGELU pass: on a GPU each separate bias pass
-     * cost as much memory traffic as the LayerNorm itself.
+     * Inference forward. No bias has a pass of its own: the GEMMs that accumulate into x leave theirs to the next
+     * LayerNorm's pass over x ({@link Device#layerNormAfterBias}), in_proj's is added as attention reads q, k and v, and
+     * c_fc's rides on the QuickGELU pass. On a GPU each separate bias pass cost as much memory traffic as a LayerNorm.
      */
     void forward(DeviceBuffer a, int x, int batch, int seq, boolean causal, Scratch s) {
         int rows = batch * seq, dm = width;
@@ -75,8 +75,8 @@ final class DeviceTransformer {
         for (Block b : blocks) {
             if (pendingBias == null) d.layerNorm(rows, dm, a, x, b.ln1W, b.ln1B, a, s.ln, EPS, null);
             else d.layerNormAfterBias(rows, dm, a, x, pendingBias, b.ln1W, b.ln1B, a, s.ln, EPS);
-            d.gemmNT(rows, 3 * dm, dm, a, s.ln, b.inW, 0, b.inB, a, s.qkv, false);
-            d.attention(batch, seq, dm, heads, causal, a, s.qkv, a, s.attn);
+            d.gemmNT(rows, 3 * dm, dm, a, s.ln, b.inW, 0, null, a, s.qkv, false);
+            d.attention(batch, seq, dm, heads, causal, a, s.qkv, b.inB, a, s.attn);
             d.gemmNT(rows, dm, dm, a, s.attn, b.outW, 0, null, a, x, true);
             d.layerNormAfterBias(rows, dm, a, x, b.outB, b.ln2W, b.ln2B, a, s.ln, EPS);
             d.gemmNT(rows, 4 * dm, dm, a, s.ln, b.fcW, 0, null, a, s.hidden, false);

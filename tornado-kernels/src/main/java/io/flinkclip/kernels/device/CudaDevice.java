@@ -32,12 +32,12 @@ public final class CudaDevice extends KernelDevice {
      * Uploads of at least STAGED_MIN_BYTES go through two page-locked halves of STAGE_BYTES: the host copies piece i into
      * one half while the DMA engine moves piece i − 1 out of the other. On an H100 host a pageable copy from a Java array
      * ran at 8.5 GB/s and a page-locked one at 52 GB/s, but one thread filled the staging memory at only about 9 GB/s
-     * (a copy out of DRAM), so each piece is filled by {@code uploadThreads} threads
-     * ({@code -Dclip.cuda.uploadThreads}, default half the cores, at most 8).
+     * (a copy out of DRAM), so each piece is filled by {@code uploadThreads} threads ({@code -Dclip.cuda.uploadThreads},
+     * default half the cores, at most 4). DeviceOpBench there, 154 MB: 1 thread 17.1 ms, 4 threads 7.4 ms, 8 threads 7.7 ms.
      */
     static final long STAGED_MIN_BYTES = 1 << 20, STAGE_BYTES = 16 << 20;
     private final int uploadThreads = Integer.getInteger("clip.cuda.uploadThreads",
-            Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
+            Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2)));
     private java.util.concurrent.ExecutorService uploadPool;
     private MemorySegment[] stage;
     /** Recorded after the DMA that reads the matching half: the half may be refilled once it has completed. */

@@ -107,6 +107,16 @@ public interface Device extends AutoCloseable {
     /** Multi-head attention over packed [q|k|v] rows (width 3·dim) → out [batch·seq, dim]. */
     void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff);
 
+    /**
+     * As above with the in-projection's bias [3·dim] (null: none) added to every q, k and v row: the GPU kernels add it
+     * as they read the rows; this default adds it to {@code qkv} in place first, so callers must treat qkv as scratch.
+     */
+    default void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer qkvBias,
+                           DeviceBuffer out, int outOff) {
+        if (qkvBias != null) addRowVector(batch * seq, 3 * dim, qkv, qkvOff, qkvBias, 0);
+        attention(batch, seq, dim, heads, causal, qkv, qkvOff, out, outOff);
+    }
+
     void softmaxRows(int rows, int cols, DeviceBuffer x, int off);
 
     /** NCHW convolution without bias (CLIP's convolutions have none), via im2col and GEMM; scratch is managed internally. */

@@ -101,9 +101,16 @@ abstract class KernelDevice implements Device {
 
     @Override
     public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer out, int outOff) {
+        attention(batch, seq, dim, heads, causal, qkv, qkvOff, null, out, outOff);
+    }
+
+    @Override
+    public void attention(int batch, int seq, int dim, int heads, boolean causal, DeviceBuffer qkv, int qkvOff, DeviceBuffer qkvBias,
+                          DeviceBuffer out, int outOff) {
         checkHeadWidth(dim, heads);
         // groups of exactly ATT_QUERIES: the kernel stages keys cooperatively with that many work-items
-        launch("attention", new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq, dim, heads, causal ? 1 : 0, qkv, qkvOff, out, outOff);
+        launch(System.getProperty("clip.attention.kernel", "attention"), new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq,
+                dim, heads, causal ? 1 : 0, qkv, qkvOff, qkvBias == null ? qkv : qkvBias, qkvBias == null ? 0 : 1, out, outOff);
     }
 
     @Override

@@ -204,9 +204,22 @@ KERNEL void flag_non_finite(int n, int step, GLOBAL const float* x, int xOff, GL
  * memory may sit there). The ATT_QUERIES items of the group copy together; the caller synchronises.
  */
 DEVICE_FN void stage_rows(SHARED_PTR float* dst, int ld, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd) {
-    for (int e = LOCAL_ID(0); e < ATT_KEYS * ATT_HD; e += ATT_QUERIES) {
-        int j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
+    /* a constant trip count, unrolled, so each item has several loads in flight: one load at a time per item (the
+       old loop over e) left a group of 32 waiting on memory latency for most of the kernel on an H100 */
+#pragma unroll 16
+    for (int k = 0; k < ATT_KEYS * ATT_HD / ATT_QUERIES; k++) {
+        int e = LOCAL_ID(0) + k * ATT_QUERIES, j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
         dst[j * ld + i] = r < rows && i < hd ? src[first + r * rowStride + i] : 0.0f;
+    }
+}
+
+/* stage_rows for the forward pass (row pitch ATT_HD), adding bias[biasFirst + i] to every staged value when hasBias. */
+DEVICE_FN void stage_rows_biased(SHARED_PTR float* dst, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd,
+                                 GLOBAL const float* bias, int biasFirst, int hasBias) {
+#pragma unroll 16
+    for (int k = 0; k < ATT_KEYS * ATT_HD / ATT_QUERIES; k++) {
+        int e = LOCAL_ID(0) + k * ATT_QUERIES, j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
+        dst[j * ATT_HD + i] = r < rows && i < hd ? src[first + r * rowStride + i] + (hasBias ? bias[biasFirst + i] : 0.0f) : 0.0f;
     }
 }
 
@@ -214,10 +227,77 @@ DEVICE_FN void stage_rows(SHARED_PTR float* dst, int ld, GLOBAL const float* src
  * Multi-head attention, flash style: a work-group takes 32 queries of one (batch, head); K and V stream through
  * local memory 32 keys at a time, each work-item keeps its query, running max, sum and output row in registers
  * (online softmax: one rescale per step), and the output is written once. Reads each K/V row once per group instead
- * of once per query, and nothing is accumulated in global memory. Head widths up to ATT_HD.
+ * of once per query, and nothing is accumulated in global memory. Head widths up to ATT_HD. With hasBias, the
+ * in-projection's bias [3·dim] is added to q, k and v as they are read (saves a pass over qkv in inference).
  */
 KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
-                      GLOBAL float* out, int outOff) {
+                      GLOBAL const float* bias, int hasBias, GLOBAL float* out, int outOff) {
+    SHARED float ks[ATT_KEYS * ATT_HD] ALIGN16;
+    SHARED float vs[ATT_KEYS * ATT_HD] ALIGN16;
+    int t = GLOBAL_ID(0), bh = GROUP_ID(1);
+    int b = bh / heads, h = bh % heads, hd = dim / heads;
+    int active = t < seq;
+    float scale = 1.0f / SQRTF((float) hd);
+    float q[ATT_HD], acc[ATT_HD], sc[ATT_KEYS];
+    int base = qkvOff + b * seq * 3 * dim + h * hd; /* q of row r at base + r·3·dim, k at + dim, v at + 2·dim */
+    for (int i = 0; i < ATT_HD; i++) {
+        q[i] = i < hd ? (qkv[base + (active ? t : 0) * 3 * dim + i] + (hasBias ? bias[h * hd + i] : 0.0f)) * scale : 0.0f;
+        acc[i] = 0.0f;
+    }
+    float m = -3.0e38f, l = 0.0f;
+    int len = active ? (causal ? t + 1 : seq) : 0;
+    int groupEnd = causal ? (GROUP_ID(0) + 1) * ATT_QUERIES : seq; /* the last key any query of the group needs */
+    if (groupEnd > seq) groupEnd = seq;
+    for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
+        stage_rows_biased(ks, qkv, base + dim, 3 * dim, s0, seq, hd, bias, dim + h * hd, hasBias);
+        stage_rows_biased(vs, qkv, base + 2 * dim, 3 * dim, s0, seq, hd, bias, 2 * dim + h * hd, hasBias);
+        SYNC_THREADS();
+        int n = len - s0;
+        if (n > ATT_KEYS) n = ATT_KEYS;
+        if (n > 0) {
+            float cm = m;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                /* four partial sums break the chain of dependent adds; 16-byte local loads: a quarter of the load
+                   instructions, which bounded the kernel (every multiply-add needed one) */
+                float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
+                for (int i = 0; i < ATT_HD; i += 4) {
+                    float4 k4 = LOAD4(ks, j * ATT_HD + i);
+                    d0 += q[i] * k4.x;
+                    d1 += q[i + 1] * k4.y;
+                    d2 += q[i + 2] * k4.z;
+                    d3 += q[i + 3] * k4.w;
+                }
+                float dot = (d0 + d1) + (d2 + d3);
+                sc[j] = dot;
+                if (j < n) cm = FMAXF(cm, dot);
+            }
+            float corr = EXPF(m - cm);
+            l *= corr;
+            for (int i = 0; i < ATT_HD; i++) acc[i] *= corr;
+            for (int j = 0; j < ATT_KEYS; j++) {
+                float p = j < n ? EXPF(sc[j] - cm) : 0.0f;
+                l += p;
+                for (int i = 0; i < ATT_HD; i += 4) {
+                    float4 v4 = LOAD4(vs, j * ATT_HD + i);
+                    acc[i] += p * v4.x;
+                    acc[i + 1] += p * v4.y;
+                    acc[i + 2] += p * v4.z;
+                    acc[i + 3] += p * v4.w;
+                }
+            }
+            m = cm;
+        }
+        SYNC_THREADS();
+    }
+    if (active) {
+        int o = outOff + (b * seq + t) * dim + h * hd;
+        for (int i = 0; i < ATT_HD; i++) if (i < hd) out[o + i] = acc[i] / l;
+    }
+}
+
+/* EXPERIMENT (removed after the H100 run): the previous form, timed against attention by DeviceOpBench */
+KERNEL void attention_v2(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
+                      GLOBAL const float* unusedBias, int unusedHasBias, GLOBAL float* out, int outOff) {
     SHARED float ks[ATT_KEYS * ATT_HD];
     SHARED float vs[ATT_KEYS * ATT_HD];
     int t = GLOBAL_ID(0), bh = GROUP_ID(1);
@@ -239,9 +319,16 @@ KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL
         if (n > ATT_KEYS) n = ATT_KEYS;
         if (n > 0) {
             float cm = m;
+            /* unrolled, so sc stays in registers; four partial sums break the dot product's chain of dependent adds */
             for (int j = 0; j < ATT_KEYS; j++) {
-                float dot = 0.0f;
-                for (int i = 0; i < ATT_HD; i++) dot += q[i] * ks[j * ATT_HD + i];
+                float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
+                for (int i = 0; i < ATT_HD; i += 4) {
+                    d0 += q[i] * ks[j * ATT_HD + i];
+                    d1 += q[i + 1] * ks[j * ATT_HD + i + 1];
+                    d2 += q[i + 2] * ks[j * ATT_HD + i + 2];
+                    d3 += q[i + 3] * ks[j * ATT_HD + i + 3];
+                }
+                float dot = (d0 + d1) + (d2 + d3);
                 sc[j] = dot;
                 if (j < n) cm = FMAXF(cm, dot);
             }
@@ -262,6 +349,7 @@ KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL
         for (int i = 0; i < ATT_HD; i++) if (i < hd) out[o + i] = acc[i] / l;
     }
 }
+
 
 /* Row-wise numerically stable softmax, in place. */
 KERNEL void softmax_rows(int rows, int cols, GLOBAL float* x, int off) {

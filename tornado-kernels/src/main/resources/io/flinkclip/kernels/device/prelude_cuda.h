@@ -23,3 +23,5 @@ __device__ __forceinline__ int clip_group_id(int d) { return d == 0 ? (int) bloc
 #define LOGF(x) logf(x)
 #define DEVICE_FN __device__ __forceinline__
 #define SHARED_PTR
+#define ALIGN16 __attribute__((aligned(16)))
+#define LOAD4(p, i) (*(const float4*) ((p) + (i))) /* p: a 16-byte aligned local array, i a multiple of 4 */

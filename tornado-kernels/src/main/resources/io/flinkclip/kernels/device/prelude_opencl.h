@@ -16,3 +16,5 @@
 #define LOGF(x) log(x)
 #define DEVICE_FN
 #define SHARED_PTR __local
+#define ALIGN16 __attribute__((aligned(16)))
+#define LOAD4(p, i) vload4(0, (p) + (i))

@@ -213,6 +213,33 @@ class DeviceKernelsTest {
     }
 
     @Test
+    void attentionAddsTheInProjectionBiasAsItReads() {
+        int batch = 3, heads = 2;
+        for (int[] shape : new int[][] {{9, 16}, {50, 128}, {77, 128}}) {
+            int seq = shape[0], dim = shape[1], rows = batch * seq;
+            for (boolean causal : new boolean[] {true, false}) {
+                float[] qkv = random(rows * 3 * dim), bias = random(3 * dim);
+                // reference: the bias added to the rows first, then attention without one (on the CPU and on the device)
+                float[] want = new float[rows * dim], unfused = new float[rows * dim], fused = new float[rows * dim];
+                for (Device d : new Device[] {cpu, gpu}) {
+                    try (DeviceBuffer q = d.upload(qkv); DeviceBuffer b = d.upload(bias); DeviceBuffer o = d.allocate(rows * dim)) {
+                        d.addRowVector(rows, 3 * dim, q, 0, b, 0);
+                        d.attention(batch, seq, dim, heads, causal, q, 0, o, 0);
+                        d.download(o, 0, d == cpu ? want : unfused, 0, rows * dim);
+                    }
+                }
+                try (DeviceBuffer q = gpu.upload(qkv); DeviceBuffer b = gpu.upload(bias); DeviceBuffer o = gpu.allocate(rows * dim)) {
+                    gpu.attention(batch, seq, dim, heads, causal, q, 0, b, o, 0);
+                    gpu.download(o, 0, fused, 0, rows * dim);
+                }
+                String what = "seq " + seq + " dim " + dim + (causal ? " causal" : "");
+                assertArrayEquals(unfused, fused, what + ": bias while reading == bias added first, bit for bit");
+                assertClose(want, fused, 1e-5f, what + " against the CPU");
+            }
+        }
+    }
+
+    @Test
     void convolutionPoolingBatchNorm() {
         int n = 2, c = 3, h = 11, w = 9, oc = 4;
         int oh = (h + 2 - 3) / 2 + 1, ow = (w + 2 - 3) / 2 + 1;
