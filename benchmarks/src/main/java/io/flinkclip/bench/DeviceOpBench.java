@@ -10,16 +10,14 @@ import java.util.SplittableRandom;
  * Times single device operations at ViT-B/32 shapes (batch 256: 12 800 token rows of width 768) on a CUDA GPU:
  * attention (image tokens, and causal 77-token texts at batch 128), the row-vector and LayerNorm passes, and the
  * staged upload of a batch of pixels with 1, 4 and 8 filling threads. Median of 30 synchronised calls after warm-up.
- * <pre>DeviceOpBench [--ordinal 0] [--attention-kernels attention,...]</pre>
+ * <pre>DeviceOpBench [--ordinal 0]</pre>
  */
 public final class DeviceOpBench {
     public static void main(String[] args) {
         int ordinal = 0;
-        String[] kernels = {"attention"};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ordinal" -> ordinal = Integer.parseInt(args[++i]);
-                case "--attention-kernels" -> kernels = args[++i].split(",");
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -31,14 +29,10 @@ public final class DeviceOpBench {
             DeviceBuffer tqkv = d.upload(random(texts * ctx * 3 * width, 2)), tout = d.allocate((long) texts * ctx * width);
             DeviceBuffer hidden = d.upload(random(rows * 4 * width, 3)), bias = d.upload(random(4 * width, 4)); // in_proj uses its first 3·width
             DeviceBuffer g = d.upload(random(width, 5)), b = d.upload(random(width, 6)), x = d.upload(random(rows * width, 7));
-            for (String k : kernels) {
-                System.setProperty("clip.attention.kernel", k);
-                report(k + ": images " + images + "x" + tokens, time(d, () -> d.attention(images, tokens, width, heads, false, qkv, 0, out, 0)),
-                        (2.0 * rows * 3 * width + rows * width) * 4);
-                report(k + ": causal texts " + texts + "x" + ctx, time(d, () -> d.attention(texts, ctx, width, heads, true, tqkv, 0, tout, 0)),
-                        (2.0 * texts * ctx * 3 * width + texts * ctx * width) * 4);
-            }
-            System.clearProperty("clip.attention.kernel");
+            report("attention: images " + images + "x" + tokens, time(d, () -> d.attention(images, tokens, width, heads, false, qkv, 0, out, 0)),
+                    (2.0 * rows * 3 * width + rows * width) * 4);
+            report("attention: causal texts " + texts + "x" + ctx, time(d, () -> d.attention(texts, ctx, width, heads, true, tqkv, 0, tout, 0)),
+                    (2.0 * texts * ctx * 3 * width + texts * ctx * width) * 4);
             report("attention + in_proj bias: images", time(d, () -> d.attention(images, tokens, width, heads, false, qkv, 0, bias, out, 0)),
                     (2.0 * rows * 3 * width + rows * width) * 4);
             report("add_row_vector (in_proj bias)", time(d, () -> d.addRowVector(rows, 3 * width, qkv, 0, bias, 0)), 2.0 * rows * 3 * width * 4);

@@ -109,7 +109,7 @@ abstract class KernelDevice implements Device {
                           DeviceBuffer out, int outOff) {
         checkHeadWidth(dim, heads);
         // groups of exactly ATT_QUERIES: the kernel stages keys cooperatively with that many work-items
-        launch(System.getProperty("clip.attention.kernel", "attention"), new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq,
+        launch("attention", new int[] {seq, batch * heads}, new int[] {ATT_QUERIES, 1}, batch, seq,
                 dim, heads, causal ? 1 : 0, qkv, qkvOff, qkvBias == null ? qkv : qkvBias, qkvBias == null ? 0 : 1, out, outOff);
     }
 

@@ -295,62 +295,6 @@ KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL
     }
 }
 
-/* EXPERIMENT (removed after the H100 run): the previous form, timed against attention by DeviceOpBench */
-KERNEL void attention_v2(int batch, int seq, int dim, int heads, int causal, GLOBAL const float* qkv, int qkvOff,
-                      GLOBAL const float* unusedBias, int unusedHasBias, GLOBAL float* out, int outOff) {
-    SHARED float ks[ATT_KEYS * ATT_HD];
-    SHARED float vs[ATT_KEYS * ATT_HD];
-    int t = GLOBAL_ID(0), bh = GROUP_ID(1);
-    int b = bh / heads, h = bh % heads, hd = dim / heads;
-    int active = t < seq;
-    float scale = 1.0f / SQRTF((float) hd);
-    float q[ATT_HD], acc[ATT_HD], sc[ATT_KEYS];
-    int base = qkvOff + b * seq * 3 * dim + h * hd; /* q of row r at base + r·3·dim, k at + dim, v at + 2·dim */
-    for (int i = 0; i < ATT_HD; i++) { q[i] = i < hd ? qkv[base + (active ? t : 0) * 3 * dim + i] * scale : 0.0f; acc[i] = 0.0f; }
-    float m = -3.0e38f, l = 0.0f;
-    int len = active ? (causal ? t + 1 : seq) : 0;
-    int groupEnd = causal ? (GROUP_ID(0) + 1) * ATT_QUERIES : seq; /* the last key any query of the group needs */
-    if (groupEnd > seq) groupEnd = seq;
-    for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
-        stage_rows(ks, ATT_HD, qkv, base + dim, 3 * dim, s0, seq, hd);
-        stage_rows(vs, ATT_HD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd);
-        SYNC_THREADS();
-        int n = len - s0;
-        if (n > ATT_KEYS) n = ATT_KEYS;
-        if (n > 0) {
-            float cm = m;
-            /* unrolled, so sc stays in registers; four partial sums break the dot product's chain of dependent adds */
-            for (int j = 0; j < ATT_KEYS; j++) {
-                float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
-                for (int i = 0; i < ATT_HD; i += 4) {
-                    d0 += q[i] * ks[j * ATT_HD + i];
-                    d1 += q[i + 1] * ks[j * ATT_HD + i + 1];
-                    d2 += q[i + 2] * ks[j * ATT_HD + i + 2];
-                    d3 += q[i + 3] * ks[j * ATT_HD + i + 3];
-                }
-                float dot = (d0 + d1) + (d2 + d3);
-                sc[j] = dot;
-                if (j < n) cm = FMAXF(cm, dot);
-            }
-            float corr = EXPF(m - cm);
-            l *= corr;
-            for (int i = 0; i < ATT_HD; i++) acc[i] *= corr;
-            for (int j = 0; j < ATT_KEYS; j++) {
-                float p = j < n ? EXPF(sc[j] - cm) : 0.0f;
-                l += p;
-                for (int i = 0; i < ATT_HD; i++) acc[i] += p * vs[j * ATT_HD + i];
-            }
-            m = cm;
-        }
-        SYNC_THREADS();
-    }
-    if (active) {
-        int o = outOff + (b * seq + t) * dim + h * hd;
-        for (int i = 0; i < ATT_HD; i++) if (i < hd) out[o + i] = acc[i] / l;
-    }
-}
-
-
 /* Row-wise numerically stable softmax, in place. */
 KERNEL void softmax_rows(int rows, int cols, GLOBAL float* x, int off) {
     int r = GLOBAL_ID(0);
