@@ -28,22 +28,8 @@ public final class CudaDevice extends KernelDevice {
      * the slow kernels of a model on a real GPU ({@link #profileReport}). Off by default: the syncs cost throughput.
      */
     private final Map<String, long[]> profile = Boolean.getBoolean("clip.cuda.profile") ? new java.util.TreeMap<>() : null;
-    /**
-     * Uploads of at least STAGED_MIN_BYTES go through two page-locked halves of STAGE_BYTES: the host copies piece i into
-     * one half while the DMA engine moves piece i − 1 out of the other. On an H100 host a pageable copy from a Java array
-     * ran at 8.5 GB/s and a page-locked one at 52 GB/s, but one thread filled the staging memory at only about 9 GB/s
-     * (a copy out of DRAM), so each piece is filled by {@code uploadThreads} threads ({@code -Dclip.cuda.uploadThreads},
-     * default half the cores, at most 4). DeviceOpBench there, 154 MB: 1 thread 17.1 ms, 4 threads 7.4 ms, 8 threads 7.7 ms.
-     */
-    static final long STAGED_MIN_BYTES = 1 << 20, STAGE_BYTES = 16 << 20;
-    private final int uploadThreads = Integer.getInteger("clip.cuda.uploadThreads",
-            Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2)));
-    private java.util.concurrent.ExecutorService uploadPool;
-    private MemorySegment[] stage;
-    /** Recorded after the DMA that reads the matching half: the half may be refilled once it has completed. */
-    private MemorySegment[] stageDrained;
-    private int nextStage;
-    private boolean stagingFailed;
+    /** Large uploads through page-locked memory (created on the first one; see {@link StagedUploads}). */
+    private StagedUploads staged;
 
     private CudaDevice(CudaDriver cu, int ordinal, Cublas.Precision precision) {
         this.cu = cu;
@@ -137,83 +123,14 @@ public final class CudaDevice extends KernelDevice {
         current();
         long t0 = System.nanoTime();
         long bytes = len * 4L, to = cuda(dst).ptr + dstOff * 4;
-        if (bytes < STAGED_MIN_BYTES || !stagedCopy(to, src, srcOff, bytes)) cu.copyToDevice(to, src, srcOff, len);
+        if (bytes < StagedUploads.MIN_BYTES || !stagedCopy(to, src, srcOff, bytes)) cu.copyToDevice(to, src, srcOff, len);
         record("copy to device", t0);
     }
 
-    /** The staged upload (the halves are shared, so one thread at a time); false when staging is unavailable. */
+    /** False when page-locked staging is unavailable (then the caller copies from pageable memory). */
     private synchronized boolean stagedCopy(long to, float[] src, int srcOff, long bytes) {
-        if (!staging()) return false;
-        MemorySegment from = MemorySegment.ofArray(src).asSlice(srcOff * 4L, bytes);
-        for (long done = 0; done < bytes; done += STAGE_BYTES) {
-            long piece = Math.min(STAGE_BYTES, bytes - done);
-            int s = nextStage;
-            nextStage ^= 1;
-            cu.eventSynchronize(stageDrained[s]);
-            fill(stage[s], from, done, piece);
-            cu.copyToDeviceAsync(to + done, stage[s], piece);
-            cu.eventRecord(stageDrained[s]);
-        }
-        return true;
-    }
-
-    /** Copies {@code bytes} of {@code from} at {@code offset} into {@code half}, in uploadThreads slices of whole cache lines. */
-    private void fill(MemorySegment half, MemorySegment from, long offset, long bytes) {
-        long slice = (bytes / uploadThreads + 63) & ~63L;
-        if (uploadThreads == 1 || slice < (256 << 10)) {
-            MemorySegment.copy(from, offset, half, 0, bytes);
-            return;
-        }
-        if (uploadPool == null) {
-            java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-            uploadPool = java.util.concurrent.Executors.newFixedThreadPool(uploadThreads, r -> {
-                Thread t = new Thread(r, "clip-cuda-upload-" + n.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            });
-        }
-        java.util.List<java.util.concurrent.Future<?>> parts = new java.util.ArrayList<>();
-        for (long at = slice; at < bytes; at += slice) {
-            long from0 = at, len = Math.min(slice, bytes - at);
-            parts.add(uploadPool.submit(() -> MemorySegment.copy(from, offset + from0, half, from0, len)));
-        }
-        MemorySegment.copy(from, offset, half, 0, Math.min(slice, bytes)); // the first slice on this thread
-        try {
-            for (java.util.concurrent.Future<?> f : parts) f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DeviceException("interrupted while staging an upload", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new DeviceException("staging an upload failed: " + e.getCause(), e.getCause());
-        }
-    }
-
-    /** Allocates the staging halves on first use; false (pageable copies, logged once) where page-locked memory is refused. */
-    private boolean staging() {
-        if (stage != null) return true;
-        if (stagingFailed) return false;
-        MemorySegment[] halves = new MemorySegment[2], events = new MemorySegment[2];
-        try {
-            for (int i = 0; i < 2; i++) {
-                halves[i] = cu.hostAlloc(STAGE_BYTES);
-                events[i] = cu.eventCreate();
-            }
-            stage = halves;
-            stageDrained = events;
-            return true;
-        } catch (DeviceException e) {
-            stagingFailed = true;
-            freeStaging(halves, events);
-            LOG.warning("page-locked staging unavailable, uploads use pageable copies: " + e.getMessage());
-            return false;
-        }
-    }
-
-    private void freeStaging(MemorySegment[] halves, MemorySegment[] events) {
-        for (int i = 0; i < 2; i++) {
-            if (halves[i] != null) cu.freeHost(halves[i]);
-            if (events[i] != null) cu.eventDestroy(events[i]);
-        }
+        if (staged == null) staged = new StagedUploads(cu);
+        return staged.copy(to, src, srcOff, bytes);
     }
 
     @Override
@@ -332,8 +249,7 @@ public final class CudaDevice extends KernelDevice {
         } finally {
             closed = true;
             try {
-                if (stage != null) freeStaging(stage, stageDrained);
-                if (uploadPool != null) uploadPool.shutdownNow();
+                if (staged != null) staged.close();
                 if (cublas != null) cublas.close();
                 cu.unloadModule(module);
             } finally {

@@ -80,7 +80,7 @@ class MockCudaTest {
     void largeUploadsGoThroughPageLockedStagingOrFallBackToPageableCopies() throws Throwable {
         int handlesBefore = (int) liveHandles.invokeExact();
         // 2.5 staging halves: pieces of 1, 1 and 0.5 halves, the third reusing the first half
-        int len = (int) (5 * CudaDevice.STAGE_BYTES / 2 / 4);
+        int len = (int) (5 * StagedUploads.HALF_BYTES / 2 / 4);
         float[] src = new float[len + 7];
         for (int i = 0; i < src.length; i++) src[i] = i * 0.5f - 3;
         float[] want = java.util.Arrays.copyOfRange(src, 7, 7 + len);
