@@ -207,6 +207,35 @@ class DeviceClipTrainingParityTest {
             assertThrows(IllegalStateException.class, () -> training.backwardKept(dImage, null, new Gradients()));
             training.forwardKeep(pixels, n, null);
             assertThrows(IllegalArgumentException.class, () -> training.backwardKept(new float[e], null, new Gradients()));
+
+            // backwardKeptInto adds each tower's gradients straight into host arrays: the same sums as accumulating the
+            // Gradients of backwardKept into them, bit for bit, and nothing for a tower that did not run
+            java.util.Map<String, float[]> into = new java.util.HashMap<>();
+            for (String p : recomputed.names()) {
+                float[] a = new float[recomputed.get(p).length];
+                for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+                into.put(p, a);
+            }
+            java.util.Map<String, float[]> before = new java.util.HashMap<>();
+            into.forEach((p, a) -> before.put(p, a.clone()));
+            training.forwardKeep(pixels, n, null);
+            training.backwardKeptInto(dImage, null, into);
+            for (String p : recomputed.names()) {
+                float[] want = before.get(p).clone();
+                if (p.startsWith("visual.")) for (int i = 0; i < want.length; i++) want[i] += recomputed.get(p)[i];
+                assertArrayEquals(want, into.get(p), 0f, "image tower into host arrays: " + p);
+            }
+            training.forwardKeep(null, 0, tokens);
+            training.backwardKeptInto(null, dText, into);
+            for (String p : recomputed.names()) {
+                float[] want = before.get(p).clone();
+                for (int i = 0; i < want.length; i++) want[i] += recomputed.get(p)[i];
+                assertArrayEquals(want, into.get(p), 0f, "both towers into host arrays: " + p);
+            }
+            into.remove("visual.proj");
+            training.forwardKeep(pixels, n, null);
+            String msg = assertThrows(IllegalStateException.class, () -> training.backwardKeptInto(dImage, null, into)).getMessage();
+            assertTrue(msg.contains("visual.proj"), msg);
         }
     }
 

@@ -85,6 +85,17 @@ public final class OptimizerKernels {
         return s;
     }
 
+    /** dst[i] += src[i] for i &lt; n: element by element, so the sums equal a scalar loop's bit for bit. */
+    public static void addInto(float[] dst, float[] src, int n) {
+        java.util.Objects.checkFromIndexSize(0, n, dst.length);
+        java.util.Objects.checkFromIndexSize(0, n, src.length);
+        Parallel.forRanges(n, BLOCK, (lo, hi) -> {
+            int i = lo, vecEnd = lo + S.loopBound(hi - lo);
+            for (; i < vecEnd; i += VL) FloatVector.fromArray(S, dst, i).add(FloatVector.fromArray(S, src, i)).intoArray(dst, i);
+            for (; i < hi; i++) dst[i] += src[i];
+        });
+    }
+
     /** x ← x·c. */
     public static void scale(float[] x, float c) {
         Parallel.forRanges(x.length, BLOCK, (lo, hi) -> {

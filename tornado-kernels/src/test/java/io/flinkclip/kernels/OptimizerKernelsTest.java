@@ -33,6 +33,17 @@ class OptimizerKernelsTest {
     }
 
     @Test
+    void addIntoIsTheScalarSumAndStopsAtN() {
+        SplittableRandom rnd = new SplittableRandom(43);
+        for (int n : new int[] {0, 1, 17, 16384 * 3 + 5}) {
+            float[] dst = Reference.random(rnd, n + 9), src = Reference.random(rnd, n + 4), want = dst.clone();
+            for (int i = 0; i < n; i++) want[i] += src[i];
+            OptimizerKernels.addInto(dst, src, n);
+            assertArrayEquals(want, dst, "n=" + n);
+        }
+    }
+
+    @Test
     void reductionsScalingAndFiniteChecks() {
         SplittableRandom rnd = new SplittableRandom(42);
         for (int n : new int[] {0, 3, 8, 100, 16384 * 2 + 5}) {

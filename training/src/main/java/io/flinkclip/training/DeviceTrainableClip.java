@@ -7,7 +7,9 @@ import io.flinkclip.kernels.device.CpuDevice;
 import io.flinkclip.kernels.device.Device;
 import io.flinkclip.kernels.device.Devices;
 import io.flinkclip.model.device.DeviceClipTraining;
-import io.flinkclip.model.nn.Gradients;
+
+import java.util.HashMap;
+import java.util.Map;
 
 
 /**
@@ -16,8 +18,9 @@ import io.flinkclip.model.nn.Gradients;
  * so a job resumes exactly as on the CPU. The device holds a copy of the parameters, refreshed by
  * {@link #parametersChanged()} (the trainer calls it after every optimiser step and restore).
  *
- * <p>Costs against a device-resident optimiser ({@link DeviceClipTraining#trainStep}): each backward downloads every
- * parameter's gradient and each step uploads every parameter (for ViT-B/32 about 0.6 GB each way). A keeping
+ * <p>Costs against a device-resident optimiser ({@link DeviceClipTraining#trainStep}): each tower's backward downloads that
+ * tower's gradients (added straight into the host arrays) and each step uploads every parameter (for ViT-B/32 about
+ * 0.6 GB each way). A keeping
  * {@code embed*} call leaves its activations on the device for the backward that follows it.
  *
  * <p>Not thread-safe, like the trainer that drives it. Close it to free the device memory.
@@ -81,26 +84,19 @@ public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
 
     @Override
     public void backwardImages(float[][] dEmbeddings) {
-        Gradients g = new Gradients();
-        device.backwardKept(flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), null, g);
-        accumulate(g);
+        device.backwardKeptInto(flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), null, liveGradients());
     }
 
     @Override
     public void backwardTexts(float[][] dEmbeddings) {
-        Gradients g = new Gradients();
-        device.backwardKept(null, flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), g);
-        accumulate(g);
+        device.backwardKeptInto(null, flat(dEmbeddings, dEmbeddings == null ? 0 : dEmbeddings.length), liveGradients());
     }
 
-    /** Adds the device's gradients into the live host gradients (the loss owns logit_scale's). */
-    private void accumulate(Gradients g) {
-        StateDict live = host.gradients();
-        for (String name : g.names()) {
-            if (!live.has(name)) throw new IllegalStateException("the device produced a gradient for '" + name + "', which is not a trained parameter");
-            float[] src = g.get(name), dst = live.get(name).data();
-            for (int i = 0; i < dst.length; i++) dst[i] += src[i];
-        }
+    /** The live host gradient arrays by parameter name: the device adds its gradients into them (the loss owns logit_scale's). */
+    private Map<String, float[]> liveGradients() {
+        Map<String, float[]> live = new HashMap<>();
+        for (Tensor t : host.gradients().tensors()) live.put(t.name(), t.data());
+        return live;
     }
 
     /** Uploads the host parameters: after an optimiser step, a restore, or any other write to {@link #parameters()}. */

@@ -13,6 +13,7 @@ import io.flinkclip.model.nn.Gradients;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiPredicate;
 
@@ -36,6 +37,8 @@ public final class DeviceClipTraining implements AutoCloseable {
     private final DeviceVisionTransformer vision;
     private final DeviceTextTransformer text;
     private final DeviceGradients grads;
+    /** backwardKeptInto's download buffer: the largest gradient region, allocated on first use. */
+    private float[] hostScratch;
     private final DeviceArena arena;
     /** Text-only passes run here, so a host trainer can keep both towers' activations at once (GradCache's single pass). */
     private final DeviceArena textArena;
@@ -255,6 +258,11 @@ public final class DeviceClipTraining implements AutoCloseable {
 
     /** Backward of pass p from the feature gradients (a null one skips its tower), then adds into g unless null. */
     private void backward(Pass p, float[] dImage, float[] dText, Gradients g) {
+        backwardOnDevice(p, dImage, dText);
+        if (g != null) grads.addTo(g); // else the gradients stay on the device for trainStep
+    }
+
+    private void backwardOnDevice(Pass p, float[] dImage, float[] dText) {
         int e = config.embedDim();
         grads.zero();
         if (p.m() > 0 && dText != null) {
@@ -265,7 +273,6 @@ public final class DeviceClipTraining implements AutoCloseable {
             device.write(p.arena(), p.vp().dOut(), dImage, 0, p.n() * e);
             vision.backward(p.arena(), p.n(), p.vp(), grads);
         }
-        if (g != null) grads.addTo(g); // else the gradients stay on the device for trainStep
     }
 
     /**
@@ -288,6 +295,18 @@ public final class DeviceClipTraining implements AutoCloseable {
      */
     public synchronized void backwardKept(float[] dImage, float[] dText, Gradients g) {
         if (g == null) throw new IllegalArgumentException("gradients accumulator is required");
+        Pass[] kept = takeKept(dImage, dText);
+        Pass pi = kept[0], pt = kept[1];
+        if (pi != null && pi == pt) {
+            backward(pi, dImage, dText, g);
+        } else {
+            if (pi != null) backward(pi, dImage, null, g);
+            if (pt != null) backward(pt, null, dText, g);
+        }
+    }
+
+    /** The kept image and text passes the feature gradients need (null where a gradient is null), consumed. */
+    private Pass[] takeKept(float[] dImage, float[] dText) {
         Pass pi = dImage == null ? null : keptImages, pt = dText == null ? null : keptTexts;
         if ((dImage != null && pi == null) || (dText != null && pt == null)) {
             throw new IllegalStateException("backwardKept needs a forwardKeep of that tower (a later call overwrote or consumed its activations)");
@@ -299,13 +318,36 @@ public final class DeviceClipTraining implements AutoCloseable {
         }
         if (pi != null) keptImages = null;
         if (pt != null) keptTexts = null;
+        return new Pass[] {pi, pt};
+    }
+
+    /**
+     * As {@link #backwardKept}, adding each parameter's gradient straight into its host array ({@code into}: parameter name →
+     * array of its size; every parameter of a tower that runs must be there). For a host trainer's per-tower backward:
+     * only that tower's gradients come down, through one reused buffer, instead of every region into new arrays.
+     */
+    public synchronized void backwardKeptInto(float[] dImage, float[] dText, Map<String, float[]> into) {
+        if (into == null) throw new IllegalArgumentException("host gradient arrays are required");
+        Pass[] kept = takeKept(dImage, dText);
+        Pass pi = kept[0], pt = kept[1];
+        if (hostScratch == null) hostScratch = new float[grads.largestRegion()];
         if (pi != null && pi == pt) {
-            backward(pi, dImage, dText, g);
-        } else {
-            if (pi != null) backward(pi, dImage, null, g);
-            if (pt != null) backward(pt, null, dText, g);
+            backwardOnDevice(pi, dImage, dText);
+            grads.addInto(into, name -> true, hostScratch);
+            return;
+        }
+        if (pi != null) {
+            backwardOnDevice(pi, dImage, null);
+            grads.addInto(into, DeviceClipTraining::isVisual, hostScratch);
+        }
+        if (pt != null) {
+            backwardOnDevice(pt, null, dText);
+            grads.addInto(into, name -> !isVisual(name), hostScratch);
         }
     }
+
+    /** The image tower's parameters (OpenAI naming); the rest of the gradient regions are the text tower's. */
+    private static boolean isVisual(String name) { return name.startsWith("visual."); }
 
     private void checkOpen() {
         if (closed) throw new IllegalStateException("DeviceClipTraining on " + device.describe() + " is closed");

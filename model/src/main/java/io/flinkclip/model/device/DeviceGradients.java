@@ -59,6 +59,30 @@ final class DeviceGradients implements AutoCloseable {
         });
     }
 
+    /**
+     * Adds (+=) the regions whose names pass {@code which} into the host arrays {@code into} maps them to, one download per
+     * region through {@code scratch} (at least {@link #largestRegion} floats): no per-call arrays, and only the regions a
+     * backward pass wrote (one tower's, for a host trainer's per-tower backward).
+     */
+    void addInto(Map<String, float[]> into, java.util.function.Predicate<String> which, float[] scratch) {
+        offsets.forEach((name, off) -> {
+            if (!which.test(name)) return;
+            float[] dst = into.get(name);
+            int n = numel(name);
+            if (dst == null || dst.length != n) {
+                throw new IllegalStateException("the device produced a gradient for '" + name + "', which has no host gradient of " + n + " values");
+            }
+            device.download(buffer, off, scratch, 0, n);
+            io.flinkclip.kernels.OptimizerKernels.addInto(dst, scratch, n);
+        });
+    }
+
+    int largestRegion() {
+        return shapes.keySet().stream().mapToInt(this::numel).max().orElse(0);
+    }
+
+    private int numel(String name) { return Arrays.stream(shapes.get(name)).reduce(1, (a, b) -> a * b); }
+
     @Override
     public void close() { buffer.close(); }
 }
