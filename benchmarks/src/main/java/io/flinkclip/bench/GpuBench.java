@@ -34,8 +34,7 @@ import java.util.concurrent.TimeUnit;
  * with the host trainer) of flink-clip's device layer against PyTorch eager on the same GPU, the same
  * OpenAI-initialised weights and the same batch shapes, in one command, for each GEMM arithmetic (fp32, tf32, bf16).
  * <pre>GpuBench [--arch ViT-B/32] [--device cuda:0] [--batch 256] [--train-batch 128] [--seconds 10] [--maths fp32,tf32,bf16]
- *          [--python python3] [--no-torch] [--profile | --profile-math fp32|tf32|bf16] [--pass-images 64,128,256]
- *          [--work DIR] [--json FILE]</pre>
+ *          [--python python3] [--no-torch] [--profile | --profile-math fp32|tf32|bf16] [--work DIR] [--json FILE]</pre>
  * Both sides take pixels from host memory and return embeddings to it (flink-clip's API works on host arrays; a Flink
  * operator's records are on the host); PyTorch is also timed with the pixels already on the GPU. Our bf16 keeps fp32
  * weights and activations and runs GEMMs on BF16 tensor cores; PyTorch's bf16 is autocast (per-op casts, fp32 weights).
@@ -50,7 +49,6 @@ public final class GpuBench {
         List<String> maths = List.of("fp32", "tf32", "bf16");
         boolean torch = true;
         String profileMath = null;
-        List<Integer> passImages = List.of();
         Path work = Path.of("gpu-bench-work"), json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -64,7 +62,6 @@ public final class GpuBench {
                 case "--no-torch" -> torch = false;
                 case "--profile" -> profileMath = "fp32";
                 case "--profile-math" -> profileMath = args[++i];
-                case "--pass-images" -> passImages = java.util.Arrays.stream(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--work" -> work = Path.of(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -117,18 +114,6 @@ public final class GpuBench {
                 res.put("ours_" + math + "_error", String.valueOf(e));
                 System.out.println("flink-clip " + math + " failed: " + e);
                 e.printStackTrace(System.out);
-            }
-        }
-        // images per device pass (-Dclip.device.passImages): the pipelining of uploads and compute, in tf32 when it is run
-        for (int pass : cuda ? passImages : List.<Integer>of()) {
-            String math = maths.contains("tf32") ? "tf32" : maths.get(maths.size() - 1);
-            System.setProperty("clip.device.passImages", Integer.toString(pass));
-            try (Device device = CudaDevice.open(ordinal(spec), math); DeviceClipModel model = DeviceClipModel.create(sd, cfg, device, batch)) {
-                double s = time(() -> model.encodeImages(pixels, batchOf(pixels, per)), seconds);
-                res.put("ours_" + math + "_images_per_s_pass" + pass, batch / s);
-                System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f images/s at batch %d in device passes of %d%n", arch, math, batch / s, batch, pass);
-            } finally {
-                System.clearProperty("clip.device.passImages");
             }
         }
         if (profileMath != null && cuda) profile(spec, profileMath, sd, cfg, pixels, trainPixels, tokens, batch, trainBatch);

@@ -27,18 +27,12 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
     private final ClipConfig config;
     private final float logitScale;
     private final int maxBatch;
-    /**
-     * Images per device pass ({@code -Dclip.device.passImages}): 64 where uploads overlap compute (CUDA), else all of a
-     * chunk (each pass re-reads every weight, so without overlap smaller passes only cost).
-     */
-    private final int passImages;
     private final DeviceWeights weights;
     private final DeviceImageTower vision;
     private final DeviceTextTransformer text;
     private final DeviceArena arena;
     private final DeviceTokens tokenBuffers;
     private boolean closed;
-    static final int PASS_IMAGES = 64;
 
     private DeviceClipModel(Device device, boolean ownsDevice, ClipConfig config, float logitScale, int maxBatch, StateDict sd) {
         this.device = device;
@@ -46,7 +40,6 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
         this.config = config;
         this.logitScale = logitScale;
         this.maxBatch = maxBatch;
-        this.passImages = Math.max(1, Integer.getInteger("clip.device.passImages", device.uploadsOverlapCompute() ? PASS_IMAGES : maxBatch));
         weights = new DeviceWeights(device, sd);
         arena = new DeviceArena(device);
         tokenBuffers = new DeviceTokens(device, maxBatch);
@@ -112,42 +105,31 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
     private static String mb(long elements) { return String.format(java.util.Locale.ROOT, "%.1f MB", elements * 4 / 1e6); }
 
     /**
-     * Images go through the device in passes of {@link #passImages} (all of a chunk of at most maxBatch, unless the device
-     * overlaps uploads with compute): while the device runs one pass the host stages the next pass's pixels, and the
-     * features and NaN flags of all passes of a chunk come down in one download at the end. NaN or infinite pixels are
-     * found on the device (instead of a host pass over the whole batch before its upload, which took 10 ms of a 60 ms
-     * ViT-B/32 batch of 256 on an H100 host); the error names the first one, as the CPU model's does.
+     * NaN or infinite pixels are found on the device (a pass over the uploaded pixels instead of a host pass over the whole
+     * batch before its upload, which took 10 ms of a 60 ms ViT-B/32 batch of 256 on an H100 host); the error names the
+     * first one, as the CPU model's does.
      */
     @Override
     public synchronized float[][] encodeImages(float[] pixels, int n) {
         checkOpen();
         Inputs.checkPixelCount(config, pixels, n);
+        int r = config.imageResolution(), per = 3 * r * r;
         float[][] out = new float[n][];
-        for (int start = 0; start < n; start += maxBatch) encodeChunk(pixels, start, Math.min(maxBatch, n - start), out);
+        float[] flag = new float[1];
+        for (int start = 0; start < n; start += maxBatch) {
+            int m = Math.min(maxBatch, n - start);
+            long size = vision.arenaSize(m);
+            int flagAt = Math.toIntExact(size); // one element after the plan (its first region, at 0, is the pixels)
+            DeviceBuffer a = arena.ensure(size + 1);
+            device.write(a, 0, pixels, start * per, m * per);
+            device.fill(1, 0f, a, flagAt);
+            device.flagNonFinite(m * per, a, 0, a, flagAt);
+            int features = vision.forward(a, m);
+            device.download(a, flagAt, flag, 0, 1);
+            if (flag[0] != 0f) throw Inputs.nonFinitePixel(config, pixels, start * per);
+            split(a, features, m, out, start);
+        }
         return out;
-    }
-
-    private void encodeChunk(float[] pixels, int start, int m, float[][] out) {
-        int r = config.imageResolution(), per = 3 * r * r, e = config.embedDim();
-        int pass = Math.min(m, passImages), passes = (m + pass - 1) / pass;
-        long plan = vision.arenaSize(pass);
-        // after the pass's plan (its first region, at 0, the pixels): the chunk's features, then one flag per pass
-        int features = Math.toIntExact(plan), flags = Math.toIntExact(plan + (long) m * e);
-        DeviceBuffer a = arena.ensure(plan + (long) m * e + passes);
-        device.fill(passes, 0f, a, flags);
-        for (int p = 0; p < passes; p++) {
-            int first = p * pass, k = Math.min(pass, m - first);
-            device.write(a, 0, pixels, (start + first) * per, k * per);
-            device.flagNonFinite(k * per, a, 0, a, flags + p);
-            int f = vision.forward(a, k);
-            device.copyRows(1, k * e, a, f, 0, a, features + first * e, 0);
-        }
-        float[] down = new float[m * e + passes];
-        device.download(a, features, down, 0, down.length);
-        for (int p = 0; p < passes; p++) {
-            if (down[m * e + p] != 0f) throw Inputs.nonFinitePixel(config, pixels, (start + p * pass) * per);
-        }
-        for (int i = 0; i < m; i++) out[start + i] = Arrays.copyOfRange(down, i * e, (i + 1) * e);
     }
 
     @Override

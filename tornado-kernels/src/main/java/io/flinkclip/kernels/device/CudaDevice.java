@@ -127,9 +127,6 @@ public final class CudaDevice extends KernelDevice {
         record("copy to device", t0);
     }
 
-    @Override
-    public boolean uploadsOverlapCompute() { return true; }
-
     /** False when page-locked staging is unavailable (then the caller copies from pageable memory). */
     private synchronized boolean stagedCopy(long to, float[] src, int srcOff, long bytes) {
         if (staged == null) staged = new StagedUploads(cu);

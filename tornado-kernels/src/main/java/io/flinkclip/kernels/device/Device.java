@@ -27,12 +27,6 @@ public interface Device extends AutoCloseable {
         return out;
     }
 
-    /**
-     * Whether {@link #write} returns while earlier work still runs and its copy is queued behind it (CUDA's staged
-     * uploads): then a model can stage the next pass's inputs while the device computes the current one.
-     */
-    default boolean uploadsOverlapCompute() { return false; }
-
     /** Blocks until all enqueued work has finished. */
     void synchronize();
 

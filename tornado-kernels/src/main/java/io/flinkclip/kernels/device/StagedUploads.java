@@ -11,11 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * Host-to-device copies of Java arrays through a ring of {@link #SLOTS} page-locked slots of {@link #SLOT_BYTES}: the host
- * fills one slot while the DMA engine moves the ones before it ({@code cuMemcpyHtoDAsync} on the default stream; an event
- * per slot says when it may be refilled). The ring lets the host stage up to 64 MB while the device is still busy with
- * earlier work (the next pass of a pipelined batch: {@code DeviceClipModel}). On an H100 host a pageable copy from a Java array ran at 8.5 GB/s and a page-locked one at
- * 52 GB/s, but one thread filled page-locked memory at only ~9 GB/s (a copy out of DRAM), so each slot is filled by
+ * Host-to-device copies of Java arrays through two page-locked halves of {@link #HALF_BYTES}: the host fills one half
+ * while the DMA engine moves the other ({@code cuMemcpyHtoDAsync} on the default stream; an event per half says when it
+ * may be refilled). On an H100 host a pageable copy from a Java array ran at 8.5 GB/s and a page-locked one at
+ * 52 GB/s, but one thread filled page-locked memory at only ~9 GB/s (a copy out of DRAM), so each half is filled by
  * {@code -Dclip.cuda.uploadThreads} threads (default half the cores, at most 4). DeviceOpBench there, 154 MB of
  * pixels with 1 / 4 / 8 threads: 17.1 / 7.4 / 7.7 ms and, in a later run, 17.9 / 6.5 / 5.9 ms.
  *
@@ -26,13 +25,12 @@ final class StagedUploads implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StagedUploads.class.getName());
     /** Smaller copies go straight from the Java array (staging would only add a copy). */
     static final long MIN_BYTES = 1 << 20;
-    static final long SLOT_BYTES = 16 << 20;
-    static final int SLOTS = 4;
+    static final long HALF_BYTES = 16 << 20;
     private final CudaDriver cu;
     private final int threads = Integer.getInteger("clip.cuda.uploadThreads",
             Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2)));
-    private MemorySegment[] slots;
-    /** Recorded after the DMA that reads the matching slot. */
+    private MemorySegment[] halves;
+    /** Recorded after the DMA that reads the matching half. */
     private MemorySegment[] drained;
     private int next;
     private boolean unavailable;
@@ -44,23 +42,23 @@ final class StagedUploads implements AutoCloseable {
     boolean copy(long to, float[] src, int srcOff, long bytes) {
         if (!allocated()) return false;
         MemorySegment from = MemorySegment.ofArray(src).asSlice(srcOff * 4L, bytes);
-        for (long done = 0; done < bytes; done += SLOT_BYTES) {
-            long piece = Math.min(SLOT_BYTES, bytes - done);
+        for (long done = 0; done < bytes; done += HALF_BYTES) {
+            long piece = Math.min(HALF_BYTES, bytes - done);
             int h = next;
-            next = (next + 1) % SLOTS;
+            next ^= 1;
             cu.eventSynchronize(drained[h]);
-            fill(slots[h], from, done, piece);
-            cu.copyToDeviceAsync(to + done, slots[h], piece);
+            fill(halves[h], from, done, piece);
+            cu.copyToDeviceAsync(to + done, halves[h], piece);
             cu.eventRecord(drained[h]);
         }
         return true;
     }
 
-    /** Copies {@code bytes} of {@code from} at {@code offset} into {@code slot}, in slices of whole cache lines. */
-    private void fill(MemorySegment slot, MemorySegment from, long offset, long bytes) {
+    /** Copies {@code bytes} of {@code from} at {@code offset} into {@code half}, in slices of whole cache lines. */
+    private void fill(MemorySegment half, MemorySegment from, long offset, long bytes) {
         long slice = (bytes / threads + 63) & ~63L;
         if (threads == 1 || slice < (256 << 10)) {
-            MemorySegment.copy(from, offset, slot, 0, bytes);
+            MemorySegment.copy(from, offset, half, 0, bytes);
             return;
         }
         if (pool == null) {
@@ -74,9 +72,9 @@ final class StagedUploads implements AutoCloseable {
         List<Future<?>> parts = new ArrayList<>();
         for (long at = slice; at < bytes; at += slice) {
             long at0 = at, len = Math.min(slice, bytes - at);
-            parts.add(pool.submit(() -> MemorySegment.copy(from, offset + at0, slot, at0, len)));
+            parts.add(pool.submit(() -> MemorySegment.copy(from, offset + at0, half, at0, len)));
         }
-        MemorySegment.copy(from, offset, slot, 0, Math.min(slice, bytes)); // the first slice on this thread
+        MemorySegment.copy(from, offset, half, 0, Math.min(slice, bytes)); // the first slice on this thread
         try {
             for (Future<?> f : parts) f.get();
         } catch (InterruptedException e) {
@@ -88,15 +86,15 @@ final class StagedUploads implements AutoCloseable {
     }
 
     private boolean allocated() {
-        if (slots != null) return true;
+        if (halves != null) return true;
         if (unavailable) return false;
-        MemorySegment[] h = new MemorySegment[SLOTS], e = new MemorySegment[SLOTS];
+        MemorySegment[] h = new MemorySegment[2], e = new MemorySegment[2];
         try {
-            for (int i = 0; i < SLOTS; i++) {
-                h[i] = cu.hostAlloc(SLOT_BYTES);
+            for (int i = 0; i < 2; i++) {
+                h[i] = cu.hostAlloc(HALF_BYTES);
                 e[i] = cu.eventCreate();
             }
-            slots = h;
+            halves = h;
             drained = e;
             return true;
         } catch (DeviceException ex) {
@@ -108,17 +106,17 @@ final class StagedUploads implements AutoCloseable {
     }
 
     private void free(MemorySegment[] h, MemorySegment[] e) {
-        for (int i = 0; i < SLOTS; i++) {
+        for (int i = 0; i < 2; i++) {
             if (h[i] != null) cu.freeHost(h[i]);
             if (e[i] != null) cu.eventDestroy(e[i]);
         }
     }
 
-    /** Frees the page-locked slots and events (after the device has synchronised) and stops the filling threads. */
+    /** Frees the page-locked halves and events (after the device has synchronised) and stops the filling threads. */
     @Override
     public void close() {
         if (pool != null) pool.shutdownNow();
-        if (slots != null) free(slots, drained);
-        slots = null;
+        if (halves != null) free(halves, drained);
+        halves = null;
     }
 }

@@ -79,8 +79,8 @@ class MockCudaTest {
     @Test
     void largeUploadsGoThroughPageLockedStagingOrFallBackToPageableCopies() throws Throwable {
         int handlesBefore = (int) liveHandles.invokeExact();
-        // SLOTS + 1.5 slots: the ring wraps (the fifth and sixth pieces reuse the first two slots), the last piece is half a slot
-        int len = (int) ((2 * StagedUploads.SLOTS + 3) * StagedUploads.SLOT_BYTES / 2 / 4);
+        // 2.5 staging halves: pieces of 1, 1 and 0.5 halves, the third reusing the first half
+        int len = (int) (5 * StagedUploads.HALF_BYTES / 2 / 4);
         float[] src = new float[len + 7];
         for (int i = 0; i < src.length; i++) src[i] = i * 0.5f - 3;
         float[] want = java.util.Arrays.copyOfRange(src, 7, 7 + len);
@@ -99,7 +99,7 @@ class MockCudaTest {
                 d.download(b, 0, head, 0, 6);
                 assertArrayEquals(new float[] {9, 8, 0, 0, 0, src[7]}, head);
             }
-            assertEquals(pinned ? StagedUploads.SLOTS + 2 : 0, (int) asyncCopies.invokeExact() - copiesBefore, "async copies");
+            assertEquals(pinned ? 3 : 0, (int) asyncCopies.invokeExact() - copiesBefore, "async copies");
             assertEquals(handlesBefore, (int) liveHandles.invokeExact(), "staging memory or events leaked");
         }
         System.clearProperty("clip.cuda.uploadThreads");
