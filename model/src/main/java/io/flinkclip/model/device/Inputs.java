@@ -6,13 +6,7 @@ import io.flinkclip.io.ClipConfig;
 final class Inputs {
     private Inputs() {}
 
-    static void checkPixels(ClipConfig config, float[] pixels, int n) {
-        checkPixelCount(config, pixels, n);
-        // vectorised: the check reads every pixel of every batch (38.5 M floats for 256 ViT-B images) before its upload
-        int i = io.flinkclip.kernels.OptimizerKernels.firstNonFinite(pixels);
-        if (i >= 0) throw nonFinitePixel(config, pixels, i);
-    }
-
+    /** The pixel count only: NaN and infinities are found on the device ({@code Device#flagNonFinite}) after the upload. */
     static void checkPixelCount(ClipConfig config, float[] pixels, int n) {
         int r = config.imageResolution(), per = 3 * r * r;
         if (pixels == null || n < 0 || pixels.length != (long) n * per) {
