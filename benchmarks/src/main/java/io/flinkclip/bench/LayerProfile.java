@@ -62,7 +62,7 @@ public final class LayerProfile {
         List<Map.Entry<String, Double>> ours = new ArrayList<>();
         LayerTimes.snapshot().forEach((name, v) -> ours.add(Map.entry(name, v[1] / 1e6 / passes)));
         print("flink-clip, batch " + n + ": " + String.format(Locale.ROOT, "%.2f", passMs) + " ms per pass", ours, passMs, top,
-                "timed in all; the rest of the pass is untimed work (norms, pooling, copies)");
+                "timed in all; the rest of the pass is untimed work (the ViT patch embedding, pooling, copies)");
 
         Path onnx = weights.resolveSibling(weights.getFileName() + ".onnx").resolve("image.onnx");
         if (!Files.exists(onnx)) {

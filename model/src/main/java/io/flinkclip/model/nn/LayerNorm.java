@@ -17,6 +17,8 @@ public final class LayerNorm {
     }
 
     void forward(float[] x, int xOff, float[] y, int yOff, int rows) {
+        long t0 = LayerTimes.start();
         Ops.layerNorm(x, xOff, weight, bias, y, yOff, rows, dim, EPS);
+        LayerTimes.stop(name, t0);
     }
 }

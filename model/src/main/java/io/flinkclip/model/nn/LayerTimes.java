@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Wall time per named layer of the inference forward, for comparing against another engine's per-node profile
  * (ONNX Runtime's, say): off unless {@link #enable}d, and then only summed per name (linear layers, convolutions,
- * attention, the attention pool). The layers time themselves on the calling thread around calls that are
+ * LayerNorms, attention, the attention pool). The layers time themselves on the calling thread around calls that are
  * parallel inside, so a figure is the layer's wall time, not CPU time. Off, a layer pays one static field read.
  */
 public final class LayerTimes {
