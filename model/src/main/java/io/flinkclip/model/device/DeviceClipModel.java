@@ -115,18 +115,15 @@ public final class DeviceClipModel implements ClipEncoder, AutoCloseable {
         Inputs.checkPixelCount(config, pixels, n);
         int r = config.imageResolution(), per = 3 * r * r;
         float[][] out = new float[n][];
-        float[] flag = new float[1];
         for (int start = 0; start < n; start += maxBatch) {
             int m = Math.min(maxBatch, n - start);
             long size = vision.arenaSize(m);
             int flagAt = Math.toIntExact(size); // one element after the plan (its first region, at 0, is the pixels)
             DeviceBuffer a = arena.ensure(size + 1);
             device.write(a, 0, pixels, start * per, m * per);
-            device.fill(1, 0f, a, flagAt);
-            device.flagNonFinite(m * per, a, 0, a, flagAt);
+            Inputs.flagPixels(device, a, 0, m * per, flagAt);
             int features = vision.forward(a, m);
-            device.download(a, flagAt, flag, 0, 1);
-            if (flag[0] != 0f) throw Inputs.nonFinitePixel(config, pixels, start * per);
+            Inputs.checkFlag(device, a, flagAt, config, pixels, start * per);
             split(a, features, m, out, start);
         }
         return out;

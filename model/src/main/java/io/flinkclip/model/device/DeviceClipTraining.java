@@ -242,12 +242,9 @@ public final class DeviceClipTraining implements AutoCloseable {
         float[] img = new float[n * e], txt = new float[m * e];
         if (n > 0) {
             device.write(a, vp.pixels(), pixels, 0, pixels.length);
-            device.fill(1, 0f, a, flagAt);
-            device.flagNonFinite(pixels.length, a, vp.pixels(), a, flagAt);
+            Inputs.flagPixels(device, a, vp.pixels(), pixels.length, flagAt);
             device.download(a, vision.forwardTrain(a, n, vp), img, 0, img.length);
-            float[] flag = new float[1];
-            device.download(a, flagAt, flag, 0, 1);
-            if (flag[0] != 0f) throw Inputs.nonFinitePixel(config, pixels, 0);
+            Inputs.checkFlag(device, a, flagAt, config, pixels, 0);
         }
         if (m > 0) {
             tokenBuffers.upload(batch, m);

@@ -52,11 +52,7 @@ final class DeviceGradients implements AutoCloseable {
     void addTo(Gradients g) {
         float[] all = new float[(int) size];
         device.download(buffer, 0, all, 0, all.length);
-        offsets.forEach((name, off) -> {
-            int[] shape = shapes.get(name);
-            int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            g.add(name, shape, Arrays.copyOfRange(all, off, off + n));
-        });
+        offsets.forEach((name, off) -> g.add(name, shapes.get(name), Arrays.copyOfRange(all, off, off + numel(name))));
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.flinkclip.model.device;
 
 import io.flinkclip.io.ClipConfig;
+import io.flinkclip.kernels.device.Device;
+import io.flinkclip.kernels.device.DeviceBuffer;
 
-/** Host-side checks and packing of the inputs the device passes upload (the same contract as the CPU model). */
+/** Checks and packing of the inputs the device passes upload (the same contract as the CPU model). */
 final class Inputs {
     private Inputs() {}
 
@@ -15,8 +17,24 @@ final class Inputs {
         }
     }
 
+    /**
+     * Enqueues the device-side check of {@code count} uploaded pixels at {@code pixelsOff} of {@code a}: element
+     * {@code flagAt} becomes 1 if any is NaN or infinite. Read it with {@link #checkFlag} once the pass has run.
+     */
+    static void flagPixels(Device d, DeviceBuffer a, int pixelsOff, int count, int flagAt) {
+        d.fill(1, 0f, a, flagAt);
+        d.flagNonFinite(count, a, pixelsOff, a, flagAt);
+    }
+
+    /** Throws the error naming the first bad pixel at or after {@code from} when {@link #flagPixels} found one. */
+    static void checkFlag(Device d, DeviceBuffer a, int flagAt, ClipConfig config, float[] pixels, int from) {
+        float[] flag = new float[1];
+        d.download(a, flagAt, flag, 0, 1);
+        if (flag[0] != 0f) throw nonFinitePixel(config, pixels, from);
+    }
+
     /** The error for the first NaN or infinite pixel at or after {@code from} (the caller knows there is one). */
-    static IllegalArgumentException nonFinitePixel(ClipConfig config, float[] pixels, int from) {
+    private static IllegalArgumentException nonFinitePixel(ClipConfig config, float[] pixels, int from) {
         int per = 3 * config.imageResolution() * config.imageResolution(), i = from;
         while (i < pixels.length - 1 && Float.isFinite(pixels[i])) i++;
         return new IllegalArgumentException("pixel value " + pixels[i] + " at flat index " + i + " (image " + i / per + ")");

@@ -60,7 +60,7 @@ final class CudaDriver {
         cuGetErrorName = bind(l, lib, "cuGetErrorName", JAVA_INT, ADDRESS);
         cuModuleUnload = bind(l, lib, "cuModuleUnload", ADDRESS);
         cuDevicePrimaryCtxRelease = bind(l, lib, "cuDevicePrimaryCtxRelease_v2", JAVA_INT);
-        // page-locked staging for large uploads (see CudaDevice.write): DMA at full bus speed, asynchronous to the host
+        // page-locked staging for large uploads (StagedUploads): DMA at full bus speed, asynchronous to the host
         cuMemHostAlloc = bind(l, lib, "cuMemHostAlloc", ADDRESS, JAVA_LONG, JAVA_INT);
         cuMemFreeHost = bind(l, lib, "cuMemFreeHost", ADDRESS);
         cuMemcpyHtoDAsync = bind(l, lib, "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);

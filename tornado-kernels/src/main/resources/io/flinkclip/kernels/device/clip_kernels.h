@@ -199,28 +199,30 @@ KERNEL void flag_non_finite(int n, int step, GLOBAL const float* x, int xOff, GL
 #define ATT_LD (ATT_HD + 1) /* row pitch of per-work-item rows in local memory: no bank conflicts across items */
 
 /*
- * dst[j·ld + i] = src[first + (r0 + j)·rowStride + i] for the ATT_KEYS rows from r0, i < ATT_HD, with zeros past
- * `rows` and past the head width hd (the kernels' dot products run over all ATT_HD columns, so no stale local
- * memory may sit there). The ATT_QUERIES items of the group copy together; the caller synchronises.
+ * dst[j·ld + i] = src[first + (r0 + j)·rowStride + i] (+ bias[biasFirst + i] when hasBias) for the ATT_KEYS rows from
+ * r0, i < ATT_HD, with zeros past `rows` and past the head width hd (the kernels' dot products run over all ATT_HD
+ * columns, so no stale local memory may sit there). The ATT_QUERIES items of the group copy together; the caller
+ * synchronises. The bias is the in-projection's, which inference adds here instead of in a pass over qkv.
  */
-DEVICE_FN void stage_rows(SHARED_PTR float* dst, int ld, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd) {
+DEVICE_FN void stage_rows_biased(SHARED_PTR float* dst, int ld, GLOBAL const float* src, int first, int rowStride, int r0, int rows,
+                                 int hd, GLOBAL const float* bias, int biasFirst, int hasBias) {
     /* a constant trip count, unrolled, so each item has several loads in flight: one load at a time per item (the
        old loop over e) left a group of 32 waiting on memory latency for most of the kernel on an H100 */
 #pragma unroll 16
     for (int k = 0; k < ATT_KEYS * ATT_HD / ATT_QUERIES; k++) {
         int e = LOCAL_ID(0) + k * ATT_QUERIES, j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
-        dst[j * ld + i] = r < rows && i < hd ? src[first + r * rowStride + i] : 0.0f;
+        float v = 0.0f;
+        if (r < rows && i < hd) {
+            v = src[first + r * rowStride + i];
+            if (hasBias) v += bias[biasFirst + i];
+        }
+        dst[j * ld + i] = v;
     }
 }
 
-/* stage_rows for the forward pass (row pitch ATT_HD), adding bias[biasFirst + i] to every staged value when hasBias. */
-DEVICE_FN void stage_rows_biased(SHARED_PTR float* dst, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd,
-                                 GLOBAL const float* bias, int biasFirst, int hasBias) {
-#pragma unroll 16
-    for (int k = 0; k < ATT_KEYS * ATT_HD / ATT_QUERIES; k++) {
-        int e = LOCAL_ID(0) + k * ATT_QUERIES, j = e / ATT_HD, i = e % ATT_HD, r = r0 + j;
-        dst[j * ATT_HD + i] = r < rows && i < hd ? src[first + r * rowStride + i] + (hasBias ? bias[biasFirst + i] : 0.0f) : 0.0f;
-    }
+/* stage_rows_biased without a bias (the backward kernels' staging). */
+DEVICE_FN void stage_rows(SHARED_PTR float* dst, int ld, GLOBAL const float* src, int first, int rowStride, int r0, int rows, int hd) {
+    stage_rows_biased(dst, ld, src, first, rowStride, r0, rows, hd, src, 0, 0);
 }
 
 /*
@@ -249,8 +251,8 @@ KERNEL void attention(int batch, int seq, int dim, int heads, int causal, GLOBAL
     int groupEnd = causal ? (GROUP_ID(0) + 1) * ATT_QUERIES : seq; /* the last key any query of the group needs */
     if (groupEnd > seq) groupEnd = seq;
     for (int s0 = 0; s0 < groupEnd; s0 += ATT_KEYS) {
-        stage_rows_biased(ks, qkv, base + dim, 3 * dim, s0, seq, hd, bias, dim + h * hd, hasBias);
-        stage_rows_biased(vs, qkv, base + 2 * dim, 3 * dim, s0, seq, hd, bias, 2 * dim + h * hd, hasBias);
+        stage_rows_biased(ks, ATT_HD, qkv, base + dim, 3 * dim, s0, seq, hd, bias, dim + h * hd, hasBias);
+        stage_rows_biased(vs, ATT_HD, qkv, base + 2 * dim, 3 * dim, s0, seq, hd, bias, 2 * dim + h * hd, hasBias);
         SYNC_THREADS();
         int n = len - s0;
         if (n > ATT_KEYS) n = ATT_KEYS;
