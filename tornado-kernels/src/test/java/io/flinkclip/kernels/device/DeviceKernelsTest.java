@@ -132,8 +132,8 @@ class DeviceKernelsTest {
             same(1e-6f, new float[][] {random(rows * cols), random(cols)}, (d, b) -> d.addRowVector(rows, cols, b[0], 0, b[1], 0));
             // fused bias + QuickGELU on the device against the two steps on the CPU
             float[] x = random(rows * cols), bias = random(cols);
-            float[] want = runCpu(x, bias, (d, b) -> { d.addRowVector(rows, cols, b[0], 0, b[1], 0); d.quickGelu(rows * cols, b[0], 0); });
-            assertClose(want, runGpu(x, bias, (d, b) -> d.biasQuickGelu(rows, cols, b[0], 0, b[1])), 1e-6f, "biasQuickGelu " + rows + "x" + cols);
+            float[] want = run(cpu, x, bias, (d, b) -> { d.addRowVector(rows, cols, b[0], 0, b[1], 0); d.quickGelu(rows * cols, b[0], 0); });
+            assertClose(want, run(gpu, x, bias, (d, b) -> d.biasQuickGelu(rows, cols, b[0], 0, b[1])), 1e-6f, "biasQuickGelu " + rows + "x" + cols);
         }
         int rows = 13, dim = 150;
         same(2e-5f, new float[][] {random(rows * dim + 3), random(dim), random(dim), random(dim), new float[rows * dim]}, (d, b) ->
@@ -174,10 +174,6 @@ class DeviceKernelsTest {
             assertArrayEquals(new float[] {0.5f}, gpu.download(flag), "finite extremes are not flagged and the flag is left as it was");
         }
     }
-
-    private float[] runCpu(float[] x, float[] v, Op op) { return run(cpu, x, v, op); }
-
-    private float[] runGpu(float[] x, float[] v, Op op) { return run(gpu, x, v, op); }
 
     private static float[] run(Device d, float[] x, float[] v, Op op) {
         try (DeviceBuffer bx = d.upload(x); DeviceBuffer bv = d.upload(v)) {
