@@ -78,7 +78,11 @@ public final class GemmAB {
         }
     }
 
-    /** One side's workload; public so the harness can reach it through its own class loader's copy. */
+    /**
+     * One side's workload; public so the harness can reach it through its own class loader's copy. It builds its
+     * weight sets itself (as {@code GemmBench}'s f16 mode does) from the kernels' long-standing public API only, so a
+     * side can be an older build that lacks anything added to {@code GemmBench} since.
+     */
     public static final class Workload {
         private final PackedMatrix[] sets = new PackedMatrix[16];
         private final float[] a, bias, c;

@@ -95,21 +95,6 @@ public final class LayerProfile {
         }
     }
 
-    /**
-     * Lets the other engine's threads go idle: ONNX Runtime's workers spin after a run, and right after an ORT pass our
-     * first layers ran slower (ViT-B/32 batch 32: the patch embedding 39 instead of 30 ms, the embedding sum 9 instead
-     * of 1.6 ms).
-     */
-    private static void pause() {
-        try {
-            Thread.sleep(PAUSE_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static final long PAUSE_MS = 50;
-
     /** Times our passes with {@link LayerTimes} on for about {@code seconds}, one peer pass after each (when given). */
     private static Profile timeOurs(Runnable ours, double seconds, Runnable peer) {
         LayerTimes.reset();
@@ -122,9 +107,9 @@ public final class LayerProfile {
             own += System.nanoTime() - t0;
             LayerTimes.enable(false);
             if (peer != null) {
-                pause();
+                ClipBench.pause();
                 peer.run();
-                pause();
+                ClipBench.pause();
             }
             passes++;
         }
