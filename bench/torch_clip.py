@@ -7,6 +7,8 @@ Usage:
   torch_clip.py export --weights W.safetensors --out-dir DIR            (image.onnx, text.onnx)
   torch_clip.py train  --weights W.safetensors --batch 32 --steps 3 --json OUT.json
   torch_clip.py export-linear --shape M,N,K --out FILE.onnx          (one nn.Linear: the SGEMM table's ORT peer)
+  torch_clip.py export-conv-chain --weights W.safetensors --shape SIDE,IN,MID,BLOCKS --out FILE.onnx
+                       (1×1 conv + ReLU pairs IN→MID→IN with weights conv{l}.weight/bias: ConvChainBench's ORT peer)
   torch_clip.py gpu    --weights W.safetensors --batch 256 --train-batch 128 --maths fp32,tf32,bf16 --json OUT.json
                        [--probe P.safetensors]   (CUDA: GpuBench's peer; runs on any PyTorch with CUDA)
 Written for Debian's python3-torch (1.13); reads safetensors with numpy so no extra package is needed.
@@ -283,7 +285,7 @@ def gpu_bench(a, model):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["bench", "export", "train", "export-linear", "gpu"])
+    ap.add_argument("mode", choices=["bench", "export", "train", "export-linear", "export-conv-chain", "gpu"])
     ap.add_argument("--weights")
     ap.add_argument("--shape")
     ap.add_argument("--out")
@@ -308,6 +310,20 @@ def main():
         return
     if not a.weights:
         ap.error("--weights is required for " + a.mode)
+    if a.mode == "export-conv-chain":
+        side, cin, mid, blocks = (int(x) for x in a.shape.split(","))
+        sd = read_safetensors(a.weights)
+        layers = []
+        for l in range(2 * blocks):
+            w = sd["conv%d.weight" % l]
+            conv = nn.Conv2d(w.shape[1], w.shape[0], 1)
+            conv.weight.data.copy_(w)
+            conv.bias.data.copy_(sd["conv%d.bias" % l])
+            layers += [conv, nn.ReLU()]
+        with torch.no_grad():
+            torch.onnx.export(nn.Sequential(*layers).eval(), torch.randn(1, cin, side, side), a.out, opset_version=14,
+                              input_names=["x"], output_names=["y"])
+        return
     model = CLIP(read_safetensors(a.weights)).float().eval()
     R = model.resolution
     if a.mode == "export":

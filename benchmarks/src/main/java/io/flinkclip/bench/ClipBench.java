@@ -393,7 +393,7 @@ public final class ClipBench {
     }
 
     /** Runs bench/torch_clip.py with Debian's python3-torch (the peer is not part of the product). */
-    private static void python(String... args) throws IOException, InterruptedException {
+    static void python(String... args) throws IOException, InterruptedException {
         String script = System.getProperty("clip.bench.torchScript", "bench/torch_clip.py");
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("clip.bench.python", "/usr/bin/python3"), script));
         cmd.addAll(List.of(args));
