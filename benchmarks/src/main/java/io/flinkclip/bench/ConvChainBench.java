@@ -42,8 +42,8 @@ public final class ConvChainBench {
     }
 
     private static final Stage[] RN50 = {new Stage(56, 256, 64, 3), new Stage(28, 512, 128, 4), new Stage(14, 1024, 256, 6), new Stage(7, 2048, 512, 3)};
-    /** FusedConv's FOLDED_MAX_VALUES: larger layers keep 16-bit weights. */
-    private static final long FOLDED_MAX = 256 * 1024;
+    /** FusedConv's FOLDED_MAX_VALUES, read from the same property: larger layers keep 16-bit weights. */
+    private static final long FOLDED_MAX = Long.getLong("clip.conv.foldedMax", 256 * 1024);
     private static final int PASSES_PER_ROUND = 10;
 
     private ConvChainBench() {}
