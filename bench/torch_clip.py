@@ -316,6 +316,8 @@ def main():
         layers = []
         for l in range(2 * blocks):
             w = sd["conv%d.weight" % l]
+            if tuple(w.shape) != ((mid, cin, 1, 1) if l % 2 == 0 else (cin, mid, 1, 1)):
+                ap.error("conv%d.weight has shape %s, not what --shape %s implies" % (l, tuple(w.shape), a.shape))
             conv = nn.Conv2d(w.shape[1], w.shape[0], 1)
             conv.weight.data.copy_(w)
             conv.bias.data.copy_(sd["conv%d.bias" % l])

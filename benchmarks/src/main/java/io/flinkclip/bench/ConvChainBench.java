@@ -66,11 +66,15 @@ public final class ConvChainBench {
                 Parallel.THREADS, rounds, PASSES_PER_ROUND);
         System.out.printf(Locale.ROOT, "%-24s %10s %10s %10s %10s %22s %10s%n", "stage", "ours ms", "ORT ms", "ours GF/s", "ORT GF/s",
                 "ours/ORT time [q1..q3]", "max diff");
-        for (Stage s : RN50) new Chain(s, cache).compare(rounds);
+        for (Stage s : RN50) {
+            try (Chain chain = new Chain(s, cache)) {
+                chain.compare(rounds);
+            }
+        }
     }
 
     /** One stage: our packed weights, ORT's session on the folded ones, an input. */
-    private static final class Chain {
+    private static final class Chain implements AutoCloseable {
         final Stage st;
         final PackedMatrix[] weights;
         final float[][] bias;
@@ -182,6 +186,10 @@ public final class ConvChainBench {
             double o = ours[rounds / 2], t = peer[rounds / 2];
             System.out.printf(Locale.ROOT, "%-24s %10.3f %10.3f %10.1f %10.1f %9.3f [%.3f..%.3f] %10.1e%n", st.name(), o, t,
                     st.flops() / o / 1e6, st.flops() / t / 1e6, ratio[rounds / 2], ratio[rounds / 4], ratio[3 * rounds / 4], diff);
+        }
+
+        @Override
+        public void close() throws Exception {
             ortInput.close();
             session.close();
         }
