@@ -68,7 +68,8 @@ public final class GemmAB {
         }
     }
 
-    private static void setProperties(String props, boolean set) {
+    /** Sets (or clears) the {@code key=value,...} properties of one side; {@code -} is none. Also used by {@link ModelAB}. */
+    static void setProperties(String props, boolean set) {
         if (props.equals("-")) return;
         for (String kv : props.split(",")) {
             String[] e = kv.split("=", 2);
