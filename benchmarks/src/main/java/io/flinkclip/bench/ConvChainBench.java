@@ -13,7 +13,6 @@ import io.flinkclip.kernels.Parallel;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -180,12 +179,10 @@ public final class ConvChainBench {
                 peer[r] = (t3 - t2) / 1e6 / PASSES_PER_ROUND;
                 ratio[r] = ours[r] / peer[r];
             }
-            Arrays.sort(ours);
-            Arrays.sort(peer);
-            Arrays.sort(ratio);
-            double o = ours[rounds / 2], t = peer[rounds / 2];
+            double o = AbRounds.spread(ours)[0], t = AbRounds.spread(peer)[0];
+            double[] q = AbRounds.spread(ratio);
             System.out.printf(Locale.ROOT, "%-24s %10.3f %10.3f %10.1f %10.1f %9.3f [%.3f..%.3f] %10.1e%n", st.name(), o, t,
-                    st.flops() / o / 1e6, st.flops() / t / 1e6, ratio[rounds / 2], ratio[rounds / 4], ratio[3 * rounds / 4], diff);
+                    st.flops() / o / 1e6, st.flops() / t / 1e6, q[0], q[1], q[2], diff);
         }
 
         @Override

@@ -7,7 +7,6 @@ import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -40,42 +39,21 @@ public final class GemmAB {
             Method[] time = new Method[2];
             for (int v = 0; v < 2; v++) {
                 String props = args[2 * v + 1];
-                setProperties(props, true);
+                AbRounds.setProperties(props, true);
                 ClassLoader loader = new URLClassLoader(new URL[] {self, Path.of(args[2 * v]).toUri().toURL()},
                         ClassLoader.getPlatformClassLoader());
                 Class<?> w = Class.forName(Workload.class.getName(), true, loader);
                 side[v] = w.getConstructor(int.class, int.class, int.class).newInstance(m, n, k);
                 time[v] = w.getMethod("secondsPerCall", int.class);
-                setProperties(props, false);
+                AbRounds.setProperties(props, false);
             }
-            for (long end = System.nanoTime() + 6_000_000_000L; System.nanoTime() < end; ) {
-                for (int v = 0; v < 2; v++) time[v].invoke(side[v], 2);
-            }
+            AbRounds.warm(6, () -> (double) time[0].invoke(side[0], 2), () -> (double) time[1].invoke(side[1], 2));
             double flops = 2.0 * m * n * k;
-            double[][] gflops = new double[2][rounds];
-            double[] ratio = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                for (int s = 0; s < 2; s++) {
-                    int v = r % 2 == 0 ? s : 1 - s; // who goes first alternates too
-                    gflops[v][r] = flops / (double) time[v].invoke(side[v], 4) / 1e9;
-                }
-                ratio[r] = gflops[1][r] / gflops[0][r];
-            }
-            for (double[] g : gflops) Arrays.sort(g);
-            Arrays.sort(ratio);
+            double[][] gflops = AbRounds.alternate(rounds, () -> flops / (double) time[0].invoke(side[0], 4) / 1e9,
+                    () -> flops / (double) time[1].invoke(side[1], 4) / 1e9);
+            double[] ratio = AbRounds.spread(AbRounds.ratios(gflops)), ga = AbRounds.spread(gflops[0]), gb = AbRounds.spread(gflops[1]);
             System.out.printf(Locale.ROOT, "%dx%dx%d  A %.1f  B %.1f GFLOP/s (medians)  B/A median %.3f, quartiles %.3f..%.3f%n",
-                    m, n, k, gflops[0][rounds / 2], gflops[1][rounds / 2], ratio[rounds / 2], ratio[rounds / 4], ratio[3 * rounds / 4]);
-        }
-    }
-
-    /** Sets (or clears) the {@code key=value,...} properties of one side; {@code -} is none. Also used by {@link ModelAB}. */
-    static void setProperties(String props, boolean set) {
-        if (props.equals("-")) return;
-        for (String kv : props.split(",")) {
-            String[] e = kv.split("=", 2);
-            if (e.length != 2) throw new IllegalArgumentException("properties must be key=value,...: " + props);
-            if (set) System.setProperty(e[0], e[1]);
-            else System.clearProperty(e[0]);
+                    m, n, k, ga[0], gb[0], ratio[0], ratio[1], ratio[2]);
         }
     }
 

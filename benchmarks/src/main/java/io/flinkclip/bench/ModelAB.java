@@ -41,14 +41,14 @@ public final class ModelAB {
         Method[] time = new Method[2], embeds = new Method[2];
         for (int v = 0; v < 2; v++) {
             String props = args[3 + v], first = args.length == 7 ? args[5 + v] : "-";
-            GemmAB.setProperties(props, true);
+            AbRounds.setProperties(props, true);
             try {
                 Class<?> w = Class.forName(Workload.class.getName(), true, sideLoader(first));
                 side[v] = w.getConstructor(String.class, int.class).newInstance(weights, batch);
                 time[v] = w.getMethod("secondsPerCall", double.class);
                 embeds[v] = w.getMethod("firstEmbedding");
             } finally {
-                GemmAB.setProperties(props, false);
+                AbRounds.setProperties(props, false);
             }
         }
         float[] ea = (float[]) embeds[0].invoke(side[0]), eb = (float[]) embeds[1].invoke(side[1]);
@@ -57,22 +57,12 @@ public final class ModelAB {
         System.out.printf(Locale.ROOT, "first image's embeddings: %s (max |A − B| %.3g)%n",
                 Arrays.equals(ea, eb) ? "bit-identical" : "differ", diff);
         double roundSeconds = batch > 4 ? 2.0 : 0.6;
-        for (long end = System.nanoTime() + 8_000_000_000L; System.nanoTime() < end; ) {
-            for (int v = 0; v < 2; v++) time[v].invoke(side[v], 0.2);
-        }
-        double[][] ms = new double[2][rounds];
-        double[] ratio = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            for (int s = 0; s < 2; s++) {
-                int v = r % 2 == 0 ? s : 1 - s; // who goes first alternates too
-                ms[v][r] = 1e3 * (double) time[v].invoke(side[v], roundSeconds);
-            }
-            ratio[r] = ms[1][r] / ms[0][r];
-        }
-        for (double[] m : ms) Arrays.sort(m);
-        Arrays.sort(ratio);
+        AbRounds.warm(8, () -> (double) time[0].invoke(side[0], 0.2), () -> (double) time[1].invoke(side[1], 0.2));
+        double[][] ms = AbRounds.alternate(rounds, () -> 1e3 * (double) time[0].invoke(side[0], roundSeconds),
+                () -> 1e3 * (double) time[1].invoke(side[1], roundSeconds));
+        double[] ratio = AbRounds.spread(AbRounds.ratios(ms)), a = AbRounds.spread(ms[0]), b = AbRounds.spread(ms[1]);
         System.out.printf(Locale.ROOT, "batch %d: A %.2f ms, B %.2f ms per call (medians of %d rounds); B/A time median %.3f, quartiles %.3f..%.3f%n",
-                batch, ms[0][rounds / 2], ms[1][rounds / 2], rounds, ratio[rounds / 2], ratio[rounds / 4], ratio[3 * rounds / 4]);
+                batch, a[0], b[0], rounds, ratio[0], ratio[1], ratio[2]);
     }
 
     /** The application's class path (JDK excluded by the platform parent), with {@code first} searched first. */
