@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * random (OpenAI init), stored as fp16 by default because that is how OpenAI releases CLIP: flink-clip then keeps
  * its linear layers in 16 bits (lossless, {@code PackedMatrix.compact}); the peers read the same file and compute
  * in fp32 on the same values. {@code --weights-dtype f32} draws fp32 values instead (every engine in fp32).
- * flink-clip and ONNX Runtime run each workload alternately, in rounds of about a second ({@code timePair}), so the
+ * flink-clip and ONNX Runtime run each workload alternately, in rounds of about half a second ({@code timePair}), so the
  * ratio between them holds through the slow phases of a shared machine; PyTorch runs afterwards in its own process.
  *
  * <pre>bench [--models ViT-B/32,RN50] [--seconds S] [--threads T] [--no-ort] [--no-torch] [--gemm-last] [--cache DIR]
@@ -162,7 +162,9 @@ public final class ClipBench {
         }
     }
 
-    private record Measured(String arch, ClipConfig cfg, Map<String, Double> ours, Map<String, Double> onnx, Map<String, Double> pt) {}
+    /** onnxSpread: per workload, the median and quartiles of the per-round ratio ours / ORT (items/s). */
+    private record Measured(String arch, ClipConfig cfg, Map<String, Double> ours, Map<String, Double> onnx,
+                            Map<String, double[]> onnxSpread, Map<String, Double> pt) {}
 
     private Measured model(String arch, boolean ort, boolean torch) throws Exception {
         ClipConfig cfg = ClipArchitectures.get(arch);
@@ -179,6 +181,7 @@ public final class ClipBench {
         int r = cfg.imageResolution();
         SplittableRandom rnd = new SplittableRandom(1);
         Map<String, Double> ours = new LinkedHashMap<>(), onnx = new LinkedHashMap<>(), pt = new LinkedHashMap<>();
+        Map<String, double[]> onnxSpread = new LinkedHashMap<>();
         int[][] shortTexts = texts(32, 7, rnd), fullTexts = texts(32, 77, rnd);
         Map<String, Runnable> workloads = new LinkedHashMap<>();
         Map<String, Integer> items = new LinkedHashMap<>();
@@ -202,6 +205,7 @@ public final class ClipBench {
                     double[] t = timePair(workloads.get(k), peer.workloads.get(k));
                     ours.put(k, items.get(k) / t[0]);
                     onnx.put(k, items.get(k) / t[1]);
+                    onnxSpread.put(k, new double[] {t[2], t[3], t[4]});
                 }
             }
             System.out.println(arch + " flink-clip items/s: " + ours);
@@ -214,7 +218,7 @@ public final class ClipBench {
             pt = torch(weights);
             System.out.println(arch + " pytorch items/s: " + pt);
         }
-        return new Measured(arch, cfg, ours, onnx, pt);
+        return new Measured(arch, cfg, ours, onnx, onnxSpread, pt);
     }
 
     /** Prints one model's table: items/s, ratios to the peers, and the fraction of our GEMM speed. */
@@ -224,14 +228,19 @@ public final class ClipBench {
         Map<String, Double> ours = r.ours(), onnx = r.onnx(), pt = r.pt();
         double imgFlops = cfg.isResNet() ? Flops.resnetImage(cfg) : Flops.vitImage(cfg);
         System.out.printf(Locale.ROOT, "%n## %s (items/s; ratios = flink-clip / peer)%n", arch);
-        System.out.printf(Locale.ROOT, "%-12s %12s %12s %12s %10s %10s %12s%n", "workload", "flink-clip", "onnxruntime", "pytorch", "vs ORT", "vs torch", "% of GEMM");
+        System.out.printf(Locale.ROOT, "%-12s %12s %12s %12s %10s %15s %10s %12s%n", "workload", "flink-clip", "onnxruntime",
+                "pytorch", "vs ORT", "rounds [q1..q3]", "vs torch", "% of GEMM");
         Map<String, Object> m = new LinkedHashMap<>();
+        double[] none = {Double.NaN, Double.NaN, Double.NaN};
         for (String k : ours.keySet()) {
             double o = ours.get(k), x = onnx.getOrDefault(k, Double.NaN), t = pt.getOrDefault(k, Double.NaN);
+            double[] q = r.onnxSpread().getOrDefault(k, none);
             double flops = k.startsWith("image") ? imgFlops : Flops.text(cfg, k.equals("text_short") ? 7 : 77);
             double pctGemm = 100 * o * flops / 1e9 / gemm;
-            System.out.printf(Locale.ROOT, "%-12s %12.2f %12.2f %12.2f %9.2fx %9.2fx %11.0f%%%n", k, o, x, t, o / x, o / t, pctGemm);
-            m.put(k, Map.of("flink_clip", o, "onnxruntime", x, "pytorch", t, "pct_of_gemm", pctGemm));
+            System.out.printf(Locale.ROOT, "%-12s %12.2f %12.2f %12.2f %9.2fx %15s %9.2fx %11.0f%%%n", k, o, x, t, o / x,
+                    String.format(Locale.ROOT, "[%.2f..%.2f]", q[1], q[2]), o / t, pctGemm);
+            m.put(k, Map.of("flink_clip", o, "onnxruntime", x, "pytorch", t, "pct_of_gemm", pctGemm,
+                    "vs_onnxruntime_rounds", Map.of("median", q[0], "q1", q[1], "q3", q[2])));
         }
         results.put(arch, m);
     }
@@ -308,28 +317,42 @@ public final class ClipBench {
     }
 
     /**
-     * Seconds per call of a and of b, measured alternately: both warm up as in {@link #time}, then the budget is cut
-     * into rounds of about a second in which a runs, then b (at least one call each, a pause between them so the
-     * other engine's spinning threads have gone idle); each figure is the median of its calls over all rounds. On this
-     * project's shared 2-core VMs a whole model's figure moved ±10–20 % between runs, in phases of tens of seconds.
+     * Seconds per call of a and of b, measured alternately, then the median and quartiles of the per-round ratio
+     * (time of b / time of a, i.e. a's speed over b's): both warm up as in {@link #time}, then the budget is cut into
+     * rounds in which a runs, then b (at least one call each, a pause between them so the other engine's spinning
+     * threads have gone idle); each time is the median of its calls over all rounds. On this project's shared 2-core
+     * VMs a whole model's figure moved ±10–20 % between runs, in phases of tens of seconds: the quartiles say how far
+     * one run's ratio can be trusted.
      */
     private double[] timePair(Runnable a, Runnable b) {
-        warm(a);
-        warm(b);
+        double callA = warm(a), callB = warm(b);
         List<Double> ta = new ArrayList<>(), tb = new ArrayList<>();
-        int rounds = Math.max(3, (int) Math.round(seconds));
+        // Rounds of about half a second (at least one call per engine, at least 3 rounds), so the per-round ratio
+        // has enough samples for quartiles where calls are short.
+        int rounds = Math.max(3, (int) Math.min(2 * seconds, seconds / Math.max(callA, callB)));
+        double[] ratio = new double[rounds];
         for (int round = 0; round < rounds; round++) {
+            int fromA = ta.size(), fromB = tb.size();
             calls(a, seconds / rounds, ta);
             pause();
             calls(b, seconds / rounds, tb);
             pause();
+            ratio[round] = median(tb.subList(fromB, tb.size())) / median(ta.subList(fromA, ta.size()));
         }
-        return new double[] {median(ta), median(tb)};
+        double[] q = AbRounds.spread(ratio);
+        return new double[] {median(ta), median(tb), q[0], q[1], q[2]};
     }
 
-    private void warm(Runnable r) {
+    /** Warm-up calls as {@link #time} describes; returns the last call's seconds. */
+    private double warm(Runnable r) {
         long warm = System.nanoTime() + (long) (0.4 * seconds * 1e9);
-        for (int calls = 0; calls < 2 || System.nanoTime() < warm; calls++) r.run();
+        double last = 0;
+        for (int calls = 0; calls < 2 || System.nanoTime() < warm; calls++) {
+            long t0 = System.nanoTime();
+            r.run();
+            last = (System.nanoTime() - t0) / 1e9;
+        }
+        return last;
     }
 
     /** Runs r for about {@code budget} seconds (at least once), adding each call's seconds to ts. */
