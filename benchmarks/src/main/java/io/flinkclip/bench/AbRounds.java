@@ -3,9 +3,9 @@ package io.flinkclip.bench;
 import java.util.Arrays;
 
 /**
- * The harness {@link GemmAB} and {@link ModelAB} share (and {@link ConvChainBench} its {@link #spread}): each side's system properties while its classes initialise, a
- * warm-up that alternates the sides, rounds in which the sides alternate (and so does who goes first), and the median
- * and quartiles of a per-round series.
+ * The harness {@link GemmAB} and {@link ModelAB} share (and {@link ConvChainBench} and {@link ClipBench} its
+ * {@link #spread}): each side's system properties while its classes initialise, a warm-up that alternates the sides,
+ * rounds in which the sides alternate (and so does who goes first), and the median and quartiles of a per-round series.
  */
 final class AbRounds {
     private AbRounds() {}
@@ -15,8 +15,21 @@ final class AbRounds {
         double measure() throws Exception;
     }
 
+    /**
+     * Runs {@code body} (a side's class loading and initialisation) with the {@code key=value,...} properties set
+     * ({@code -}: none), clearing them afterwards, also when it throws.
+     */
+    static <T> T withProperties(String props, java.util.concurrent.Callable<T> body) throws Exception {
+        setProperties(props, true);
+        try {
+            return body.call();
+        } finally {
+            setProperties(props, false);
+        }
+    }
+
     /** Sets (or clears) the {@code key=value,...} properties of one side; {@code -} is none. */
-    static void setProperties(String props, boolean set) {
+    private static void setProperties(String props, boolean set) {
         if (props.equals("-")) return;
         for (String kv : props.split(",")) {
             String[] e = kv.split("=", 2);

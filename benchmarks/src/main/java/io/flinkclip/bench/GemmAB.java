@@ -38,14 +38,11 @@ public final class GemmAB {
             Object[] side = new Object[2];
             Method[] time = new Method[2];
             for (int v = 0; v < 2; v++) {
-                String props = args[2 * v + 1];
-                AbRounds.setProperties(props, true);
                 ClassLoader loader = new URLClassLoader(new URL[] {self, Path.of(args[2 * v]).toUri().toURL()},
                         ClassLoader.getPlatformClassLoader());
-                Class<?> w = Class.forName(Workload.class.getName(), true, loader);
-                side[v] = w.getConstructor(int.class, int.class, int.class).newInstance(m, n, k);
-                time[v] = w.getMethod("secondsPerCall", int.class);
-                AbRounds.setProperties(props, false);
+                side[v] = AbRounds.withProperties(args[2 * v + 1], () -> Class.forName(Workload.class.getName(), true, loader)
+                        .getConstructor(int.class, int.class, int.class).newInstance(m, n, k));
+                time[v] = side[v].getClass().getMethod("secondsPerCall", int.class);
             }
             AbRounds.warm(6, () -> (double) time[0].invoke(side[0], 2), () -> (double) time[1].invoke(side[1], 2));
             double flops = 2.0 * m * n * k;

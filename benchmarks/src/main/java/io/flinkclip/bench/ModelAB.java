@@ -40,16 +40,11 @@ public final class ModelAB {
         Object[] side = new Object[2];
         Method[] time = new Method[2], embeds = new Method[2];
         for (int v = 0; v < 2; v++) {
-            String props = args[3 + v], first = args.length == 7 ? args[5 + v] : "-";
-            AbRounds.setProperties(props, true);
-            try {
-                Class<?> w = Class.forName(Workload.class.getName(), true, sideLoader(first));
-                side[v] = w.getConstructor(String.class, int.class).newInstance(weights, batch);
-                time[v] = w.getMethod("secondsPerCall", double.class);
-                embeds[v] = w.getMethod("firstEmbedding");
-            } finally {
-                AbRounds.setProperties(props, false);
-            }
+            ClassLoader loader = sideLoader(args.length == 7 ? args[5 + v] : "-");
+            side[v] = AbRounds.withProperties(args[3 + v], () -> Class.forName(Workload.class.getName(), true, loader)
+                    .getConstructor(String.class, int.class).newInstance(weights, batch));
+            time[v] = side[v].getClass().getMethod("secondsPerCall", double.class);
+            embeds[v] = side[v].getClass().getMethod("firstEmbedding");
         }
         float[] ea = (float[]) embeds[0].invoke(side[0]), eb = (float[]) embeds[1].invoke(side[1]);
         double diff = 0;
