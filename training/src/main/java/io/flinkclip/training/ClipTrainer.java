@@ -52,13 +52,42 @@ public final class ClipTrainer {
         long s = optimizer.stepCount();
         GradCache.Result r = GradCache.lossAndGradients(model, pixels, tokens, options.chunkSize());
         if (!Double.isFinite(r.loss())) throw new IllegalStateException("loss is " + r.loss() + " at step " + (s + 1));
+        double lr = options.schedule().lr(s);
+        ResidentOptimizer resident = model.residentOptimizer();
+        double norm = resident == null ? hostStep(lr) : residentStep(resident, lr, s);
+        GradClip.clampLogitScale(model.logitScale());
+        if (resident == null) model.parametersChanged(); // a resident optimiser updated its device's copy in place
+        return new StepStats(optimizer.stepCount(), r.loss(), lr, model.logitScale().scalar(), norm);
+    }
+
+    /** Clipping and AdamW on the model's host arrays; returns the gradient norm before clipping. */
+    private double hostStep(double lr) {
         StateDict grads = model.gradients();
         double norm = options.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads, options.maxGradNorm()) : GradClip.globalNorm(grads);
-        double lr = options.schedule().lr(s);
         optimizer.step(model.parameters(), grads, lr);
-        GradClip.clampLogitScale(model.parameters(), TrainableClip.LOGIT_SCALE);
-        model.parametersChanged();
-        return new StepStats(optimizer.stepCount(), r.loss(), lr, model.parameters().get(TrainableClip.LOGIT_SCALE).scalar(), norm);
+        return norm;
+    }
+
+    /**
+     * The same step where the tower gradients are (the device): their sum of squares comes up, the clipping factor goes
+     * down with the update; logit_scale's gradient and update stay here. A non-finite gradient refuses the step before
+     * anything changes, naming the parameter.
+     */
+    private double residentStep(ResidentOptimizer resident, double lr, long s) {
+        Tensor scale = model.logitScale(), scaleGrad = model.logitScaleGradient();
+        float g = scaleGrad.data()[0];
+        double norm = Math.sqrt(resident.gradientSumOfSquares() + (double) g * g);
+        if (!Double.isFinite(norm)) {
+            String where = Float.isFinite(g) ? resident.firstNonFiniteGradient() : TrainableClip.LOGIT_SCALE;
+            throw new IllegalStateException("non-finite gradient in " + where + " at step " + (s + 1) + " (global norm " + norm + "); parameters unchanged");
+        }
+        float coef = options.maxGradNorm() > 0 ? GradClip.clipCoefficient(norm, options.maxGradNorm()) : 1f;
+        if (coef < 1) scaleGrad.data()[0] = g * coef;
+        StateDict hostParams = new StateDict(), hostGrads = new StateDict();
+        hostParams.put(scale);
+        hostGrads.put(scaleGrad);
+        optimizer.stepResident(resident, coef, hostParams, hostGrads, lr);
+        return norm;
     }
 
     /** Parameters and buffers under their own names (what a model file holds). */
@@ -71,7 +100,16 @@ public final class ClipTrainer {
     }
 
     /** The AdamW state ({@code adam.step}, {@code adam.m.*}, {@code adam.v.*}); live moment arrays, read before the next step. */
-    public StateDict optimizerState() { return optimizer.state(model.parameters()); }
+    public StateDict optimizerState() {
+        pullResidentMoments();
+        return optimizer.state(model.parameters());
+    }
+
+    /** A resident optimiser's moments to the host arrays (its parameters come down when {@code model.parameters()} is read). */
+    private void pullResidentMoments() {
+        ResidentOptimizer resident = model.residentOptimizer();
+        if (resident != null) optimizer.pullResident(resident);
+    }
 
     /** Everything needed to continue bit-identically, as one safetensors blob (small models; see {@link #writeSnapshot}). */
     public byte[] snapshot() {
@@ -103,6 +141,7 @@ public final class ClipTrainer {
     }
 
     private StateDict snapshotDict() {
+        pullResidentMoments();
         StateDict sd = new StateDict();
         for (Tensor t : model.parameters().tensors()) sd.put(rename(t, MODEL + t.name()));
         for (Tensor t : model.buffers().tensors()) sd.put(rename(t, BUFFER + t.name()));
@@ -121,6 +160,8 @@ public final class ClipTrainer {
         copyInto(sd, BUFFER, model.buffers());
         optimizer.load(sd, model.parameters());
         model.parametersChanged();
+        ResidentOptimizer resident = model.residentOptimizer();
+        if (resident != null) optimizer.pushResident(resident);
     }
 
     private static void copyInto(StateDict sd, String prefix, StateDict live) {

@@ -27,7 +27,7 @@ public final class GradCache {
         int per = pixels.length / n;
         int res = model.imageResolution();
         if (per != 3 * res * res) throw new IllegalArgumentException("images have " + per + " values each, expected 3·" + res + "²");
-        Tensor scale = model.parameters().get(TrainableClip.LOGIT_SCALE);
+        Tensor scale = model.logitScale();
         float s = scale.scalar();
         model.zeroGrad();
 
@@ -39,7 +39,7 @@ public final class GradCache {
             copyRows(model.embedTexts(java.util.Arrays.copyOfRange(tokens, lo, hi), single), txt, lo, hi, "text");
         }
         ContrastiveLoss.Result loss = ContrastiveLoss.compute(img, txt, s, true);
-        model.gradients().get(TrainableClip.LOGIT_SCALE).data()[0] += (float) loss.dLogitScale();
+        model.logitScaleGradient().data()[0] += (float) loss.dLogitScale();
         if (single) {
             model.backwardImages(loss.dImages());
             model.backwardTexts(loss.dTexts());

@@ -1,6 +1,7 @@
 package io.flinkclip.training;
 
 import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Tensor;
 
 /**
  * The seam between training and a CLIP implementation: two towers that can embed with or without keeping the
@@ -54,4 +55,17 @@ public interface TrainableClip {
 
     /** Non-trained state that training changes and a checkpoint must keep (BatchNorm running stats); live tensors. */
     default StateDict buffers() { return new StateDict(); }
+
+    /** The live 0-dim {@value #LOGIT_SCALE} parameter: the loss reads and the trainer updates it without the others. */
+    default Tensor logitScale() { return parameters().get(LOGIT_SCALE); }
+
+    /** The live gradient of {@link #logitScale()} (the loss adds into it). */
+    default Tensor logitScaleGradient() { return gradients().get(LOGIT_SCALE); }
+
+    /**
+     * The device-resident optimiser when this model keeps gradients, parameters and moments on its device between steps
+     * ({@link ClipTrainer} then updates them there); null (the default) when the trainer's AdamW runs on
+     * {@link #parameters()} and {@link #gradients()}.
+     */
+    default ResidentOptimizer residentOptimizer() { return null; }
 }

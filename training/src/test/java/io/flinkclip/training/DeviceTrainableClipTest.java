@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
@@ -48,16 +49,17 @@ class DeviceTrainableClipTest {
 
     private static Device device(String which) { return which.equals("cpu") ? new CpuDevice() : gpu; }
 
+    /** Both optimiser placements: the resident one's gradients add up on the device across GradCache's chunks. */
     @ParameterizedTest
-    @ValueSource(strings = {"test", "cpu"})
-    void gradientsMatchTheReferenceWithAndWithoutGradCache(String which) {
+    @CsvSource({"test, true", "test, false", "cpu, true"})
+    void gradientsMatchTheReferenceWithAndWithoutGradCache(String which, boolean resident) {
         StateDict expected = SafeTensors.read(REF.resolve("expected.safetensors"));
         for (int chunk : new int[] {8, 3}) {
-            try (DeviceTrainableClip m = new DeviceTrainableClip(hostModel(), device(which))) {
+            try (DeviceTrainableClip m = new DeviceTrainableClip(hostModel(), device(which), resident)) {
                 ReferenceParity.Report r = ReferenceParity.check(m, expected, 8, chunk);
-                System.err.printf("tiny-vit on %s, chunk %d: loss %.7f (ref %.7f), gradient relative L2 %.2e%n", which, chunk, r.loss(),
-                        r.referenceLoss(), r.relativeL2());
-                assertTrue(r.ok(), which + " chunk " + chunk + ": " + r.failures());
+                System.err.printf("tiny-vit on %s (resident %s), chunk %d: loss %.7f (ref %.7f), gradient relative L2 %.2e%n", which, resident,
+                        chunk, r.loss(), r.referenceLoss(), r.relativeL2());
+                assertTrue(r.ok(), which + " resident " + resident + " chunk " + chunk + ": " + r.failures());
             }
         }
     }
@@ -71,11 +73,12 @@ class DeviceTrainableClipTest {
         return t.train(GradCacheTest.pixels(r, 6, t.model().imageResolution()), GradCacheTest.tokens(r, 6, 400, 8));
     }
 
-    @Test
-    void followsTheCpuTrainerAndResumesExactly() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void followsTheCpuTrainerAndResumesExactly(boolean resident) throws Exception {
         ClipTrainer cpu = new ClipTrainer(hostModel(), OPT);
-        try (DeviceTrainableClip dm = new DeviceTrainableClip(hostModel(), gpu);
-             DeviceTrainableClip resumed = new DeviceTrainableClip(hostModel(), gpu)) {
+        try (DeviceTrainableClip dm = new DeviceTrainableClip(hostModel(), gpu, resident);
+             DeviceTrainableClip resumed = new DeviceTrainableClip(hostModel(), gpu, resident)) {
             ClipTrainer dev = new ClipTrainer(dm, OPT);
             double[] cpuLoss = new double[4], devLoss = new double[4];
             byte[] snapshot = null;
@@ -98,6 +101,106 @@ class DeviceTrainableClipTest {
         }
     }
 
+    /** Clipping that bites (the tiny model's gradient norm is ~1) and GradCache chunks of 3 over batches of 6. */
+    private static final ClipTrainer.Options CLIPPED = new ClipTrainer.Options(3, 0.05,
+            new io.flinkclip.training.optim.CosineSchedule(2e-2, 1, 20), io.flinkclip.training.optim.AdamW.Hyper.openClipVit(),
+            io.flinkclip.training.optim.WeightDecayRule.openClip());
+
+    @Test
+    void residentOptimizerTakesTheHostOptimizersSteps() {
+        try (DeviceTrainableClip res = new DeviceTrainableClip(hostModel(), gpu, true);
+             DeviceTrainableClip hst = new DeviceTrainableClip(hostModel(), gpu, false)) {
+            ClipTrainer a = new ClipTrainer(res, CLIPPED), b = new ClipTrainer(hst, CLIPPED);
+            for (int i = 0; i < 4; i++) {
+                ClipTrainer.StepStats sa = step(a, i), sb = step(b, i);
+                assertTrue(sb.gradNorm() > 2 * CLIPPED.maxGradNorm(), "clipping must act for this check: norm " + sb.gradNorm());
+                assertEquals(sb.gradNorm(), sa.gradNorm(), 1e-5 * sb.gradNorm(), "gradient norm of step " + i);
+                assertEquals(sb.loss(), sa.loss(), 1e-6 * Math.abs(sb.loss()), "loss of step " + i);
+                assertEquals(sb.logitScale(), sa.logitScale(), 1e-6f, "logit scale after step " + i);
+            }
+            // parameters and moments as the host optimiser left them; Adam normalises each element's update, so compare
+            // against the step size (lr ≤ 2e-2): elements whose gradient is rounding noise may move differently
+            StateDict sa = a.optimizerState(), sb = b.optimizerState();
+            assertEquals(sb.get(io.flinkclip.training.optim.AdamW.STEP).longs()[0], sa.get(io.flinkclip.training.optim.AdamW.STEP).longs()[0]);
+            assertEquals(sb.tensors().size(), sa.tensors().size(), "moment tensors");
+            long far = 0, total = 0;
+            double worst = 0;
+            for (Tensor t : hst.parameters().tensors()) {
+                float[] x = res.parameters().get(t.name()).data(), y = t.data();
+                for (int j = 0; j < y.length; j++) {
+                    double d = Math.abs(x[j] - y[j]);
+                    worst = Math.max(worst, d);
+                    if (d > 1e-4) far++;
+                    total++;
+                }
+            }
+            System.err.printf("resident vs host AdamW after 4 steps: max |Δparameter| %.2e, %d of %d beyond 1e-4%n", worst, far, total);
+            assertTrue(worst < 2e-2, "no parameter may differ by one step's size (lr): " + worst);
+            assertTrue(far <= total / 1000, far + " of " + total + " parameters differ by more than 1e-4");
+            for (Tensor t : sb.tensors()) {
+                if (t.data() == null) continue;
+                float[] x = sa.get(t.name()).data(), y = t.data();
+                double num = 0, den = 0;
+                for (int j = 0; j < y.length; j++) { num += (x[j] - y[j]) * (double) (x[j] - y[j]); den += (double) y[j] * y[j]; }
+                assertTrue(Math.sqrt(num) <= 1e-3 * Math.sqrt(den) + 1e-12, t.name() + ": relative L2 " + Math.sqrt(num / Math.max(den, 1e-30)));
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteResidentGradientIsNamedAndChangesNothing() {
+        try (DeviceTrainableClip m = new DeviceTrainableClip(hostModel(), gpu, true)) {
+            ClipTrainer t = new ClipTrainer(m, OPT);
+            step(t, 0);
+            StateDict before = m.parameters().copy();
+            Random r = new Random(7);
+            int n = 3, e = m.config().embedDim();
+            m.zeroGrad();
+            m.embedImages(GradCacheTest.pixels(r, n, m.imageResolution()), n, true);
+            float[][] d = new float[n][e];
+            d[1][2] = Float.NaN;
+            m.backwardImages(d);
+            ResidentOptimizer ro = m.residentOptimizer();
+            assertFalse(Double.isFinite(ro.gradientSumOfSquares()));
+            String bad = ro.firstNonFiniteGradient();
+            assertNotNull(bad);
+            assertTrue(bad.startsWith("visual."), bad);
+            m.zeroGrad();
+            assertTrue(Double.isFinite(ro.gradientSumOfSquares()), "zeroGrad clears the device gradients");
+
+            // the trainer refuses such a step before anything changes, and names the parameter
+            ClipTrainer poisoned = new ClipTrainer(new PoisonedImageGradients(m), OPT);
+            float scale = m.logitScale().scalar();
+            IllegalStateException ex = assertThrows(IllegalStateException.class, () -> step(poisoned, 1));
+            assertTrue(ex.getMessage().contains("non-finite gradient in visual.") && ex.getMessage().contains("parameters unchanged"), ex.getMessage());
+            assertEquals(0, poisoned.step());
+            assertEquals(scale, m.logitScale().scalar(), 0f);
+            for (Tensor p : before.tensors()) assertArrayEquals(p.data(), m.parameters().get(p.name()).data(), 0f, p.name());
+            // the model itself trains on afterwards
+            assertTrue(Double.isFinite(step(t, 1).loss()));
+        }
+    }
+
+    /** The device model with a NaN in every image-embedding gradient: a finite loss whose tower gradients are not. */
+    private record PoisonedImageGradients(DeviceTrainableClip m) implements TrainableClip {
+        @Override public float[][] embedImages(float[] pixels, int n, boolean keep) { return m.embedImages(pixels, n, keep); }
+        @Override public float[][] embedTexts(int[][] tokens, boolean keep) { return m.embedTexts(tokens, keep); }
+        @Override public void backwardImages(float[][] d) {
+            d[0][0] = Float.NaN;
+            m.backwardImages(d);
+        }
+        @Override public void backwardTexts(float[][] d) { m.backwardTexts(d); }
+        @Override public StateDict parameters() { return m.parameters(); }
+        @Override public StateDict gradients() { return m.gradients(); }
+        @Override public void zeroGrad() { m.zeroGrad(); }
+        @Override public int imageResolution() { return m.imageResolution(); }
+        @Override public int contextLength() { return m.contextLength(); }
+        @Override public void parametersChanged() { m.parametersChanged(); }
+        @Override public Tensor logitScale() { return m.logitScale(); }
+        @Override public Tensor logitScaleGradient() { return m.logitScaleGradient(); }
+        @Override public ResidentOptimizer residentOptimizer() { return m.residentOptimizer(); }
+    }
+
     @Test
     void cpuSettingKeepsTheHostModelAndResNetsAreRefused() {
         ClipModelTrainable host = hostModel();
@@ -106,7 +209,7 @@ class DeviceTrainableClipTest {
         Path rn = REF.resolveSibling("tiny-rn-perturbed");
         StateDict w = SafeTensors.read(rn.resolve("weights.safetensors"));
         ClipModelTrainable resnet = new ClipModelTrainable(w, ClipConfig.infer(w).withHeads(8, 2));
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> new DeviceTrainableClip(resnet, gpu));
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> new DeviceTrainableClip(resnet, gpu, true));
         assertTrue(e.getMessage().contains("ViT"), e.getMessage());
     }
 }

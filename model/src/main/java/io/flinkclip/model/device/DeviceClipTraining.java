@@ -25,7 +25,10 @@ import java.util.function.BiPredicate;
  * [n, embedDim] features come down, the double-precision {@link ContrastiveLoss} runs on the host, and their
  * gradients go back up. {@link #backward} takes feature gradients from a custom loss instead.
  * {@link #trainStep} adds AdamW on the device, so a whole step moves only features and their gradients; then the
- * device holds the newest parameters ({@link #copyParametersTo} brings them back).
+ * device holds the newest parameters ({@link #copyParametersTo} brings them back). A host trainer can keep its optimiser
+ * here too: {@link #backwardKeptAccumulate} adds each pass's gradients on the device, {@link #gradientSumOfSquares} feeds
+ * its clipping and {@link #applyAdamW} its update; parameters and moments come down only when it asks. One instance
+ * serves one of these ways of training: each zeroes the gradient buffer on its own schedule.
  * The modified ResNet has no device backward (use the CPU model for it).
  */
 public final class DeviceClipTraining implements AutoCloseable {
@@ -142,16 +145,10 @@ public final class DeviceClipTraining implements AutoCloseable {
             if (!Double.isFinite(loss[0].loss())) throw new IllegalStateException("non-finite loss " + loss[0].loss() + " at step " + (adamStep + 1));
             return new float[][] {loss[0].dImage(), loss[0].dText()};
         }, null);
-        if (adamM == null) {
-            adamM = device.allocate(grads.size());
-            adamV = device.allocate(grads.size());
-        }
         adamStep++;
-        grads.shapes().forEach((name, shape) -> {
-            int numel = Arrays.stream(shape).reduce(1, Math::multiplyExact);
-            device.adamw(numel, weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name), lr, hp.beta1(), hp.beta2(), hp.eps(),
-                    decays.test(name, shape) ? hp.weightDecay() : 0f, adamStep);
-        });
+        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(hp.beta2(), adamStep)), stepSize = (float) (lr / (1 - Math.pow(hp.beta1(), adamStep)));
+        updateParameters(1f, hp.beta1(), hp.beta2(), bc2Sqrt, stepSize, hp.eps(),
+                (name, shape) -> decays.test(name, shape) ? (float) (1 - (double) lr * hp.weightDecay()) : 1f);
         float g = loss[0].dLogitScale(), bc1 = (float) (1 - Math.pow(hp.beta1(), adamStep)), bc2 = (float) (1 - Math.pow(hp.beta2(), adamStep));
         logitScaleM = hp.beta1() * logitScaleM + (1 - hp.beta1()) * g;
         logitScaleV = hp.beta2() * logitScaleV + (1 - hp.beta2()) * g * g;
@@ -192,6 +189,136 @@ public final class DeviceClipTraining implements AutoCloseable {
         if (sd.has("logit_scale")) logitScale = sd.get("logit_scale").data()[0];
     }
 
+    /** Each parameter's decoupled weight-decay factor for one AdamW update: 1 − lr·wd, or 1 where it does not decay. */
+    public interface DecayFactor { float of(String name, int[] shape); }
+
+    /** AdamW on every tower parameter from the gradient buffer (see {@link Device#adamw}); moments are created zero on first use. */
+    private void updateParameters(float gradScale, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps, DecayFactor decay) {
+        ensureMoments();
+        keptImages = null; // activations of the old parameters
+        keptTexts = null;
+        grads.shapes().forEach((name, shape) -> device.adamw(numel(shape), weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name),
+                gradScale, decay.of(name, shape), beta1, beta2, bc2Sqrt, stepSize, eps));
+    }
+
+    private void ensureMoments() {
+        if (adamM != null) return;
+        adamM = device.allocate(grads.size());
+        adamV = device.allocate(grads.size());
+    }
+
+    private static int numel(int[] shape) { return Arrays.stream(shape).reduce(1, Math::multiplyExact); }
+
+    // A host trainer's optimiser on the device: gradients add up here across GradCache's passes, the trainer asks for
+    // their norm, AdamW updates the parameters in place, and parameters and moments come down only when it reads them.
+
+    /** Zeroes the gradients that {@link #backwardKeptAccumulate} adds into: the start of a step. */
+    public synchronized void zeroGradients() {
+        checkOpen();
+        grads.zero();
+    }
+
+    /**
+     * As {@link #backwardKept}, but the gradients stay on the device and add up (+=) across calls until
+     * {@link #zeroGradients}: no download. For a host trainer whose optimiser runs here ({@link #applyAdamW}).
+     */
+    public synchronized void backwardKeptAccumulate(float[] dImage, float[] dText) {
+        Pass[] kept = takeKept(dImage, dText);
+        Pass pi = kept[0], pt = kept[1];
+        if (pi != null && pi == pt) {
+            backwardTowers(pi, dImage, dText);
+        } else {
+            if (pi != null) backwardTowers(pi, dImage, null);
+            if (pt != null) backwardTowers(pt, null, dText);
+        }
+    }
+
+    /** Σ g² over every accumulated parameter gradient (logit_scale's is the host's); non-finite when any gradient is. */
+    public synchronized double gradientSumOfSquares() {
+        checkOpen();
+        return device.sumOfSquares(Math.toIntExact(grads.size()), grads.buffer(), 0);
+    }
+
+    /** The first parameter (region order) whose accumulated gradient holds a NaN or ±∞, or null: names a failed step's cause. */
+    public synchronized String firstNonFiniteGradient() {
+        checkOpen();
+        for (var e : grads.shapes().entrySet()) {
+            if (!Double.isFinite(device.sumOfSquares(numel(e.getValue()), grads.buffer(), grads.offset(e.getKey())))) return e.getKey();
+        }
+        return null;
+    }
+
+    /**
+     * One AdamW update of every tower parameter from the accumulated gradients scaled by {@code gradScale} (global-norm
+     * clipping), with the step's scalars computed by the caller (see {@link Device#adamw}) and {@code decay} per parameter.
+     * The moments live on the device, zero before the first update ({@link #uploadMoments} sets them). Kept activations
+     * are discarded: they belong to the old parameters.
+     */
+    public synchronized void applyAdamW(float gradScale, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps, DecayFactor decay) {
+        checkOpen();
+        updateParameters(gradScale, beta1, beta2, bc2Sqrt, stepSize, eps, decay);
+    }
+
+    /** Host arrays for one parameter's state, by name and shape (created or looked up by the caller). */
+    public interface HostArrays { float[] of(String name, int[] shape); }
+
+    /** Downloads the AdamW moments into the arrays {@code m} and {@code v} give (zero when no update ran yet). */
+    public synchronized void downloadMoments(HostArrays m, HostArrays v) {
+        checkOpen();
+        grads.shapes().forEach((name, shape) -> {
+            float[] mm = sized(m.of(name, shape), name, shape), vv = sized(v.of(name, shape), name, shape);
+            if (adamM == null) {
+                Arrays.fill(mm, 0f);
+                Arrays.fill(vv, 0f);
+            } else {
+                device.download(adamM, grads.offset(name), mm, 0, mm.length);
+                device.download(adamV, grads.offset(name), vv, 0, vv.length);
+            }
+        });
+    }
+
+    /** Uploads AdamW moments (a restore); a parameter whose arrays are null starts from zero moments. */
+    public synchronized void uploadMoments(HostArrays m, HostArrays v) {
+        checkOpen();
+        ensureMoments();
+        grads.shapes().forEach((name, shape) -> {
+            float[] mm = m.of(name, shape), vv = v.of(name, shape);
+            int off = grads.offset(name), n = numel(shape);
+            if (mm == null || vv == null) {
+                device.fill(n, 0f, adamM, off);
+                device.fill(n, 0f, adamV, off);
+            } else {
+                device.write(adamM, off, sized(mm, name, shape), 0, n);
+                device.write(adamV, off, sized(vv, name, shape), 0, n);
+            }
+        });
+    }
+
+    /** Downloads the accumulated gradients into the same-named tensors of {@code sd} (overwriting them; not logit_scale). */
+    public synchronized void copyGradientsTo(StateDict sd) {
+        checkOpen();
+        grads.shapes().forEach((name, shape) -> {
+            float[] dst = sized(sd.get(name).data(), name, shape);
+            device.download(grads.buffer(), grads.offset(name), dst, 0, dst.length);
+        });
+    }
+
+    /** Downloads the device's tower parameters into the same-named tensors of {@code sd}; logit_scale is left alone. */
+    public synchronized void copyTowerParametersTo(StateDict sd) {
+        checkOpen();
+        grads.shapes().forEach((name, shape) -> {
+            float[] dst = sized(sd.get(name).data(), name, shape);
+            device.download(weights.get(name), 0, dst, 0, dst.length);
+        });
+    }
+
+    private static float[] sized(float[] a, String name, int[] shape) {
+        if (a == null || a.length != numel(shape)) {
+            throw new IllegalArgumentException(name + " needs " + numel(shape) + " values, got " + (a == null ? "none" : a.length));
+        }
+        return a;
+    }
+
     /** AdamW steps taken by {@link #trainStep}. */
     public synchronized int steps() { return adamStep; }
 
@@ -200,11 +327,7 @@ public final class DeviceClipTraining implements AutoCloseable {
 
     /** Downloads the device's current parameters into the same-named tensors of {@code sd} (and logit_scale). */
     public synchronized void copyParametersTo(StateDict sd) {
-        checkOpen();
-        for (String name : grads.shapes().keySet()) {
-            float[] dst = sd.get(name).data();
-            device.download(weights.get(name), 0, dst, 0, dst.length);
-        }
+        copyTowerParametersTo(sd);
         if (sd.has("logit_scale")) sd.get("logit_scale").data()[0] = logitScale;
     }
 
@@ -260,8 +383,13 @@ public final class DeviceClipTraining implements AutoCloseable {
     }
 
     private void backwardOnDevice(Pass p, float[] dImage, float[] dText) {
-        int e = config.embedDim();
         grads.zero();
+        backwardTowers(p, dImage, dText);
+    }
+
+    /** Adds (+=) the pass's gradients into the gradient buffer. */
+    private void backwardTowers(Pass p, float[] dImage, float[] dText) {
+        int e = config.embedDim();
         if (p.m() > 0 && dText != null) {
             device.write(p.arena(), p.tp().dOut(), dText, 0, p.m() * e);
             text.backward(p.arena(), p.m(), p.batch().seq(), tokenBuffers.ids(), tokenBuffers.poolRows(), p.tp(), grads);

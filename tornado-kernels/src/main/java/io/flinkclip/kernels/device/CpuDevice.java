@@ -315,16 +315,30 @@ public final class CpuDevice implements Device {
     }
 
     @Override
-    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
-                      float beta2, float eps, float weightDecay, int t) {
+    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float gradScale,
+                      float decay, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps) {
         float[] P = f(p), G = f(g), M = f(m), V = f(v);
-        float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
-        for (int i = 0; i < n; i++) {
+        float oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2;
+        for (int i = 0; i < n; i++) { // OptimizerKernels.adamW's scalar loop, element for element
             int k = stateOff + i;
-            M[k] = beta1 * M[k] + (1 - beta1) * G[k];
-            V[k] = beta2 * V[k] + (1 - beta2) * G[k] * G[k];
-            P[pOff + i] = P[pOff + i] * (1 - lr * weightDecay) - lr * (M[k] / bc1) / ((float) Math.sqrt(V[k] / bc2) + eps);
+            float gi = G[k] * gradScale;
+            float wi = P[pOff + i] * decay;
+            float mi = M[k] + (gi - M[k]) * oneMinusB1;
+            float vi = V[k] * beta2 + gi * oneMinusB2 * gi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            P[pOff + i] = wi - (mi / denom) * stepSize;
+            M[k] = mi;
+            V[k] = vi;
         }
+    }
+
+    @Override
+    public double sumOfSquares(int n, DeviceBuffer x, int off) {
+        float[] X = f(x);
+        java.util.Objects.checkFromIndexSize(off, n, X.length);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += (double) X[off + i] * X[off + i];
+        return s;
     }
 
     @Override

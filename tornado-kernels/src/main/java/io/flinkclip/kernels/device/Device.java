@@ -187,11 +187,21 @@ public interface Device extends AutoCloseable {
                            DeviceBuffer dqkv, int dqkvOff, DeviceBuffer scratch, int scratchOff);
 
     /**
-     * One AdamW step (decoupled weight decay) at (1-based) step {@code t} for the {@code n} parameters at {@code pOff} of
-     * {@code p}, whose gradient and moments are the {@code n} elements at {@code stateOff} of {@code g}, {@code m}, {@code v}.
+     * One AdamW step (decoupled weight decay) for the {@code n} parameters at {@code pOff} of {@code p}, whose gradient
+     * and moments are the {@code n} elements at {@code stateOff} of {@code g}, {@code m}, {@code v}, in the operation
+     * order of the CPU optimiser ({@code OptimizerKernels.adamW}): g' = g·gradScale, p ← p·decay,
+     * m ← m + (g' − m)(1 − β₁), v ← β₂v + (1 − β₂)g'², p ← p − (m/(√v/bc2Sqrt + ε))·stepSize. The caller computes the
+     * step's scalars once (decay = 1 − lr·wd, bc2Sqrt = √(1 − β₂ᵗ), stepSize = lr/(1 − β₁ᵗ)); gradScale applies
+     * global-norm clipping without rewriting the gradients.
      */
-    void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
-               float beta2, float eps, float weightDecay, int t);
+    void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float gradScale,
+               float decay, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps);
+
+    /**
+     * Σ x[off + i]² for i &lt; n: float squares summed on the device in fixed blocks (deterministic), the block sums
+     * added in double here. NaN or ±∞ anywhere makes the result non-finite (a gradient check before an optimiser step).
+     */
+    double sumOfSquares(int n, DeviceBuffer x, int off);
 
     /**
      * Symmetric contrastive loss of scaled logits [n, n] with targets on the diagonal; writes dLoss/dLogits and returns the loss.

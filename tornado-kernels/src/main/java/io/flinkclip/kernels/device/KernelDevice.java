@@ -12,6 +12,8 @@ abstract class KernelDevice implements Device {
     static final int ROW_BLOCK = 128, COL_ROWS = 16;
     /** ATT_QUERIES and ATT_HD of clip_kernels.h: queries per attention work-group, widest head held in registers. */
     static final int ATT_QUERIES = 32, ATT_HD = 64;
+    /** SUMSQ_PER_ITEM of clip_kernels.h: elements each sum_squares work-item adds before the tree. */
+    static final int SUMSQ_PER_ITEM = 32;
     /** Work-items of the row-vector and flag kernels: enough to fill a large GPU (an H100 holds 270 k resident threads). */
     static final int ROW_VECTOR_ITEMS = 1 << 18, MAX_ROW_STEP = 4096;
 
@@ -209,10 +211,21 @@ abstract class KernelDevice implements Device {
     }
 
     @Override
-    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float lr, float beta1,
-                      float beta2, float eps, float weightDecay, int t) {
-        float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
-        launch1("adamw", n, n, p, pOff, g, m, v, stateOff, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+    public void adamw(int n, DeviceBuffer p, int pOff, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, int stateOff, float gradScale,
+                      float decay, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps) {
+        launch1("adamw", n, n, p, pOff, g, m, v, stateOff, gradScale, decay, beta1, beta2, bc2Sqrt, stepSize, eps);
+    }
+
+    @Override
+    public double sumOfSquares(int n, DeviceBuffer x, int off) {
+        if (n <= 0) return 0;
+        int perGroup = ROW_BLOCK * SUMSQ_PER_ITEM, groups = (n + perGroup - 1) / perGroup;
+        try (DeviceBuffer partial = allocate(groups)) {
+            launch("sum_squares", new int[] {groups * ROW_BLOCK}, new int[] {ROW_BLOCK}, n, x, off, partial);
+            double s = 0;
+            for (float v : download(partial)) s += v;
+            return s;
+        }
     }
 
     @Override

@@ -369,20 +369,45 @@ KERNEL void gather_rows(int rows, int width, GLOBAL const int* rowIndex, GLOBAL 
 }
 
 /*
- * AdamW step with decoupled weight decay; bc1 = 1 − β1^t, bc2 = 1 − β2^t. The gradient and both moments share
- * one layout (a region per parameter at stateOff of flat buffers), the parameter has its own buffer.
+ * AdamW step with decoupled weight decay: decay = 1 − lr·wd, bc2Sqrt = √(1 − β2^t), stepSize = lr/(1 − β1^t). The
+ * gradient and both moments share one layout (a region per parameter at stateOff of flat buffers), the parameter
+ * has its own buffer.
  */
 KERNEL void adamw(int n, GLOBAL float* p, int pOff, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v, int stateOff,
-                  float lr, float beta1, float beta2, float eps, float wd, float bc1, float bc2) {
+                  float gradScale, float decay, float beta1, float beta2, float bc2Sqrt, float stepSize, float eps) {
+    /* The CPU optimiser's operation order (OptimizerKernels.adamW); the step's scalars come from the host and
+     * gradScale folds global-norm clipping into the read, so the gradients are never rewritten. */
     int i = GLOBAL_ID(0);
     if (i >= n) return;
     int s = stateOff + i;
-    float gi = g[s];
-    float mi = beta1 * m[s] + (1.0f - beta1) * gi;
-    float vi = beta2 * v[s] + (1.0f - beta2) * gi * gi;
+    float gi = g[s] * gradScale;
+    float wi = p[pOff + i] * decay;
+    float mi = m[s] + (gi - m[s]) * (1.0f - beta1);
+    float vi = v[s] * beta2 + gi * (1.0f - beta2) * gi;
+    float denom = SQRTF(vi) / bc2Sqrt + eps;
     m[s] = mi;
     v[s] = vi;
-    p[pOff + i] = p[pOff + i] * (1.0f - lr * wd) - lr * (mi / bc1) / (SQRTF(vi / bc2) + eps);
+    p[pOff + i] = wi - (mi / denom) * stepSize;
+}
+
+/* Elements each work-item of sum_squares adds in float before the tree: bounds the float error of a partial sum. */
+#define SUMSQ_PER_ITEM 32
+
+/*
+ * partial[group] = Σ x[off + i]² over the group's ROW_BLOCK · SUMSQ_PER_ITEM consecutive elements (coalesced
+ * strides of ROW_BLOCK), then a fixed tree: deterministic. The host adds the partials in double.
+ */
+KERNEL void sum_squares(int n, GLOBAL const float* x, int off, GLOBAL float* partial) {
+    SHARED float buf[ROW_BLOCK];
+    int grp = GROUP_ID(0), t = LOCAL_ID(0);
+    int base = grp * (ROW_BLOCK * SUMSQ_PER_ITEM) + t;
+    float s = 0.0f;
+    for (int k = 0; k < SUMSQ_PER_ITEM; k++) {
+        int i = base + k * ROW_BLOCK;
+        if (i < n) { float v = x[off + i]; s += v * v; }
+    }
+    float total = row_block_sum(buf, s);
+    if (t == 0) partial[grp] = total;
 }
 
 /*

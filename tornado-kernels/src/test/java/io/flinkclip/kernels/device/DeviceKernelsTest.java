@@ -383,25 +383,43 @@ class DeviceKernelsTest {
         }
     }
 
+    /** AdamW's per-step scalars as the host optimiser computes them (lr 1e-3, β 0.9/0.98, wd 0.2 where it decays). */
+    private static float bc2Sqrt(int t) { return (float) Math.sqrt(1 - Math.pow(0.98, t)); }
+
+    private static float stepSize(int t) { return (float) (1e-3 / (1 - Math.pow(0.9, t))); }
+
     @Test
     void adamwAndContrastiveLoss() {
         int n = 300, pOff = 5, stateOff = 17; // the 300 parameters sit inside larger buffers
         float[] params = random(n + 2 * pOff), state = random(n + 2 * stateOff);
+        float decay = (float) (1 - 1e-3 * 0.2);
         same(1e-6f, new float[][] {params, state, new float[state.length], new float[state.length]}, (d, b) -> {
-            for (int t = 1; t <= 3; t++) d.adamw(n, b[0], pOff, b[1], b[2], b[3], stateOff, 1e-3f, 0.9f, 0.98f, 1e-6f, 0.2f, t);
+            for (int t = 1; t <= 3; t++) d.adamw(n, b[0], pOff, b[1], b[2], b[3], stateOff, 0.7f, decay, 0.9f, 0.98f, bc2Sqrt(t), stepSize(t), 1e-6f);
         });
-        // the offsets on the CPU path: Adam's first step moves each parameter by lr·sign(g) and nothing outside the range
+        // the CPU device is the host optimiser's update element for element: bit-identical to OptimizerKernels.adamW
+        float[] w = java.util.Arrays.copyOfRange(params, pOff, pOff + n), g = java.util.Arrays.copyOfRange(state, stateOff, stateOff + n);
+        float[] m = new float[n], v = new float[n];
+        DeviceBuffer cp = cpu.upload(params), cg = cpu.upload(state), cm = cpu.allocate(state.length), cv = cpu.allocate(state.length);
+        for (int t = 1; t <= 3; t++) {
+            cpu.adamw(n, cp, pOff, cg, cm, cv, stateOff, 1f, decay, 0.9f, 0.98f, bc2Sqrt(t), stepSize(t), 1e-6f);
+            io.flinkclip.kernels.OptimizerKernels.adamW(w, g, m, v, decay, 0.9f, 0.98f, bc2Sqrt(t), stepSize(t), 1e-6f);
+        }
+        assertArrayEquals(w, java.util.Arrays.copyOfRange(cpu.download(cp), pOff, pOff + n), 0f);
+        assertArrayEquals(v, java.util.Arrays.copyOfRange(cpu.download(cv), stateOff, stateOff + n), 0f);
+        // the offsets, and the gradient scale: Adam's first step moves each parameter by lr·sign(g) whatever the scale
         for (Device d : new Device[] {cpu, gpu}) {
-            DeviceBuffer p = d.upload(params), g = d.upload(state), m = d.allocate(state.length), v = d.allocate(state.length);
-            d.adamw(n, p, pOff, g, m, v, stateOff, 1e-3f, 0.9f, 0.98f, 0f, 0f, 1);
-            float[] after = d.download(p);
+            DeviceBuffer p = d.upload(params), gb = d.upload(state), mb = d.allocate(state.length), vb = d.allocate(state.length);
+            d.adamw(n, p, pOff, gb, mb, vb, stateOff, 0.25f, 1f, 0.9f, 0.98f, bc2Sqrt(1), stepSize(1), 0f);
+            float[] after = d.download(p), m1 = d.download(mb);
             for (int i = 0; i < params.length; i++) {
                 boolean inside = i >= pOff && i < pOff + n;
                 float want = inside ? params[i] - 1e-3f * Math.signum(state[i - pOff + stateOff]) : params[i];
                 assertEquals(want, after[i], 1e-6f, "parameter " + i + " on " + d.describe());
             }
-            for (DeviceBuffer x : new DeviceBuffer[] {p, g, m, v}) x.close();
+            assertEquals(0.1f * 0.25f * state[stateOff + 7], m1[stateOff + 7], 1e-7f, "first moment of the scaled gradient on " + d.describe());
+            for (DeviceBuffer x : new DeviceBuffer[] {p, gb, mb, vb}) x.close();
         }
+        for (DeviceBuffer x : new DeviceBuffer[] {cp, cg, cm, cv}) x.close();
         int bsz = 6;
         float[] logits = random(bsz * bsz);
         for (int i = 0; i < logits.length; i++) logits[i] *= 10;
@@ -416,6 +434,32 @@ class DeviceKernelsTest {
             ref += (Math.log(sr) - logits[r * bsz + r]) + (Math.log(sc) - logits[r * bsz + r]);
         }
         assertEquals(ref / (2 * bsz), losses[1], 1e-5);
+    }
+
+    @Test
+    void sumOfSquaresOverSeveralBlocksFlagsNonFiniteValues() {
+        int n = 3 * 128 * 32 + 77, off = 11; // three full sum_squares groups and a ragged one, inside a larger buffer
+        float[] x = random(n + 2 * off);
+        for (int i = 0; i < x.length; i++) x[i] *= 1 + (i % 97); // magnitudes over two orders
+        double want = 0;
+        for (int i = off; i < off + n; i++) want += (double) x[i] * x[i];
+        for (Device d : new Device[] {cpu, gpu}) {
+            try (DeviceBuffer b = d.upload(x)) {
+                assertEquals(want, d.sumOfSquares(n, b, off), 1e-6 * want, d.describe());
+                assertEquals((double) x[off] * x[off], d.sumOfSquares(1, b, off), 1e-6 * x[off] * x[off], d.describe());
+                assertEquals(0.0, d.sumOfSquares(0, b, off), 0.0, d.describe());
+                double again = d.sumOfSquares(n, b, off);
+                assertEquals(again, d.sumOfSquares(n, b, off), 0.0, "deterministic on " + d.describe());
+            }
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+                float[] y = x.clone();
+                y[off + n - 3] = bad; // in the ragged last group
+                try (DeviceBuffer b = d.upload(y)) {
+                    assertFalse(Double.isFinite(d.sumOfSquares(n, b, off)), bad + " on " + d.describe());
+                    assertTrue(Double.isFinite(d.sumOfSquares(n - 3, b, off)), "outside the range on " + d.describe());
+                }
+            }
+        }
     }
 
     @Test

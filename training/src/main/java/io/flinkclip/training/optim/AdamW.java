@@ -4,6 +4,7 @@ import io.flinkclip.io.DType;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 import io.flinkclip.kernels.OptimizerKernels;
+import io.flinkclip.training.ResidentOptimizer;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +32,8 @@ public final class AdamW {
     private final WeightDecayRule decayRule;
     private final Map<String, float[]> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
     private long step;
+    /** A resident optimiser's steps changed the moments on its device since they were last copied here. */
+    private boolean residentMomentsNewer;
 
     public AdamW(Hyper hyper, WeightDecayRule decayRule) {
         this.hyper = hyper;
@@ -41,7 +44,42 @@ public final class AdamW {
 
     /** One update of every parameter that has a gradient of the same name; lr is this step's learning rate. */
     public void step(StateDict params, StateDict grads, double lr) {
-        // Validate everything first so a bad gradient never leaves the parameters half-updated.
+        validate(params, grads);
+        step++;
+        updateHost(params, grads, lr);
+    }
+
+    /**
+     * One step of a model whose tower parameters, gradients and moments live on its device ({@link ResidentOptimizer}):
+     * the device updates those with gradients scaled by {@code gradScale} (the caller's clipping, already applied to
+     * {@code hostGrads}); the host-side parameters in {@code hostParams} (logit_scale) are updated here as in {@link #step}.
+     * The device's moments are newer than this object's from now until {@link #pullResident}.
+     */
+    public void stepResident(ResidentOptimizer device, float gradScale, StateDict hostParams, StateDict hostGrads, double lr) {
+        validate(hostParams, hostGrads);
+        step++;
+        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(hyper.beta2, step)), stepSize = (float) (lr / (1 - Math.pow(hyper.beta1, step)));
+        residentMomentsNewer = true;
+        device.adamW(gradScale, (float) hyper.beta1, (float) hyper.beta2, bc2Sqrt, stepSize, (float) hyper.eps, (name, shape) -> decay(name, shape, lr));
+        updateHost(hostParams, hostGrads, lr);
+    }
+
+    /** Copies a resident optimiser's moments into this object's arrays when its steps made them newer (before {@link #state}). */
+    public void pullResident(ResidentOptimizer device) {
+        if (!residentMomentsNewer) return;
+        device.momentsToHost((name, shape) -> m.computeIfAbsent(name, k -> new float[numel(shape)]),
+                (name, shape) -> v.computeIfAbsent(name, k -> new float[numel(shape)]));
+        residentMomentsNewer = false;
+    }
+
+    /** Gives a resident optimiser this object's moments (after {@link #load}); parameters without moments start from zero. */
+    public void pushResident(ResidentOptimizer device) {
+        device.momentsToDevice((name, shape) -> m.get(name), (name, shape) -> v.get(name));
+        residentMomentsNewer = false;
+    }
+
+    /** Validates everything first so a bad gradient never leaves the parameters half-updated. */
+    private void validate(StateDict params, StateDict grads) {
         for (Tensor p : params.tensors()) {
             if (!grads.has(p.name())) continue;
             Tensor gt = grads.get(p.name());
@@ -52,7 +90,10 @@ public final class AdamW {
             int bad = OptimizerKernels.firstNonFinite(gt.data());
             if (bad >= 0) throw new IllegalStateException("non-finite gradient in " + p.name() + "[" + bad + "] at step " + (step + 1));
         }
-        step++;
+    }
+
+    /** The update of step {@link #step} (already counted) on host arrays. */
+    private void updateHost(StateDict params, StateDict grads, double lr) {
         float b1 = (float) hyper.beta1, b2 = (float) hyper.beta2;
         double bc1 = 1 - Math.pow(hyper.beta1, step), bc2Sqrt = Math.sqrt(1 - Math.pow(hyper.beta2, step));
         float stepSize = (float) (lr / bc1), eps = (float) hyper.eps;
@@ -61,9 +102,19 @@ public final class AdamW {
             float[] w = p.data(), g = grads.get(p.name()).data();
             float[] mm = m.computeIfAbsent(p.name(), k -> new float[w.length]);
             float[] vv = v.computeIfAbsent(p.name(), k -> new float[w.length]);
-            float decay = decayRule.decays(p.name(), p.shape()) ? (float) (1 - lr * hyper.weightDecay) : 1f;
-            OptimizerKernels.adamW(w, g, mm, vv, decay, b1, b2, (float) bc2Sqrt, stepSize, eps);
+            OptimizerKernels.adamW(w, g, mm, vv, decay(p.name(), p.shape(), lr), b1, b2, (float) bc2Sqrt, stepSize, eps);
         }
+    }
+
+    /** The decoupled weight-decay factor of one parameter at learning rate lr: 1 − lr·wd, or 1 where the rule exempts it. */
+    private float decay(String name, int[] shape, double lr) {
+        return decayRule.decays(name, shape) ? (float) (1 - lr * hyper.weightDecay) : 1f;
+    }
+
+    private static int numel(int[] shape) {
+        int n = 1;
+        for (int d : shape) n = Math.multiplyExact(n, d);
+        return n;
     }
 
     /**
@@ -90,6 +141,7 @@ public final class AdamW {
         long s = st.longs() != null ? st.longs()[0] : (long) st.scalar();
         m.clear();
         v.clear();
+        residentMomentsNewer = false; // these are the truth now; pushResident gives them to a device
         for (Tensor p : params.tensors()) {
             if (!state.has(M + p.name())) continue;
             m.put(p.name(), state.floats(M + p.name(), p.shape()).clone());
