@@ -56,6 +56,7 @@ public final class GradCache {
     }
 
     private static float[] slice(float[] pixels, int lo, int hi, int per) {
+        if (lo == 0 && hi * per == pixels.length) return pixels; // the whole batch in one chunk: no copy
         return java.util.Arrays.copyOfRange(pixels, lo * per, hi * per);
     }
 
