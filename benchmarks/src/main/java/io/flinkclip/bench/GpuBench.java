@@ -115,6 +115,15 @@ public final class GpuBench {
                                 arch, math, trainBatch / s, resident ? "device" : "host");
                     }
                 }
+                // trainStep once more, after the host trainers: shows how far the machine drifted between the rows
+                try (DeviceClipTraining training = DeviceClipTraining.create(sd, cfg, device)) {
+                    DeviceClipTraining.AdamW hp = new DeviceClipTraining.AdamW(0.9f, 0.98f, 1e-6f, 0.2f);
+                    int tb = trainBatch;
+                    double s = time(() -> training.trainStep(trainPixels, tb, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2), seconds);
+                    res.put("ours_" + math + "_train_pairs_per_s_again", trainBatch / s);
+                    System.out.printf(Locale.ROOT, "flink-clip %s %s: %.1f training pairs/s at batch %d (trainStep again, after the host trainers)%n",
+                            arch, math, trainBatch / s, trainBatch);
+                }
             } catch (RuntimeException e) {
                 res.put("ours_" + math + "_error", String.valueOf(e));
                 System.out.println("flink-clip " + math + " failed: " + e);
@@ -179,6 +188,15 @@ public final class GpuBench {
                 device.resetProfile();
                 for (int i = 0; i < 2; i++) training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
                 System.out.println("profile: 2 × trainStep, batch " + trainBatch + ", " + math + "\n" + device.profileReport());
+            }
+            try (DeviceTrainableClip dt = new DeviceTrainableClip(new ClipModelTrainable(sd.copy(), cfg), device, true)) {
+                ClipTrainer trainer = new ClipTrainer(dt, TrainBench.options(trainBatch));
+                trainer.train(trainPixels, tokens);
+                device.resetProfile();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 2; i++) trainer.train(trainPixels, tokens);
+                System.out.printf(Locale.ROOT, "profile: 2 × ClipTrainer.train (resident AdamW), batch %d, %s, %.1f ms wall%n%s%n", trainBatch, math,
+                        (System.nanoTime() - t0) / 1e6, device.profileReport());
             }
         } catch (RuntimeException e) {
             System.out.println("profile failed: " + e);

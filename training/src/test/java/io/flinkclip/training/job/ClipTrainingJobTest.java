@@ -1,6 +1,12 @@
 package io.flinkclip.training.job;
 
+import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.SafeTensors;
+import io.flinkclip.io.arch.ClipInit;
+import io.flinkclip.model.TextTokenizer;
+import io.flinkclip.training.ClipModelTrainable;
+import io.flinkclip.training.DeviceTrainableClip;
+import io.flinkclip.training.TrainableClip;
 import io.flinkclip.training.ClipTrainer;
 import io.flinkclip.training.optim.AdamW;
 import io.flinkclip.training.optim.CosineSchedule;
@@ -104,12 +110,71 @@ class ClipTrainingJobTest {
     }
 
     private static JobExecutionResult run(Path out, boolean fail, InMemoryReporter reporter) throws Exception {
+        return run(out, fail, reporter, new ToyFactory(7), new SyntheticPairs(PAIRS));
+    }
+
+    private static JobExecutionResult run(Path out, boolean fail, InMemoryReporter reporter, TrainingModelFactory factory, PairDataset data)
+            throws Exception {
         Configuration conf = conf(out);
         if (reporter != null) reporter.addToConfiguration(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
         env.enableCheckpointing(40);
-        ClipTrainingJob.build(env, new SyntheticPairs(PAIRS), new ToyFactory(7), config(out, fail), false);
+        ClipTrainingJob.build(env, data, factory, config(out, fail), false);
         return env.execute("toy clip training");
+    }
+
+    /**
+     * The job's GPU path (what {@code -Dclip.train.device} builds, {@link DeviceTrainableClip#onDevice}): a tiny ViT CLIP
+     * whose passes and AdamW run on {@code device}; "cpu" gives the host model. Images 4×4 (patch 2), 6-token texts.
+     */
+    record TinyVitFactory(String device) implements TrainingModelFactory {
+        static final ClipConfig CFG = new ClipConfig(8, 4, new int[] {1}, 16, 2, 2, 6, 40, 16, 2, 1);
+
+        @Override
+        public TrainableClip createModel() {
+            return DeviceTrainableClip.onDevice(new ClipModelTrainable(ClipInit.initialize(CFG, 7), CFG), device);
+        }
+
+        @Override
+        public TextTokenizer createTokenizer() { return new ToyFactory().createTokenizer(); }
+    }
+
+    /**
+     * A job training on a device (PoCL in CI) with the optimiser resident there: its checkpoints must carry the device's
+     * parameters and moments, so a run that fails and restarts from a checkpoint ends bit-identical to one that did not;
+     * and it trains what the CPU trains.
+     */
+    @Test
+    void deviceRunWithResidentOptimizerResumesBitIdenticalAndFollowsTheCpu(@TempDir Path dir) throws Exception {
+        String spec = System.getProperty("clip.test.device", "opencl:0:0");
+        TrainableClip probe = new TinyVitFactory(spec).createModel();
+        assertTrue(probe instanceof DeviceTrainableClip d && d.residentOptimizer() != null, spec + " must give a device model with a resident optimiser");
+        ((DeviceTrainableClip) probe).close();
+        FAILED.set(false);
+        FIRST_STEP_AFTER_FAILURE.set(-1);
+        Path a = dir.resolve("a"), b = dir.resolve("b"), cpu = dir.resolve("cpu");
+        // a throttled source: while the trainer opens its device (PoCL builds the kernels for seconds) the pairs must not
+        // fill every buffer ahead of the first checkpoint barrier, or no checkpoint completes before the failure point
+        PairDataset data = new SlowPairs(new SyntheticPairs(PAIRS), 3);
+        run(a, false, null, new TinyVitFactory(spec), data);
+        run(b, true, null, new TinyVitFactory(spec), data);
+        assertTrue(FAILED.get(), "the failure was never injected");
+        long resumed = FIRST_STEP_AFTER_FAILURE.get();
+        assertTrue(resumed > 1 && resumed <= FAILED_AT.get(), "resumed at step " + resumed + " after failing at " + FAILED_AT.get());
+        assertArrayEquals(Files.readAllBytes(a.resolve("model-final.safetensors")), Files.readAllBytes(b.resolve("model-final.safetensors")),
+                "final weights differ between the uninterrupted and the resumed device run");
+        assertEquals(Files.readString(a.resolve("metrics.csv")), Files.readString(b.resolve("metrics.csv")));
+
+        run(cpu, false, null, new TinyVitFactory("cpu"), data);
+        String[] dev = Files.readString(a.resolve("metrics.csv")).strip().split("\n"), host = Files.readString(cpu.resolve("metrics.csv")).strip().split("\n");
+        assertEquals(STEPS + 1, dev.length);
+        assertEquals(host.length, dev.length);
+        for (int i = 1; i < dev.length; i++) {
+            double ld = Double.parseDouble(dev[i].split(",")[1]), lh = Double.parseDouble(host[i].split(",")[1]);
+            assertEquals(lh, ld, (i <= 5 ? 1e-5 : 1e-3) * Math.abs(lh), "loss of step " + i + " on " + spec + " vs the CPU");
+        }
+        double first = Double.parseDouble(dev[1].split(",")[1]), last = Double.parseDouble(dev[dev.length - 1].split(",")[1]);
+        assertTrue(last < first, "the device run's loss did not decrease: " + first + " → " + last);
     }
 
     private static Configuration conf(Path out) {
