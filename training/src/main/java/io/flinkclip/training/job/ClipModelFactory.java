@@ -69,7 +69,7 @@ public final class ClipModelFactory implements TrainingModelFactory {
 
     /**
      * The model on the device of {@code -Dclip.train.device} (cpu by default; {@code cuda:N}, {@code opencl:P:D} or
-     * {@code auto} run the ViT towers' passes there, the optimiser stays on the host: {@link DeviceTrainableClip}).
+     * {@code auto} run the ViT towers' passes and AdamW there, the trainer and checkpoints on the host: {@link DeviceTrainableClip}).
      */
     @Override
     public TrainableClip createModel() {
