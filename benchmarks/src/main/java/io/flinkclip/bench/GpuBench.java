@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  *          [--python python3] [--no-torch] [--profile | --profile-math fp32|tf32|bf16] [--work DIR] [--json FILE]</pre>
  * Both sides take pixels from host memory and return embeddings to it (flink-clip's API works on host arrays; a Flink
  * operator's records are on the host); PyTorch is also timed with the pixels already on the GPU. Our bf16 keeps fp32
- * weights and activations and runs GEMMs on BF16 tensor cores; PyTorch's bf16 is autocast (per-op casts, fp32 weights).
+ * weights and activations and rounds each GEMM's operands to bf16 just before the product (BF16 tensor cores, FP32
+ * accumulation); PyTorch's bf16 is autocast (per-op casts, fp32 weights).
  * Before timing, both embed the same 4 probe images in fp32 and the relative difference is printed (a parity check on
  * the full-size model). On a non-CUDA device (e.g. opencl:0:0 on PoCL, to try the command) only "fp32" is run.
  */
@@ -186,8 +187,10 @@ public final class GpuBench {
                 DeviceClipTraining.AdamW hp = new DeviceClipTraining.AdamW(0.9f, 0.98f, 1e-6f, 0.2f);
                 training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
                 device.resetProfile();
+                long t0 = System.nanoTime();
                 for (int i = 0; i < 2; i++) training.trainStep(trainPixels, trainBatch, tokens, 1e-5f, hp, (name, shape) -> shape.length >= 2);
-                System.out.println("profile: 2 × trainStep, batch " + trainBatch + ", " + math + "\n" + device.profileReport());
+                System.out.printf(Locale.ROOT, "profile: 2 × trainStep, batch %d, %s, %.1f ms wall%n%s%n", trainBatch, math, (System.nanoTime() - t0) / 1e6,
+                        device.profileReport());
             }
             try (DeviceTrainableClip dt = new DeviceTrainableClip(new ClipModelTrainable(sd.copy(), cfg), device, true)) {
                 ClipTrainer trainer = new ClipTrainer(dt, TrainBench.options(trainBatch));

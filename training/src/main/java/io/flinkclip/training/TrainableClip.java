@@ -11,7 +11,9 @@ import io.flinkclip.io.Tensor;
  * <ul>
  * <li>{@link #parameters()} and {@link #gradients()} return the <b>live</b> tensors: writing a parameter's
  * {@code data()} changes the model, and backward passes add into the gradient arrays. Both have the same names
- * (OpenAI key names, including {@value #LOGIT_SCALE} as a 0-dim tensor) and shapes, in the same order.</li>
+ * (OpenAI key names, including {@value #LOGIT_SCALE} as a 0-dim tensor) and shapes, in the same order. A model
+ * with a {@link #residentOptimizer()} keeps the truth on its device and refreshes these host tensors when they are
+ * read; a writer calls {@link #parametersChanged()} afterwards, as with any model that computes on a copy.</li>
  * <li>{@code embedImages/embedTexts} return <b>unnormalised</b> embeddings [n][embedDim] and must be
  * deterministic: the same inputs and parameters give bit-identical outputs (GradCache re-runs them).</li>
  * <li>With {@code keepActivations = true} the call saves what the matching {@code backward*} needs, replacing

@@ -163,8 +163,18 @@ public final class CudaDevice extends KernelDevice {
         boolean biasOk = bias == null || ldc == n;
         if (cublas != null && biasOk) {
             current();
+            boolean bf16 = cublas.precision == Cublas.Precision.BF16 && k > 0 && Cublas.blasStrides(ars, acs, brs, bcs);
+            long aPtr = cuda(a).ptr + aOff * 4L, bPtr = cuda(b).ptr + bOff * 4L;
+            if (bf16) { // each operand's span rounded to bf16 in scratch memory, same element layout
+                long spanA = span(m, k, ars, acs), spanB = span(k, n, brs, bcs), bAt = (spanA + 127) / 128 * 128; // 256-byte aligned
+                DeviceBuffer s = bf16Scratch(bAt + spanB);
+                launch("f32_to_bf16_range", new int[] {Math.toIntExact(spanA)}, new int[] {BLOCK}, (int) spanA, a, aOff, s, 0);
+                launch("f32_to_bf16_range", new int[] {Math.toIntExact(spanB)}, new int[] {BLOCK}, (int) spanB, b, bOff, s, (int) bAt);
+                aPtr = cuda(s).ptr;
+                bPtr = cuda(s).ptr + 2 * bAt;
+            }
             long t0 = System.nanoTime();
-            if (cublas.gemm(m, n, k, cuda(a).ptr + aOff * 4L, ars, acs, cuda(b).ptr + bOff * 4L, brs, bcs, cuda(c).ptr + cOff * 4L, ldc, beta)) {
+            if (cublas.gemm(m, n, k, aPtr, ars, acs, bPtr, brs, bcs, cuda(c).ptr + cOff * 4L, ldc, beta, bf16)) {
                 record("cuBLAS gemm", t0);
                 if (bias != null) {
                     // add_row_vector takes (y, yOff, v, vOff): the bias offset rides on the element offset.
@@ -174,6 +184,21 @@ public final class CudaDevice extends KernelDevice {
             }
         }
         super.gemm(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, bias, biasOff, c, cOff, ldc, beta);
+    }
+
+    /** Elements one operand view spans: from element 0 to element (rows−1, cols−1). */
+    private static long span(int rows, int cols, int rs, int cs) { return (long) (rows - 1) * rs + (long) (cols - 1) * cs + 1; }
+
+    /** bf16 copies of GEMM operands ({@link Cublas.Precision#BF16}): one buffer, grown when a product needs more. */
+    private DeviceBuffer bf16Scratch;
+
+    private DeviceBuffer bf16Scratch(long bf16Values) {
+        long floats = (bf16Values + 1) / 2;
+        if (bf16Scratch == null || bf16Scratch.length() < floats) {
+            if (bf16Scratch != null) bf16Scratch.close(); // cuMemFree waits for the queued products that read it
+            bf16Scratch = allocate(Math.max(floats, bf16Scratch == null ? 0 : bf16Scratch.length() * 3 / 2));
+        }
+        return bf16Scratch;
     }
 
     @Override
@@ -250,6 +275,7 @@ public final class CudaDevice extends KernelDevice {
             closed = true;
             try {
                 if (staged != null) staged.close();
+                if (bf16Scratch != null) bf16Scratch.close();
                 if (cublas != null) cublas.close();
                 cu.unloadModule(module);
             } finally {

@@ -446,6 +446,15 @@ KERNEL void f32_to_bf16(int n, GLOBAL const float* x, GLOBAL USHORT* y) {
     y[i] = (USHORT) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* y[yOff + i] = bf16(x[xOff + i]) for i < n, as f32_to_bf16: a GEMM operand's span, converted before a BF16 GEMM. */
+KERNEL void f32_to_bf16_range(int n, GLOBAL const float* x, int xOff, GLOBAL USHORT* y, int yOff) {
+    int i = GLOBAL_ID(0);
+    if (i >= n) return;
+    UINT u = AS_UINT(x[xOff + i]);
+    if ((u & 0x7fffffffu) > 0x7f800000u) { y[yOff + i] = (USHORT) ((u >> 16) | 0x40u); return; }
+    y[yOff + i] = (USHORT) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
 KERNEL void bf16_to_f32(int n, GLOBAL const USHORT* x, GLOBAL float* y) {
     int i = GLOBAL_ID(0);
     if (i >= n) return;

@@ -83,20 +83,48 @@ class DeviceKernelsTest {
         DeviceBuffer ca = cpu.upload(a), cb = cpu.upload(b), cc = cpu.allocate((long) m * n);
         cpu.gemmNT(m, n, k, ca, 0, cb, 0, null, cc, 0, false);
         cpu.download(cc, 0, want, 0, want.length);
+        java.util.Map<String, Double> errors = new java.util.HashMap<>();
         for (String math : new String[] {"fp32", "tf32", "bf16"}) {
             try (Device d = CudaDevice.open(spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0, math)) {
                 DeviceBuffer ga = d.upload(a), gb = d.upload(b), gc = d.allocate((long) m * n);
                 d.gemmNT(m, n, k, ga, 0, gb, 0, null, gc, 0, false);
-                float[] got = d.download(gc);
-                double num = 0, den = 0;
-                for (int i = 0; i < want.length; i++) { num += (got[i] - want[i]) * (double) (got[i] - want[i]); den += (double) want[i] * want[i]; }
-                double rel = Math.sqrt(num / den), bound = math.equals("fp32") ? 1e-6 : math.equals("tf32") ? 3e-3 : 1.5e-2;
+                double rel = relativeL2(d.download(gc), want), bound = math.equals("fp32") ? 1e-6 : math.equals("tf32") ? 3e-3 : 1.5e-2;
                 System.out.printf("GEMM %dx%dx%d on %s: relative L2 error %.2e (bound %.0e)%n", m, n, k, d.describe(), rel, bound);
                 assertTrue(rel <= bound, math + ": relative L2 error " + rel);
-                // tf32 and bf16 (cuBLAS's "bf16 or TF32" mode, TF32 on an H100) must show reduced-precision inputs
+                // tf32 and bf16 must show reduced-precision inputs
                 if (!math.equals("fp32")) assertTrue(rel > 1e-5, math + " gave fp32 accuracy (" + rel + "): tensor cores not used?");
+                errors.put(math, rel);
+                if (math.equals("bf16")) bf16OperandsKeepEveryLayout(d);
+                for (DeviceBuffer x : new DeviceBuffer[] {ga, gb, gc}) x.close();
             }
         }
+        // bf16 keeps 8 mantissa bits to TF32's 10: real bf16 operands must be clearly less exact than TF32
+        assertTrue(errors.get("bf16") > 2 * errors.get("tf32"), "bf16 error " + errors.get("bf16") + " vs tf32 " + errors.get("tf32")
+                + ": the bf16 mode is not using bf16 operands");
+    }
+
+    private static double relativeL2(float[] got, float[] want) {
+        double num = 0, den = 0;
+        for (int i = 0; i < want.length; i++) { num += (got[i] - want[i]) * (double) (got[i] - want[i]); den += (double) want[i] * want[i]; }
+        return Math.sqrt(num / den);
+    }
+
+    /** The bf16 path converts each operand's span with its offset and strides: every layout, bias and accumulation as the CPU. */
+    private void bf16OperandsKeepEveryLayout(Device d) {
+        int m = 37, n = 45, k = 70;
+        float[][] in = {random(3 + m * k), random(5 + n * k), random(n), random(m * n), random(k * n), random(k * m)};
+        DeviceBuffer[] g = new DeviceBuffer[in.length], c = new DeviceBuffer[in.length];
+        for (int i = 0; i < in.length; i++) { g[i] = d.upload(in[i]); c[i] = cpu.upload(in[i]); }
+        for (Device x : new Device[] {d, cpu}) {
+            DeviceBuffer[] b = x == d ? g : c;
+            x.gemmNT(m, n, k, b[0], 3, b[1], 5, b[2], b[3], 0, true);  // A row-major at an offset, B transposed, bias, accumulate
+            x.gemmNN(m, n, k, b[0], 3, b[4], 0, b[3], 0, true);       // B row-major
+            x.gemmTN(m, n, k, b[5], 0, b[4], 0, b[3], 0, true);       // A transposed
+        }
+        double rel = relativeL2(d.download(g[3]), cpu.download(c[3]));
+        System.out.printf("bf16 GEMM layouts on %s: relative L2 error %.2e%n", d.describe(), rel);
+        assertTrue(rel <= 1.5e-2 && rel > 1e-5, "bf16 layouts: relative L2 error " + rel);
+        for (int i = 0; i < in.length; i++) { g[i].close(); c[i].close(); }
     }
 
     @Test
