@@ -96,7 +96,7 @@ class ClipBackwardParityTest {
                     pass.imageFeatures(), pass.textFeatures(), n, ref.config.embedDim(), model.logitScale());
             assertEquals(once.loss(), loss.loss(), 1e-9 * once.loss());
             ClipBackward.backward(pass, loss.dImage(), loss.dText(), acc);
-            acc.add("logit_scale", new int[0], new float[] {loss.dLogitScale()});
+            acc.add("logit_scale", new int[0], new float[] {(float) loss.dLogitScale()});
             org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> ClipBackward.backward(pass, loss.dImage(), loss.dText(), acc));
         }
         for (String p : once.gradients().names()) {

@@ -108,7 +108,7 @@ public final class DeviceClipTraining implements AutoCloseable {
             loss[0] = ContrastiveLoss.compute(img, txt, n, config.embedDim(), logitScale);
             return new float[][] {loss[0].dImage(), loss[0].dText()};
         }, g);
-        g.add("logit_scale", new int[0], new float[] {loss[0].dLogitScale()});
+        g.add("logit_scale", new int[0], new float[] {(float) loss[0].dLogitScale()});
         return new ClipBackward.Result(loss[0].loss(), loss[0].logitsPerImage(), g);
     }
 
@@ -149,7 +149,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(hp.beta2(), adamStep)), stepSize = (float) (lr / (1 - Math.pow(hp.beta1(), adamStep)));
         updateParameters(1f, hp.beta1(), hp.beta2(), bc2Sqrt, stepSize, hp.eps(),
                 (name, shape) -> decays.test(name, shape) ? (float) (1 - (double) lr * hp.weightDecay()) : 1f);
-        float g = loss[0].dLogitScale(), bc1 = (float) (1 - Math.pow(hp.beta1(), adamStep)), bc2 = (float) (1 - Math.pow(hp.beta2(), adamStep));
+        float g = (float) loss[0].dLogitScale(), bc1 = (float) (1 - Math.pow(hp.beta1(), adamStep)), bc2 = (float) (1 - Math.pow(hp.beta2(), adamStep));
         logitScaleM = hp.beta1() * logitScaleM + (1 - hp.beta1()) * g;
         logitScaleV = hp.beta2() * logitScaleV + (1 - hp.beta2()) * g * g;
         float wd = decays.test("logit_scale", new int[0]) ? hp.weightDecay() : 0f;

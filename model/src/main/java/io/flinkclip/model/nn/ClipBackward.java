@@ -129,7 +129,7 @@ public final class ClipBackward {
         Pass p = forward(vision, text, pixels, n, tokens);
         ContrastiveLoss.Result loss = ContrastiveLoss.compute(p.imageFeatures, p.textFeatures, n, vision.embedDim(), logitScale);
         Gradients g = new Gradients();
-        g.add("logit_scale", new int[0], new float[] {loss.dLogitScale()});
+        g.add("logit_scale", new int[0], new float[] {(float) loss.dLogitScale()});
         backward(p, loss.dImage(), loss.dText(), g);
         return new Result(loss.loss(), loss.logitsPerImage(), g);
     }
