@@ -18,7 +18,9 @@ import java.util.Arrays;
 /**
  * One optimisation step of CLIP, framework-free: GradCache loss and gradients → global-norm clipping → cosine lr →
  * AdamW → logit_scale clamp. Owns the model and optimizer; its whole state (parameters, buffers, Adam moments, step)
- * round-trips through {@link #snapshot()} / {@link #restore(byte[])} bit-exactly.
+ * round-trips through {@link #snapshot()} / {@link #restore(byte[])} bit-exactly. When the model keeps its optimiser on
+ * its device ({@link TrainableClip#residentOptimizer()}), clipping and AdamW run there and the snapshot brings
+ * parameters and moments to the host; a restore sends them back.
  */
 public final class ClipTrainer {
     static final String MODEL = "model.", BUFFER = "buffer.";
