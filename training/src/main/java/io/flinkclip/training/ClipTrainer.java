@@ -130,6 +130,7 @@ public final class ClipTrainer {
      */
     public void writeSnapshot(OutputStream out) throws IOException {
         SafeTensors.write(out, snapshotDict());
+        optimizer.releaseResidentCopies(); // a resident optimiser's moments: the host needs them only while writing
     }
 
     /** The exact byte length {@link #writeSnapshot} will produce (a counting pass; nothing is kept). */
@@ -163,7 +164,10 @@ public final class ClipTrainer {
         optimizer.load(sd, model.parameters());
         model.parametersChanged();
         ResidentOptimizer resident = model.residentOptimizer();
-        if (resident != null) optimizer.pushResident(resident);
+        if (resident != null) {
+            optimizer.pushResident(resident);
+            optimizer.releaseResidentCopies();
+        }
     }
 
     private static void copyInto(StateDict sd, String prefix, StateDict live) {

@@ -94,6 +94,10 @@ class DeviceTrainableClipTest {
             // a model built from the initial weights, restored to step 2: the same steps 3 and 4, bit for bit
             ClipTrainer again = new ClipTrainer(resumed, OPT);
             again.restore(snapshot);
+            // a snapshot right after the restore, and another after it, with no step between: the same bytes (a resident
+            // optimiser's host copies are dropped after each restore and snapshot, so each must fetch them again)
+            assertArrayEquals(snapshot, again.snapshot(), "snapshot right after the restore");
+            assertArrayEquals(snapshot, again.snapshot(), "second snapshot without a step between");
             for (int i = 2; i < 4; i++) assertEquals(devLoss[i], step(again, i).loss(), 0.0, "resumed step " + i);
             for (Tensor t : dm.parameters().tensors()) {
                 assertArrayEquals(t.data(), resumed.parameters().get(t.name()).data(), 0f, t.name());

@@ -34,6 +34,8 @@ public final class AdamW {
     private long step;
     /** A resident optimiser's steps changed the moments on its device since they were last copied here. */
     private boolean residentMomentsNewer;
+    /** Parameters whose moments a resident optimiser holds (those its pull or push went through). */
+    private final java.util.Set<String> residentNames = new java.util.HashSet<>();
 
     public AdamW(Hyper hyper, WeightDecayRule decayRule) {
         this.hyper = hyper;
@@ -67,15 +69,35 @@ public final class AdamW {
     /** Copies a resident optimiser's moments into this object's arrays when its steps made them newer (before {@link #state}). */
     public void pullResident(ResidentOptimizer device) {
         if (!residentMomentsNewer) return;
-        device.momentsToHost((name, shape) -> m.computeIfAbsent(name, k -> new float[numel(shape)]),
-                (name, shape) -> v.computeIfAbsent(name, k -> new float[numel(shape)]));
+        device.momentsToHost((name, shape) -> {
+            residentNames.add(name);
+            return m.computeIfAbsent(name, k -> new float[numel(shape)]);
+        }, (name, shape) -> v.computeIfAbsent(name, k -> new float[numel(shape)]));
         residentMomentsNewer = false;
     }
 
     /** Gives a resident optimiser this object's moments (after {@link #load}); parameters without moments start from zero. */
     public void pushResident(ResidentOptimizer device) {
-        device.momentsToDevice((name, shape) -> m.get(name), (name, shape) -> v.get(name));
+        device.momentsToDevice((name, shape) -> {
+            residentNames.add(name);
+            return m.get(name);
+        }, (name, shape) -> v.get(name));
         residentMomentsNewer = false;
+    }
+
+    /**
+     * Drops this object's copies of the moments a resident optimiser holds (once a snapshot was written from them, or
+     * they were pushed): the device keeps the truth and the host two parameter-sized arrays per parameter less; the next
+     * {@link #state} needs a {@link #pullResident} first.
+     */
+    public void releaseResidentCopies() {
+        if (residentNames.isEmpty()) return;
+        for (String name : residentNames) {
+            m.remove(name);
+            v.remove(name);
+        }
+        residentNames.clear();
+        residentMomentsNewer = true;
     }
 
     /** Validates everything first so a bad gradient never leaves the parameters half-updated. */
@@ -123,6 +145,7 @@ public final class AdamW {
      * before the next {@link #step}.
      */
     public StateDict state(StateDict params) {
+        if (residentMomentsNewer) throw new IllegalStateException("the moments are on the device: pullResident before reading the optimizer state");
         StateDict sd = new StateDict();
         sd.put(new Tensor(STEP, DType.I64, new int[0], null, new long[]{step}));
         for (Tensor p : params.tensors()) {
