@@ -24,8 +24,14 @@ import java.util.Arrays;
 public final class ClipModelTrainable implements TrainableClip {
     private final ClipConfig config;
     private final ClipModel model;
-    private final StateDict parameters = new StateDict(), gradients = new StateDict(), buffers = new StateDict();
-    private final Gradients grads = new Gradients();
+    private final StateDict parameters = new StateDict(), buffers = new StateDict();
+    /**
+     * Gradient arrays, allocated on first use ({@link #ensureGradients}): a device model whose gradients stay on its GPU
+     * never needs them (as large as the parameters). logit_scale's is allocated at once: the loss always adds into it.
+     */
+    private StateDict gradients;
+    private Gradients grads;
+    private final Tensor logitScaleGradient;
     private ClipBackward.Pass imagePass, textPass;
     private volatile boolean trainBatchNorm = true;
 
@@ -40,10 +46,27 @@ public final class ClipModelTrainable implements TrainableClip {
                 continue;
             }
             parameters.put(t);
-            grads.add(t.name(), t.shape(), new float[t.data().length]);   // allocates the gradient buffer, in parameter order
-            gradients.put(Tensor.of(t.name(), t.shape(), grads.get(t.name())));
         }
         if (!parameters.has(LOGIT_SCALE)) throw new IllegalArgumentException("weights have no " + LOGIT_SCALE);
+        Tensor scale = parameters.get(LOGIT_SCALE);
+        logitScaleGradient = Tensor.of(LOGIT_SCALE, scale.shape().clone(), new float[scale.data().length]);
+    }
+
+    /** Whether the gradient arrays exist yet (tests: a device-resident trainer never needs them). */
+    boolean gradientsAllocated() { return gradients != null; }
+
+    /** Allocates every gradient array (zero), in parameter order, the first time one is needed. */
+    private void ensureGradients() {
+        if (gradients != null) return;
+        Gradients g = new Gradients();
+        StateDict sd = new StateDict();
+        for (Tensor t : parameters.tensors()) {
+            g.add(t.name(), t.shape(), new float[t.data().length]);   // allocates the gradient buffer, in parameter order
+            // logit_scale's stays the tensor allocated at construction (the loss adds into it; the backward never does)
+            sd.put(t.name().equals(LOGIT_SCALE) ? logitScaleGradient : Tensor.of(t.name(), t.shape(), g.get(t.name())));
+        }
+        grads = g;
+        gradients = sd;
     }
 
     public ClipConfig config() { return config; }
@@ -86,6 +109,7 @@ public final class ClipModelTrainable implements TrainableClip {
         if (imagePass == null) throw new IllegalStateException("backwardImages without a keeping embedImages call");
         ClipBackward.Pass p = imagePass;
         imagePass = null;
+        ensureGradients();
         ClipBackward.backward(p, flat(dEmbeddings, p.images()), null, grads);
         checkNoStrayGradients();
     }
@@ -95,6 +119,7 @@ public final class ClipModelTrainable implements TrainableClip {
         if (textPass == null) throw new IllegalStateException("backwardTexts without a keeping embedTexts call");
         ClipBackward.Pass p = textPass;
         textPass = null;
+        ensureGradients();
         ClipBackward.backward(p, null, flat(dEmbeddings, p.texts()), grads);
         checkNoStrayGradients();
     }
@@ -110,11 +135,18 @@ public final class ClipModelTrainable implements TrainableClip {
 
     @Override public StateDict parameters() { return parameters; }
 
-    @Override public StateDict gradients() { return gradients; }
+    @Override
+    public StateDict gradients() {
+        ensureGradients();
+        return gradients;
+    }
+
+    @Override public Tensor logitScaleGradient() { return logitScaleGradient; }
 
     @Override
     public void zeroGrad() {
-        for (Tensor g : gradients.tensors()) Arrays.fill(g.data(), 0f);
+        if (gradients == null) Arrays.fill(logitScaleGradient.data(), 0f); // the others are not allocated yet: zero
+        else for (Tensor g : gradients.tensors()) Arrays.fill(g.data(), 0f);
     }
 
     @Override public int imageResolution() { return config.imageResolution(); }

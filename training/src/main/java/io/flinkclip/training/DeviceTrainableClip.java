@@ -20,7 +20,8 @@ import java.util.Map;
  * <li><b>resident</b> (the default, and what {@link #onDevice} builds): the tower gradients add up on the device, the
  * trainer clips and runs AdamW there ({@link ResidentOptimizer}), and the host copies of the parameters (and, through
  * the trainer, the moments) are refreshed only when read: {@link #parameters()} downloads them when the device's are
- * newer, so a checkpoint or a model file sees the current values. logit_scale lives on the host.</li>
+ * newer, so a checkpoint or a model file sees the current values. No host gradient arrays are allocated unless
+ * {@link #gradients()} is read. logit_scale lives on the host.</li>
  * <li><b>host optimiser</b>: each tower's backward downloads that tower's gradients into the host arrays and the
  * trainer's AdamW runs on the host, then {@link #parametersChanged()} uploads every parameter (for ViT-B/32 about
  * 0.6 GB each way per step). The reference for the resident way in tests.</li>
@@ -162,7 +163,7 @@ public final class DeviceTrainableClip implements TrainableClip, AutoCloseable {
     /** On the host in both modes: the loss reads it, the trainer's scalar update writes it; the device never needs it. */
     @Override public Tensor logitScale() { return host.parameters().get(LOGIT_SCALE); }
 
-    @Override public Tensor logitScaleGradient() { return host.gradients().get(LOGIT_SCALE); }
+    @Override public Tensor logitScaleGradient() { return host.logitScaleGradient(); } // without allocating the others
 
     @Override public ResidentOptimizer residentOptimizer() { return resident; }
 

@@ -122,6 +122,9 @@ class DeviceTrainableClipTest {
                 assertEquals(sb.loss(), sa.loss(), 1e-6 * Math.abs(sb.loss()), "loss of step " + i);
                 assertEquals(sb.logitScale(), sa.logitScale(), 1e-6f, "logit scale after step " + i);
             }
+            // the resident trainer never needed host gradient arrays (as large as the parameters); the host optimiser did
+            assertFalse(res.host().gradientsAllocated(), "a resident trainer allocated host gradient arrays");
+            assertTrue(hst.host().gradientsAllocated());
             // parameters and moments as the host optimiser left them; Adam normalises each element's update, so compare
             // against the step size (lr ≤ 2e-2): elements whose gradient is rounding noise may move differently
             StateDict sa = a.optimizerState(), sb = b.optimizerState();
