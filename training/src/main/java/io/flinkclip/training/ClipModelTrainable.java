@@ -61,9 +61,9 @@ public final class ClipModelTrainable implements TrainableClip {
         Gradients g = new Gradients();
         StateDict sd = new StateDict();
         for (Tensor t : parameters.tensors()) {
-            g.add(t.name(), t.shape(), new float[t.data().length]);   // allocates the gradient buffer, in parameter order
+            float[] buffer = g.buffer(t.name(), t.shape());   // allocated zero, in parameter order
             // logit_scale's stays the tensor allocated at construction (the loss adds into it; the backward never does)
-            sd.put(t.name().equals(LOGIT_SCALE) ? logitScaleGradient : Tensor.of(t.name(), t.shape(), g.get(t.name())));
+            sd.put(t.name().equals(LOGIT_SCALE) ? logitScaleGradient : Tensor.of(t.name(), t.shape(), buffer));
         }
         grads = g;
         gradients = sd;

@@ -27,6 +27,9 @@ public final class Gradients {
         return g;
     }
 
+    /** The gradient buffer of {@code name}, allocated zero on first use (a trainer pre-allocating every parameter's). */
+    public float[] buffer(String name, int... shape) { return of(name, shape); }
+
     /** Adds {@code values} into the gradient of {@code name} (e.g. logit_scale's, which a loss computes). */
     public void add(String name, int[] shape, float[] values) {
         float[] g = of(name, shape);
