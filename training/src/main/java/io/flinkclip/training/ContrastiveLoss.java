@@ -24,8 +24,8 @@ public final class ContrastiveLoss {
         int d = images[0].length;
         io.flinkclip.model.nn.ContrastiveLoss.Result r = io.flinkclip.model.nn.ContrastiveLoss.compute(
                 flat(images, d, "image"), flat(texts, d, "text"), n, d, logitScale, gradients);
-        return new Result(r.loss(), rows(r.logitsPerImage(), n, n), gradients ? rows(r.dImage(), n, d) : null,
-                gradients ? rows(r.dText(), n, d) : null, r.dLogitScale());
+        return new Result(r.loss(), ClipModelTrainable.rows(r.logitsPerImage(), n, n), gradients ? ClipModelTrainable.rows(r.dImage(), n, d) : null,
+                gradients ? ClipModelTrainable.rows(r.dText(), n, d) : null, r.dLogitScale());
     }
 
     private static float[] flat(float[][] rows, int d, String what) {
@@ -35,11 +35,5 @@ public final class ContrastiveLoss {
             System.arraycopy(rows[i], 0, f, i * d, d);
         }
         return f;
-    }
-
-    private static float[][] rows(float[] flat, int n, int d) {
-        float[][] r = new float[n][];
-        for (int i = 0; i < n; i++) r[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
-        return r;
     }
 }

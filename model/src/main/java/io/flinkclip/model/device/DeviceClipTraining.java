@@ -197,7 +197,7 @@ public final class DeviceClipTraining implements AutoCloseable {
         ensureMoments();
         keptImages = null; // activations of the old parameters
         keptTexts = null;
-        grads.shapes().forEach((name, shape) -> device.adamw(numel(shape), weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name),
+        grads.shapes().forEach((name, shape) -> device.adamw(grads.numel(name), weights.get(name), 0, grads.buffer(), adamM, adamV, grads.offset(name),
                 gradScale, decay.of(name, shape), beta1, beta2, bc2Sqrt, stepSize, eps));
     }
 
@@ -206,8 +206,6 @@ public final class DeviceClipTraining implements AutoCloseable {
         adamM = device.allocate(grads.size());
         adamV = device.allocate(grads.size());
     }
-
-    private static int numel(int[] shape) { return Arrays.stream(shape).reduce(1, Math::multiplyExact); }
 
     // A host trainer's optimiser on the device: gradients add up here across GradCache's passes, the trainer asks for
     // their norm, AdamW updates the parameters in place, and parameters and moments come down only when it reads them.
@@ -242,8 +240,8 @@ public final class DeviceClipTraining implements AutoCloseable {
     /** The first parameter (region order) whose accumulated gradient holds a NaN or ±∞, or null: names a failed step's cause. */
     public synchronized String firstNonFiniteGradient() {
         checkOpen();
-        for (var e : grads.shapes().entrySet()) {
-            if (!Double.isFinite(device.sumOfSquares(numel(e.getValue()), grads.buffer(), grads.offset(e.getKey())))) return e.getKey();
+        for (String name : grads.shapes().keySet()) {
+            if (!Double.isFinite(device.sumOfSquares(grads.numel(name), grads.buffer(), grads.offset(name)))) return name;
         }
         return null;
     }
@@ -266,7 +264,7 @@ public final class DeviceClipTraining implements AutoCloseable {
     public synchronized void downloadMoments(HostArrays m, HostArrays v) {
         checkOpen();
         grads.shapes().forEach((name, shape) -> {
-            float[] mm = sized(m.of(name, shape), name, shape), vv = sized(v.of(name, shape), name, shape);
+            float[] mm = sized(m.of(name, shape), name), vv = sized(v.of(name, shape), name);
             if (adamM == null) {
                 Arrays.fill(mm, 0f);
                 Arrays.fill(vv, 0f);
@@ -283,13 +281,13 @@ public final class DeviceClipTraining implements AutoCloseable {
         ensureMoments();
         grads.shapes().forEach((name, shape) -> {
             float[] mm = m.of(name, shape), vv = v.of(name, shape);
-            int off = grads.offset(name), n = numel(shape);
+            int off = grads.offset(name), n = grads.numel(name);
             if (mm == null || vv == null) {
                 device.fill(n, 0f, adamM, off);
                 device.fill(n, 0f, adamV, off);
             } else {
-                device.write(adamM, off, sized(mm, name, shape), 0, n);
-                device.write(adamV, off, sized(vv, name, shape), 0, n);
+                device.write(adamM, off, sized(mm, name), 0, n);
+                device.write(adamV, off, sized(vv, name), 0, n);
             }
         });
     }
@@ -297,24 +295,25 @@ public final class DeviceClipTraining implements AutoCloseable {
     /** Downloads the accumulated gradients into the same-named tensors of {@code sd} (overwriting them; not logit_scale). */
     public synchronized void copyGradientsTo(StateDict sd) {
         checkOpen();
-        grads.shapes().forEach((name, shape) -> {
-            float[] dst = sized(sd.get(name).data(), name, shape);
+        for (String name : grads.shapes().keySet()) {
+            float[] dst = sized(sd.get(name).data(), name);
             device.download(grads.buffer(), grads.offset(name), dst, 0, dst.length);
-        });
+        }
     }
 
     /** Downloads the device's tower parameters into the same-named tensors of {@code sd}; logit_scale is left alone. */
     public synchronized void copyTowerParametersTo(StateDict sd) {
         checkOpen();
-        grads.shapes().forEach((name, shape) -> {
-            float[] dst = sized(sd.get(name).data(), name, shape);
+        for (String name : grads.shapes().keySet()) {
+            float[] dst = sized(sd.get(name).data(), name);
             device.download(weights.get(name), 0, dst, 0, dst.length);
-        });
+        }
     }
 
-    private static float[] sized(float[] a, String name, int[] shape) {
-        if (a == null || a.length != numel(shape)) {
-            throw new IllegalArgumentException(name + " needs " + numel(shape) + " values, got " + (a == null ? "none" : a.length));
+    /** {@code a}, checked to hold exactly parameter {@code name}'s elements. */
+    private float[] sized(float[] a, String name) {
+        if (a == null || a.length != grads.numel(name)) {
+            throw new IllegalArgumentException(name + " needs " + grads.numel(name) + " values, got " + (a == null ? "none" : a.length));
         }
         return a;
     }

@@ -77,7 +77,8 @@ final class DeviceGradients implements AutoCloseable {
         return shapes.keySet().stream().mapToInt(this::numel).max().orElse(0);
     }
 
-    private int numel(String name) { return Arrays.stream(shapes.get(name)).reduce(1, (a, b) -> a * b); }
+    /** Elements of parameter {@code name}'s region. */
+    int numel(String name) { return Arrays.stream(shapes.get(name)).reduce(1, Math::multiplyExact); }
 
     @Override
     public void close() { buffer.close(); }

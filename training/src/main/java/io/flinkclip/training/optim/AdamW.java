@@ -60,9 +60,8 @@ public final class AdamW {
     public void stepResident(ResidentOptimizer device, float gradScale, StateDict hostParams, StateDict hostGrads, double lr) {
         validate(hostParams, hostGrads);
         step++;
-        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(hyper.beta2, step)), stepSize = (float) (lr / (1 - Math.pow(hyper.beta1, step)));
         residentMomentsNewer = true;
-        device.adamW(gradScale, (float) hyper.beta1, (float) hyper.beta2, bc2Sqrt, stepSize, (float) hyper.eps, (name, shape) -> decay(name, shape, lr));
+        device.adamW(gradScale, (float) hyper.beta1, (float) hyper.beta2, bc2Sqrt(), stepSize(lr), (float) hyper.eps, (name, shape) -> decay(name, shape, lr));
         updateHost(hostParams, hostGrads, lr);
     }
 
@@ -116,17 +115,21 @@ public final class AdamW {
 
     /** The update of step {@link #step} (already counted) on host arrays. */
     private void updateHost(StateDict params, StateDict grads, double lr) {
-        float b1 = (float) hyper.beta1, b2 = (float) hyper.beta2;
-        double bc1 = 1 - Math.pow(hyper.beta1, step), bc2Sqrt = Math.sqrt(1 - Math.pow(hyper.beta2, step));
-        float stepSize = (float) (lr / bc1), eps = (float) hyper.eps;
+        float b1 = (float) hyper.beta1, b2 = (float) hyper.beta2, bc2Sqrt = bc2Sqrt(), stepSize = stepSize(lr), eps = (float) hyper.eps;
         for (Tensor p : params.tensors()) {
             if (!grads.has(p.name())) continue;
             float[] w = p.data(), g = grads.get(p.name()).data();
             float[] mm = m.computeIfAbsent(p.name(), k -> new float[w.length]);
             float[] vv = v.computeIfAbsent(p.name(), k -> new float[w.length]);
-            OptimizerKernels.adamW(w, g, mm, vv, decay(p.name(), p.shape(), lr), b1, b2, (float) bc2Sqrt, stepSize, eps);
+            OptimizerKernels.adamW(w, g, mm, vv, decay(p.name(), p.shape(), lr), b1, b2, bc2Sqrt, stepSize, eps);
         }
     }
+
+    /** √(1 − β₂ᵗ) of the current step, computed in double: the host and a resident device use the same value. */
+    private float bc2Sqrt() { return (float) Math.sqrt(1 - Math.pow(hyper.beta2, step)); }
+
+    /** lr/(1 − β₁ᵗ) of the current step, computed in double. */
+    private float stepSize(double lr) { return (float) (lr / (1 - Math.pow(hyper.beta1, step))); }
 
     /** The decoupled weight-decay factor of one parameter at learning rate lr: 1 − lr·wd, or 1 where the rule exempts it. */
     private float decay(String name, int[] shape, double lr) {
