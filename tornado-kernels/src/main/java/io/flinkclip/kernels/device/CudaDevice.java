@@ -168,8 +168,8 @@ public final class CudaDevice extends KernelDevice {
             if (bf16) { // each operand's span rounded to bf16 in scratch memory, same element layout
                 long spanA = span(m, k, ars, acs), spanB = span(k, n, brs, bcs), bAt = (spanA + 127) / 128 * 128; // 256-byte aligned
                 DeviceBuffer s = bf16Scratch(bAt + spanB);
-                launch("f32_to_bf16_range", new int[] {Math.toIntExact(spanA)}, new int[] {BLOCK}, (int) spanA, a, aOff, s, 0);
-                launch("f32_to_bf16_range", new int[] {Math.toIntExact(spanB)}, new int[] {BLOCK}, (int) spanB, b, bOff, s, (int) bAt);
+                launch("f32_to_bf16", new int[] {Math.toIntExact(spanA)}, new int[] {BLOCK}, (int) spanA, a, aOff, s, 0);
+                launch("f32_to_bf16", new int[] {Math.toIntExact(spanB)}, new int[] {BLOCK}, (int) spanB, b, bOff, s, (int) bAt);
                 aPtr = cuda(s).ptr;
                 bPtr = cuda(s).ptr + 2 * bAt;
             }

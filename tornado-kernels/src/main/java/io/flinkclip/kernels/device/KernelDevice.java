@@ -241,7 +241,7 @@ abstract class KernelDevice implements Device {
     }
 
     @Override
-    public void toBf16(int n, DeviceBuffer x, DeviceBuffer out) { launch1("f32_to_bf16", n, n, x, out); }
+    public void toBf16(int n, DeviceBuffer x, DeviceBuffer out) { launch1("f32_to_bf16", n, n, x, 0, out, 0); }
 
     @Override
     public void fromBf16(int n, DeviceBuffer in, DeviceBuffer y) { launch1("bf16_to_f32", n, n, in, y); }

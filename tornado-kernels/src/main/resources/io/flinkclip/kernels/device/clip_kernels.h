@@ -437,17 +437,11 @@ KERNEL void contrastive_loss_columns(int n, GLOBAL const float* logits, GLOBAL f
     for (int i = 0; i < n; i++) dLogits[i * n + c] += (EXPF(logits[i * n + c] - mx) / s - (i == c ? 1.0f : 0.0f)) * inv;
 }
 
-/* float32 → bfloat16 (round to nearest even) and back; bf16 values travel as ushort. */
-KERNEL void f32_to_bf16(int n, GLOBAL const float* x, GLOBAL USHORT* y) {
-    int i = GLOBAL_ID(0);
-    if (i >= n) return;
-    UINT u = AS_UINT(x[i]);
-    if ((u & 0x7fffffffu) > 0x7f800000u) { y[i] = (USHORT) ((u >> 16) | 0x40u); return; }
-    y[i] = (USHORT) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-/* y[yOff + i] = bf16(x[xOff + i]) for i < n, as f32_to_bf16: a GEMM operand's span, converted before a BF16 GEMM. */
-KERNEL void f32_to_bf16_range(int n, GLOBAL const float* x, int xOff, GLOBAL USHORT* y, int yOff) {
+/*
+ * float32 → bfloat16 (round to nearest even, NaN kept quiet) and back; bf16 values travel as ushort.
+ * y[yOff + i] = bf16(x[xOff + i]) for i < n: whole buffers (offsets 0) and a GEMM operand's span before a BF16 GEMM.
+ */
+KERNEL void f32_to_bf16(int n, GLOBAL const float* x, int xOff, GLOBAL USHORT* y, int yOff) {
     int i = GLOBAL_ID(0);
     if (i >= n) return;
     UINT u = AS_UINT(x[xOff + i]);
