@@ -83,6 +83,9 @@ public final class ModelAB {
             pixels = new float[batch * 3 * r * r];
             SplittableRandom rnd = new SplittableRandom(1);
             for (int i = 0; i < pixels.length; i++) pixels[i] = (float) rnd.nextGaussian();
+            // One pass while this side's properties are set: kernel classes first used in a forward pass (not while
+            // loading) read their static settings now.
+            model.encodeImages(pixels, batch);
         }
 
         /** Mean time per image-encoding call over calls filling about {@code seconds} (at least one call). */

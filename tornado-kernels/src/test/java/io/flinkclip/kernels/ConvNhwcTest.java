@@ -1,5 +1,7 @@
 package io.flinkclip.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
@@ -54,6 +56,45 @@ class ConvNhwcTest {
             double[] want = Reference.convNhwc(one, 1, h, w, c, wt, oc, 3, 1, 1, null, null, false);
             Reference.assertClose("image " + b, want, Arrays.copyOfRange(all, b * h * w * oc, (b + 1) * h * w * oc), 0, 24, 1e-5);
         }
+    }
+
+    @Test
+    void sixteenBitWeightsWithColumnFactorsMatchTheirFoldedValues() {
+        // RN50's layer-4 layout: fp16 weights kept 16-bit, the BatchNorm scale applied while widening.
+        SplittableRandom rnd = new SplittableRandom(42);
+        int n = 1, h = 7, w = 7, c = 96, oc = 160;
+        float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * c), scale = Reference.random(rnd, oc);
+        for (int i = 0; i < wt.length; i++) wt[i] = Float.float16ToFloat(Float.floatToFloat16(wt[i]));
+        PackedMatrix half = PackedMatrix.fromRowsNK(wt, 0, oc, c).compact();
+        assertEquals(PackedMatrix.Storage.F16, half.storage());
+        PackedMatrix scaled = half.scaleColumns(scale);
+        float[] folded = new float[wt.length];
+        for (int i = 0; i < wt.length; i++) folded[i] = wt[i] * scale[i / c];
+        float[] bias = Reference.random(rnd, oc), old = Reference.random(rnd, n * h * w * oc);
+        float[] fromHalf = old.clone(), fromFolded = old.clone();
+        ConvNhwc.conv2d(x, n, h, w, c, 1, 1, 0, scaled, bias, fromHalf, true, Epilogue.RELU);
+        ConvNhwc.conv2d(x, n, h, w, c, 1, 1, 0, PackedMatrix.fromRowsNK(folded, 0, oc, c), bias, fromFolded, true, Epilogue.RELU);
+        assertArrayEquals(fromFolded, fromHalf, "widened 16-bit weights times their column factors are the folded fp32 values");
+        Reference.assertClose("16-bit 1×1", Reference.convNhwc(x, n, h, w, c, folded, oc, 1, 1, 0, bias, old, true), fromHalf, 0,
+                Math.sqrt(c), 1e-5);
+    }
+
+    @Test
+    void anImageGetsTheSameBitsAloneAndInABatch() {
+        // Large enough to run in parallel blocks: a pixel's sum must not depend on which tile or block it lands in.
+        SplittableRandom rnd = new SplittableRandom(43);
+        int n = 5, h = 14, w = 14, c = 256, oc = 128;
+        float[] x = Reference.random(rnd, n * h * w * c), wt = Reference.random(rnd, oc * c), bias = Reference.random(rnd, oc);
+        PackedMatrix packed = PackedMatrix.fromRowsNK(wt, 0, oc, c);
+        float[] all = new float[n * h * w * oc];
+        ConvNhwc.conv2d(x, n, h, w, c, 1, 1, 0, packed, bias, all, false, Epilogue.RELU);
+        for (int b = 0; b < n; b++) {
+            float[] one = new float[h * w * oc];
+            ConvNhwc.conv2d(Arrays.copyOfRange(x, b * h * w * c, (b + 1) * h * w * c), 1, h, w, c, 1, 1, 0, packed, bias, one, false,
+                    Epilogue.RELU);
+            assertArrayEquals(Arrays.copyOfRange(all, b * h * w * oc, (b + 1) * h * w * oc), one, "image " + b);
+        }
+        Reference.assertClose("batch", Reference.convNhwc(x, n, h, w, c, wt, oc, 1, 1, 0, bias, null, true), all, 0, Math.sqrt(c), 1e-5);
     }
 
     @Test
