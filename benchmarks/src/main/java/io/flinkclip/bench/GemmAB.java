@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  *     KERNELS_A PROPS_A KERNELS_B PROPS_B ROUNDS MxNxK...</pre>
  * KERNELS_x: a tornado-kernels classes directory (e.g. this build's target/classes and another commit's, built into
  * a copy); PROPS_x: {@code key=value,key=value} set while that side's classes initialise (static finals read them),
- * or {@code -}. The workload is {@link Gemm#packed} with 16-bit weights rotating through 16 sets, as
+ * or {@code -}. The workload is {@link Gemm#packed} with 16-bit weights rotating through 16 sets ({@code -Dclip.ab.sets}), as
  * {@code GemmBench f16}; threads from {@code -Dclip.threads}.
  */
 public final class GemmAB {
@@ -60,7 +60,11 @@ public final class GemmAB {
      * side can be an older build that lacks anything added to {@code GemmBench} since.
      */
     public static final class Workload {
-        private final PackedMatrix[] sets = new PackedMatrix[16];
+        /**
+         * Rotating weight sets ({@code -Dclip.ab.sets}, default 16): enough sets to exceed the L3 cache a VM really gets
+         * (64–128 MB on this project's VMs) make every call read its weights from DRAM, as a batch of one image does.
+         */
+        private final PackedMatrix[] sets = new PackedMatrix[Integer.getInteger("clip.ab.sets", 16)];
         private final float[] a, bias, c;
         private final int m;
         private int next;
