@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClipTokenizerTest {
@@ -268,5 +270,48 @@ class ClipTokenizerTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Seeded random texts (HTML entities, mojibake, combining marks, lone surrogates, controls, any code point, long
+     * runs of one letter, up to 20,000 chars) and random bytes: every one gives a well-formed context (SOT first, EOT
+     * last, ids inside the vocabulary, zero padding) with and without ftfy, never an exception, and the whole run ends
+     * in bounded time (catastrophic backtracking in the pre-tokenizer or the cleaner would show as a timeout).
+     */
+    @Test
+    void randomTextsAndBytesAlwaysGiveAWellFormedContext() {
+        String[] pieces = {"&amp;", "&#x1F600;", "&#99999999;", "&", "<br>", "\u0301", "\uD83D", "\uDE00", "\u200B", "\u00A0",
+                "Ã©", "â€™", "'s", "'LL", " ", "\n\t", "ﬁ", "İ", "ß", "Σ", "\u0000", "\uFEFF", "12345", "!!!", "<|endoftext|>", "a"};
+        Random r = new Random(77);
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            for (int it = 0; it < 400; it++) {
+                StringBuilder sb = new StringBuilder();
+                int len = r.nextInt(8) == 0 ? r.nextInt(20_000) : r.nextInt(200);
+                while (sb.length() < len) {
+                    switch (r.nextInt(4)) {
+                        case 0 -> sb.append(pieces[r.nextInt(pieces.length)]);
+                        case 1 -> sb.append((char) r.nextInt(0x10000));
+                        case 2 -> sb.appendCodePoint(r.nextInt(0x110000));
+                        default -> sb.append(String.valueOf((char) ('a' + r.nextInt(26))).repeat(r.nextInt(60)));
+                    }
+                }
+                String text = sb.toString();
+                byte[] bytes = new byte[r.nextInt(300)];
+                r.nextBytes(bytes);
+                for (ClipTokenizer t : List.of(tok, tok.withFtfy(false))) {
+                    assertWellFormed(t.tokenizeUnpadded(text, 77), t.tokenize(text, 77), "text " + it);
+                    assertWellFormed(t.tokenizeUnpadded(new String(bytes, StandardCharsets.UTF_8), 77), t.tokenize(bytes, 77), "bytes " + it);
+                }
+            }
+        });
+    }
+
+    /** SOT first, EOT last (a literal "<|endoftext|>" in the text is one more, as in OpenAI's tokenizer), then zeros. */
+    private static void assertWellFormed(int[] unpadded, int[] padded, String what) {
+        assertTrue(unpadded.length >= 2 && unpadded.length <= 77, what + ": " + unpadded.length + " ids");
+        assertEquals(tok.startOfText(), unpadded[0], what);
+        assertEquals(tok.endOfText(), unpadded[unpadded.length - 1], what);
+        for (int id : unpadded) assertTrue(id >= 0 && id < tok.vocabularySize(), what + ": id " + id);
+        assertArrayEquals(Arrays.copyOf(unpadded, 77), padded, what + ": padded form");
     }
 }
