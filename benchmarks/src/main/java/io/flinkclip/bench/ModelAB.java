@@ -61,7 +61,7 @@ public final class ModelAB {
     }
 
     /** The application's class path (JDK excluded by the platform parent), with {@code first} searched first. */
-    private static ClassLoader sideLoader(String first) throws Exception {
+    static ClassLoader sideLoader(String first) throws Exception {
         List<URL> urls = new ArrayList<>();
         if (!first.equals("-")) for (String p : first.split(File.pathSeparator)) urls.add(Path.of(p).toUri().toURL());
         for (String p : System.getProperty("java.class.path").split(File.pathSeparator)) {
