@@ -60,6 +60,10 @@ public final class ClipBench {
     }
 
     public static void main(String[] args) throws Exception {
+        BenchCommand.main(args, ClipBench::command);
+    }
+
+    private static void command(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "RN50");
         double seconds = 5;
         boolean ort = true, torch = true, gemmLast = false;
@@ -83,6 +87,7 @@ public final class ClipBench {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        for (String m : models) ClipArchitectures.get(m); // an unknown name fails now, not after the SGEMM table
         Files.createDirectories(cache);
         ClipBench b = new ClipBench(seconds, Parallel.THREADS, cache, dtype);
         System.out.printf(Locale.ROOT, "flink-clip bench: %d threads, %.1fs per measurement, %s%n", b.threads, seconds,

@@ -48,6 +48,10 @@ public final class ConvChainBench {
     private ConvChainBench() {}
 
     public static void main(String[] args) throws Exception {
+        BenchCommand.main(args, ConvChainBench::command);
+    }
+
+    private static void command(String[] args) throws Exception {
         int rounds = 16;
         Path cache = Path.of("bench-cache");
         for (int i = 0; i < args.length; i++) {

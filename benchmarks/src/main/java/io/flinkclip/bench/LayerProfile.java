@@ -33,6 +33,10 @@ public final class LayerProfile {
     private LayerProfile() {}
 
     public static void main(String[] args) throws Exception {
+        BenchCommand.main(args, LayerProfile::command);
+    }
+
+    private static void command(String[] args) throws Exception {
         Path weights = null;
         int batch = 1, top = 40;
         double seconds = 10;

@@ -26,6 +26,10 @@ public final class ThreadScaling {
     private ThreadScaling() {}
 
     public static void main(String[] args) throws Exception {
+        BenchCommand.main(args, ThreadScaling::command);
+    }
+
+    private static void command(String[] args) throws Exception {
         Path weights = null;
         int batch = 1, rounds = 15;
         for (int i = 0; i < args.length; i++) {

@@ -40,6 +40,10 @@ public final class TrainBench {
     static final String SMALL = "init:vit,res=28,patch=7,width=96,layers=3,embed=96,text-width=64,text-layers=2,context=16";
 
     public static void main(String[] args) throws Exception {
+        BenchCommand.main(args, TrainBench::command);
+    }
+
+    private static void command(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "small");
         int batch = 32, steps = 3;
         double seconds = 10;
