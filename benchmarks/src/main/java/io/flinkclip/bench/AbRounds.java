@@ -3,9 +3,10 @@ package io.flinkclip.bench;
 import java.util.Arrays;
 
 /**
- * The harness {@link GemmAB} and {@link ModelAB} share (and {@link ConvChainBench} and {@link ClipBench} its
- * {@link #spread}): each side's system properties while its classes initialise, a warm-up that alternates the sides,
- * rounds in which the sides alternate (and so does who goes first), and the median and quartiles of a per-round series.
+ * The harness {@link GemmAB}, {@link ModelAB} and {@link ThreadScaling} share (and {@link ConvChainBench} and
+ * {@link ClipBench} its {@link #spread}): each side's system properties while its classes initialise, a warm-up that
+ * alternates the sides, rounds in which the sides alternate (and so does who goes first), timed calls, per-round
+ * ratios, and the median and quartiles of a per-round series.
  */
 final class AbRounds {
     private AbRounds() {}
@@ -61,10 +62,24 @@ final class AbRounds {
     }
 
     /** values[1][r] / values[0][r] per round. */
-    static double[] ratios(double[][] values) {
-        double[] ratio = new double[values[0].length];
-        for (int r = 0; r < ratio.length; r++) ratio[r] = values[1][r] / values[0][r];
+    static double[] ratios(double[][] values) { return ratios(values[1], values[0]); }
+
+    /** num[r] / den[r] per round. */
+    static double[] ratios(double[] num, double[] den) {
+        double[] ratio = new double[num.length];
+        for (int r = 0; r < ratio.length; r++) ratio[r] = num[r] / den[r];
         return ratio;
+    }
+
+    /** Mean seconds per call of {@code call} over calls filling about {@code seconds} (at least one call). */
+    static double secondsPerCall(Runnable call, double seconds) {
+        long t0 = System.nanoTime(), budget = (long) (seconds * 1e9);
+        int calls = 0;
+        do {
+            call.run();
+            calls++;
+        } while (System.nanoTime() - t0 < budget);
+        return (System.nanoTime() - t0) * 1e-9 / calls;
     }
 
     /** Sorts {@code v} in place and returns {median, first quartile, third quartile}. */

@@ -37,31 +37,50 @@ public final class ModelAB {
         String weights = args[0];
         int batch = Integer.parseInt(args[1]), rounds = Integer.parseInt(args[2]);
         if (batch < 1 || rounds < 4) throw new IllegalArgumentException("BATCH must be ≥ 1 and ROUNDS ≥ 4");
-        Object[] side = new Object[2];
-        Method[] time = new Method[2], embeds = new Method[2];
-        for (int v = 0; v < 2; v++) {
-            ClassLoader loader = sideLoader(args.length == 7 ? args[5 + v] : "-");
-            side[v] = AbRounds.withProperties(args[3 + v], () -> Class.forName(Workload.class.getName(), true, loader)
-                    .getConstructor(String.class, int.class).newInstance(weights, batch));
-            time[v] = side[v].getClass().getMethod("secondsPerCall", double.class);
-            embeds[v] = side[v].getClass().getMethod("firstEmbedding");
-        }
-        float[] ea = (float[]) embeds[0].invoke(side[0]), eb = (float[]) embeds[1].invoke(side[1]);
+        Side[] side = new Side[2];
+        for (int v = 0; v < 2; v++) side[v] = Side.load(args.length == 7 ? args[5 + v] : "-", args[3 + v], weights, batch);
+        float[] ea = side[0].firstEmbedding(), eb = side[1].firstEmbedding();
         double diff = 0;
         for (int i = 0; i < ea.length; i++) diff = Math.max(diff, Math.abs(ea[i] - eb[i]));
         System.out.printf(Locale.ROOT, "first image's embeddings: %s (max |A − B| %.3g)%n",
                 Arrays.equals(ea, eb) ? "bit-identical" : "differ", diff);
         double roundSeconds = batch > 4 ? 2.0 : 0.6;
-        AbRounds.warm(8, () -> (double) time[0].invoke(side[0], 0.2), () -> (double) time[1].invoke(side[1], 0.2));
-        double[][] ms = AbRounds.alternate(rounds, () -> 1e3 * (double) time[0].invoke(side[0], roundSeconds),
-                () -> 1e3 * (double) time[1].invoke(side[1], roundSeconds));
+        AbRounds.warm(8, () -> side[0].secondsPerCall(0.2), () -> side[1].secondsPerCall(0.2));
+        double[][] ms = AbRounds.alternate(rounds, () -> 1e3 * side[0].secondsPerCall(roundSeconds),
+                () -> 1e3 * side[1].secondsPerCall(roundSeconds));
         double[] ratio = AbRounds.spread(AbRounds.ratios(ms)), a = AbRounds.spread(ms[0]), b = AbRounds.spread(ms[1]);
         System.out.printf(Locale.ROOT, "batch %d: A %.2f ms, B %.2f ms per call (medians of %d rounds); B/A time median %.3f, quartiles %.3f..%.3f%n",
                 batch, a[0], b[0], rounds, ratio[0], ratio[1], ratio[2]);
     }
 
+    /**
+     * A {@link Workload} loaded with the whole application through its own class loader ({@code first}: class
+     * directories searched first, or {@code -}), its classes initialised under the {@code key=value,...} properties
+     * {@code props} (or {@code -}), and called reflectively.
+     */
+    static final class Side {
+        private final Object workload;
+        private final Method time, embedding;
+
+        private Side(Object workload) throws NoSuchMethodException {
+            this.workload = workload;
+            time = workload.getClass().getMethod("secondsPerCall", double.class);
+            embedding = workload.getClass().getMethod("firstEmbedding");
+        }
+
+        static Side load(String first, String props, String weights, int batch) throws Exception {
+            ClassLoader loader = sideLoader(first);
+            return new Side(AbRounds.withProperties(props, () -> Class.forName(Workload.class.getName(), true, loader)
+                    .getConstructor(String.class, int.class).newInstance(weights, batch)));
+        }
+
+        double secondsPerCall(double seconds) throws Exception { return (double) time.invoke(workload, seconds); }
+
+        float[] firstEmbedding() throws Exception { return (float[]) embedding.invoke(workload); }
+    }
+
     /** The application's class path (JDK excluded by the platform parent), with {@code first} searched first. */
-    static ClassLoader sideLoader(String first) throws Exception {
+    private static ClassLoader sideLoader(String first) throws Exception {
         List<URL> urls = new ArrayList<>();
         if (!first.equals("-")) for (String p : first.split(File.pathSeparator)) urls.add(Path.of(p).toUri().toURL());
         for (String p : System.getProperty("java.class.path").split(File.pathSeparator)) {
@@ -90,13 +109,7 @@ public final class ModelAB {
 
         /** Mean time per image-encoding call over calls filling about {@code seconds} (at least one call). */
         public double secondsPerCall(double seconds) {
-            long t0 = System.nanoTime(), budget = (long) (seconds * 1e9);
-            int calls = 0;
-            do {
-                model.encodeImages(pixels, batch);
-                calls++;
-            } while (System.nanoTime() - t0 < budget);
-            return (System.nanoTime() - t0) * 1e-9 / calls;
+            return AbRounds.secondsPerCall(() -> model.encodeImages(pixels, batch), seconds);
         }
 
         public float[] firstEmbedding() { return model.encodeImages(pixels, batch)[0]; }

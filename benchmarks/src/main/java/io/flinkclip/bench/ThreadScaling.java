@@ -3,7 +3,6 @@ package io.flinkclip.bench;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import java.lang.reflect.Method;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,16 +49,8 @@ public final class ThreadScaling {
         if (!Files.exists(onnx)) throw new IllegalArgumentException("no ONNX export at " + onnx + ": run bin/clip bench on these weights once to write it");
 
         int[] counts = {1, threads};
-        Object[] ours = new Object[2];
-        Method[] time = new Method[2];
-        for (int v = 0; v < 2; v++) {
-            ClassLoader loader = ModelAB.sideLoader("-");
-            int b = batch;
-            String w = weights.toString();
-            ours[v] = AbRounds.withProperties("clip.threads=" + counts[v], () -> Class.forName(ModelAB.Workload.class.getName(), true, loader)
-                    .getConstructor(String.class, int.class).newInstance(w, b));
-            time[v] = ours[v].getClass().getMethod("secondsPerCall", double.class);
-        }
+        ModelAB.Side[] ours = new ModelAB.Side[2];
+        for (int v = 0; v < 2; v++) ours[v] = ModelAB.Side.load("-", "clip.threads=" + counts[v], weights.toString(), batch);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession[] ort = new OrtSession[2];
         for (int v = 0; v < 2; v++) ort[v] = env.createSession(onnx.toString(), ClipBench.ortOptions(counts[v]));
@@ -75,7 +66,9 @@ public final class ThreadScaling {
                 for (int s = 0; s < 4; s++) {
                     int c = (s + Math.max(round, 0)) % 4;
                     ClipBench.pause();
-                    double v = c < 2 ? 1e3 * (double) time[c].invoke(ours[c], seconds) : 1e3 * ortSecondsPerCall(ort[c - 2], t, seconds);
+                    OrtSession session = ort[c % 2]; // configurations: ours 1, ours T, ORT 1, ORT T
+                    double v = 1e3 * (c < 2 ? ours[c].secondsPerCall(seconds)
+                            : AbRounds.secondsPerCall(() -> ClipBench.run(session, "pixels", t), seconds));
                     if (round >= 0) ms[c][round] = v;
                 }
             }
@@ -84,10 +77,10 @@ public final class ThreadScaling {
         }
         System.out.printf(Locale.ROOT, "%s, batch %d, %d rounds of about %.1f s per configuration%n", weights.getFileName(), batch, rounds, seconds);
         for (int c = 0; c < 4; c++) System.out.printf(Locale.ROOT, "  %-22s %9.2f ms per call (median)%n", names[c], AbRounds.spread(ms[c].clone())[0]);
-        print("scaling 1 -> " + threads + " threads, ours", ratio(ms[0], ms[1]));
-        print("scaling 1 -> " + threads + " threads, ORT", ratio(ms[2], ms[3]));
-        print("ours vs ORT, 1 thread (speed)", ratio(ms[2], ms[0]));
-        print("ours vs ORT, " + threads + " threads (speed)", ratio(ms[3], ms[1]));
+        print("scaling 1 -> " + threads + " threads, ours", AbRounds.ratios(ms[0], ms[1]));
+        print("scaling 1 -> " + threads + " threads, ORT", AbRounds.ratios(ms[2], ms[3]));
+        print("ours vs ORT, 1 thread (speed)", AbRounds.ratios(ms[2], ms[0]));
+        print("ours vs ORT, " + threads + " threads (speed)", AbRounds.ratios(ms[3], ms[1]));
     }
 
     /** ORT's image input size, from the session's input shape [n, 3, r, r]. */
@@ -95,23 +88,6 @@ public final class ThreadScaling {
         long[] shape = ((ai.onnxruntime.TensorInfo) s.getInputInfo().get("pixels").getInfo()).getShape();
         if (shape.length != 4 || shape[3] <= 0) throw new IllegalArgumentException("unexpected ONNX image input shape " + java.util.Arrays.toString(shape));
         return (int) shape[3];
-    }
-
-    private static double ortSecondsPerCall(OrtSession s, OnnxTensor t, double seconds) {
-        long t0 = System.nanoTime(), budget = (long) (seconds * 1e9);
-        int calls = 0;
-        do {
-            ClipBench.run(s, "pixels", t);
-            calls++;
-        } while (System.nanoTime() - t0 < budget);
-        return (System.nanoTime() - t0) * 1e-9 / calls;
-    }
-
-    /** Per round: num[r] / den[r]. */
-    private static double[] ratio(double[] num, double[] den) {
-        double[] q = new double[num.length];
-        for (int i = 0; i < q.length; i++) q[i] = num[i] / den[i];
-        return q;
     }
 
     private static void print(String what, double[] perRound) {
