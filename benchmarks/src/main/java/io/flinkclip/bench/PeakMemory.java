@@ -43,6 +43,8 @@ public final class PeakMemory {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        // The report names the model: the file given, else the architecture whose random weights are written.
+        String label = weights != null ? weights.getFileName().toString() : arch;
         if (weights == null) weights = Path.of(System.getProperty("java.io.tmpdir"), "flink-clip-" + arch.replace('/', '-') + "-seed0.safetensors");
         if (child) {
             measure(weights);
@@ -69,7 +71,7 @@ public final class PeakMemory {
         }
         if (p.waitFor() != 0 || hwm < 0 || fp32 < 0) throw new IllegalStateException("measurement JVM failed (exit " + p.exitValue() + ")");
         System.out.printf(Locale.ROOT, "%s: weights %.0f MB as fp32 (file %.0f MB), peak RSS (VmHWM, -Xmx%s) %.0f MB = %.2f× the fp32 weights%n",
-                arch, fp32 / 1e6, Files.size(weights) / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fp32);
+                label, fp32 / 1e6, Files.size(weights) / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fp32);
     }
 
     private static void measure(Path weights) throws IOException {

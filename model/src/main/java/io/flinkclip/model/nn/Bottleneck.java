@@ -17,17 +17,19 @@ public final class Bottleneck {
     /** Inference only (else null): conv+BN(+ReLU) fused, NHWC, packed. */
     final FusedConv f1, f2, f3, fDown;
 
-    Bottleneck(Params p, String name, int inplanes, int planes, int stride) {
+    /** {@code side}: the side of the square maps the block receives (its convolutions' choice of kernels). */
+    Bottleneck(Params p, String name, int inplanes, int planes, int stride, int side) {
         this.name = name;
         this.inplanes = inplanes;
         this.planes = planes;
         this.stride = stride;
         boolean down = stride > 1 || inplanes != planes * EXPANSION;
         if (p.inference()) {
-            f1 = new FusedConv(p, name + ".conv1", name + ".bn1", inplanes, planes, 1, 1, 0, true);
-            f2 = new FusedConv(p, name + ".conv2", name + ".bn2", planes, planes, 3, 1, 1, true);
-            f3 = new FusedConv(p, name + ".conv3", name + ".bn3", planes, planes * EXPANSION, 1, 1, 0, true); // ReLU after the residual add
-            fDown = down ? new FusedConv(p, name + ".downsample.0", name + ".downsample.1", inplanes, planes * EXPANSION, 1, 1, 0, false) : null;
+            int pooled = side / stride;
+            f1 = new FusedConv(p, name + ".conv1", name + ".bn1", inplanes, planes, 1, 1, 0, true, side);
+            f2 = new FusedConv(p, name + ".conv2", name + ".bn2", planes, planes, 3, 1, 1, true, side);
+            f3 = new FusedConv(p, name + ".conv3", name + ".bn3", planes, planes * EXPANSION, 1, 1, 0, true, pooled); // ReLU after the residual add
+            fDown = down ? new FusedConv(p, name + ".downsample.0", name + ".downsample.1", inplanes, planes * EXPANSION, 1, 1, 0, false, pooled) : null;
             conv1 = conv2 = conv3 = downConv = null;
             bn1 = bn2 = bn3 = downBn = null;
             return;

@@ -24,8 +24,10 @@ import io.flinkclip.kernels.WinogradConv;
  * ({@link WinogradConv}: 1.4–2.7× faster per RN50 layer), and when an average pool follows they can pool in the same
  * pass ({@link #forwardPool2}). Their transformed filters are fp32 and larger than the direct ones (F(2×2): 16/9,
  * F(4×4): 4×), and on small maps they also waste work (a 7×7 map is tiled as 8×8): the widest layers (RN50's
- * layer 4) also keep direct weights and use them on maps of up to {@link #DIRECT_PIXELS} pixels.
- * {@code -Dclip.winograd=false} keeps every 3×3 convolution direct, for comparisons.
+ * layer 4) run direct on maps of up to {@link #DIRECT_PIXELS} pixels. The map a layer sees is fixed by the model's
+ * image resolution, so the choice is made once, when the layer is built, and only the weights of the chosen path
+ * are held (both paths compute the same convolution on any map). {@code -Dclip.winograd=false} keeps every 3×3
+ * convolution direct, for comparisons.
  */
 final class FusedConv {
     final String name;
@@ -41,8 +43,8 @@ final class FusedConv {
     private static final int WINOGRAD_TILE = Integer.getInteger("clip.winograd.tile", 0);
     /** Largest in·out for F(4×4): RN50's stem and layers 1–2 (≤ 2.4 MB of transformed filters per conv). */
     private static final long F4_MAX_PAIRS = 128 * 128;
-    /** Smallest in·out for which a Winograd layer also keeps direct weights (RN50: layer 4's 3×3 convolutions). */
-    private static final long DIRECT_COPY_PAIRS = 512 * 512;
+    /** Smallest in·out for which a 3×3 layer runs direct on small maps (RN50: layer 4's 3×3 convolutions). */
+    private static final long DIRECT_ON_SMALL_MAPS_PAIRS = 512 * 512;
     /**
      * Output pixels per image up to which such a layer runs direct ({@code -Dclip.winograd.directPixels}): RN50's 7×7
      * maps. Decided by the map, not the batch, so an image's result does not depend on the batch it came in.
@@ -62,7 +64,11 @@ final class FusedConv {
     private final WinogradConv.Weights winograd;
     private final float[] bias;
 
-    FusedConv(Params p, String conv, String bn, int in, int out, int k, int stride, int pad, boolean relu) {
+    /**
+     * Conv {@code conv} + BatchNorm {@code bn} (+ ReLU) for inputs of {@code side}×{@code side} pixels, the maps this
+     * layer sees in its model: they decide between Winograd and direct weights (see the class comment).
+     */
+    FusedConv(Params p, String conv, String bn, int in, int out, int k, int stride, int pad, boolean relu, int side) {
         this.name = conv;
         this.in = in;
         this.out = out;
@@ -87,8 +93,11 @@ final class FusedConv {
                 }
             }
         }
-        boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out);
-        weight = !wino || (long) in * out >= DIRECT_COPY_PAIRS ? directWeights(p, raw, scale, out, kdim) : null;
+        if (side < 1 || outSize(side) < 1) throw new IllegalArgumentException(conv + ": no output on " + side + "×" + side + " maps");
+        long outPixels = (long) outSize(side) * outSize(side);
+        boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out)
+                && ((long) in * out < DIRECT_ON_SMALL_MAPS_PAIRS || outPixels > DIRECT_PIXELS);
+        weight = wino ? null : directWeights(p, raw, scale, out, kdim);
         int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
         winograd = wino ? WinogradConv.transform(folded(raw, scale, kdim), out, in, tile) : null;
         if (wino) p.addPackedBytes(winograd.bytes());
@@ -115,15 +124,13 @@ final class FusedConv {
         return f;
     }
 
-    /** Whether a call on h×w maps runs as Winograd (else direct). */
-    private boolean usesWinograd(int h, int w) {
-        return winograd != null && (weight == null || (long) outSize(h) * outSize(w) > DIRECT_PIXELS);
-    }
+    /** Whether this layer runs as Winograd (else direct), on maps of any size. */
+    private boolean usesWinograd() { return winograd != null; }
 
     int outSize(int size) { return (size + 2 * pad - k) / stride + 1; }
 
-    /** Whether {@link #forwardPool2} applies: a Winograd call on an even h×w map. */
-    boolean poolsInForward(int h, int w) { return POOL_IN_OUTPUT && usesWinograd(h, w) && h % 2 == 0 && w % 2 == 0; }
+    /** Whether {@link #forwardPool2} applies: a Winograd layer on an even h×w map. */
+    boolean poolsInForward(int h, int w) { return POOL_IN_OUTPUT && usesWinograd() && h % 2 == 0 && w % 2 == 0; }
 
     /**
      * x [n, h, w, in] → y [n, h/2, w/2, out] = AvgPool2d(2)(this layer's output), the pooling done in the Winograd
@@ -142,7 +149,7 @@ final class FusedConv {
     void forward(float[] x, int n, int h, int w, float[] y, boolean accumulate) {
         Epilogue act = relu ? Epilogue.RELU : Epilogue.NONE;
         long t0 = LayerTimes.start();
-        if (usesWinograd(h, w)) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
+        if (usesWinograd()) WinogradConv.conv3x3(x, n, h, w, winograd, bias, y, accumulate, act);
         else ConvNhwc.conv2d(x, n, h, w, in, k, stride, pad, weight, bias, y, accumulate, act);
         LayerTimes.stop(name, t0);
     }

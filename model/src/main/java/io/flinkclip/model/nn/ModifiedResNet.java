@@ -25,9 +25,10 @@ public final class ModifiedResNet implements VisionTower {
             throw new ClipFormatException("ResNet width " + width + " must be even and resolution " + resolution + " a multiple of 32");
         }
         if (p.inference()) {
-            s1 = new FusedConv(p, "visual.conv1", "visual.bn1", 3, width / 2, 3, 2, 1, true);
-            s2 = new FusedConv(p, "visual.conv2", "visual.bn2", width / 2, width / 2, 3, 1, 1, true);
-            s3 = new FusedConv(p, "visual.conv3", "visual.bn3", width / 2, width, 3, 1, 1, true);
+            s1 = new FusedConv(p, "visual.conv1", "visual.bn1", 3, width / 2, 3, 2, 1, true, resolution);
+            int stem = s1.outSize(resolution);
+            s2 = new FusedConv(p, "visual.conv2", "visual.bn2", width / 2, width / 2, 3, 1, 1, true, stem);
+            s3 = new FusedConv(p, "visual.conv3", "visual.bn3", width / 2, width, 3, 1, 1, true, stem);
             conv1 = conv2 = conv3 = null;
             bn1 = bn2 = bn3 = null;
         } else {
@@ -42,13 +43,15 @@ public final class ModifiedResNet implements VisionTower {
         int[] blocks = cfg.visionLayers();
         if (blocks.length != 4) throw new ClipFormatException("ResNet needs 4 stages, config has " + blocks.length);
         layers = new Bottleneck[4][];
-        int inplanes = width;
+        int inplanes = width, side = resolution / 4; // after the stem's stride and average pool
         for (int l = 0; l < 4; l++) {
             int planes = width << l;
             layers[l] = new Bottleneck[blocks[l]];
             for (int b = 0; b < blocks[l]; b++) {
-                layers[l][b] = new Bottleneck(p, "visual.layer" + (l + 1) + "." + b, inplanes, planes, b == 0 && l > 0 ? 2 : 1);
+                int stride = b == 0 && l > 0 ? 2 : 1;
+                layers[l][b] = new Bottleneck(p, "visual.layer" + (l + 1) + "." + b, inplanes, planes, stride, side);
                 inplanes = planes * Bottleneck.EXPANSION;
+                side /= stride;
             }
         }
         attnpool = new AttentionPool2d(p, "visual.attnpool", resolution / 32, width * 32, cfg.visionHeads(), embedDim);

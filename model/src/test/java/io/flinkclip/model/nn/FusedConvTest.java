@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link FusedConv} against conv → eval BatchNorm → ReLU computed in double from the raw tensors, for each way it
  * holds its weights: large fp16-exact weights stay 16-bit with the BatchNorm scale applied on widening, small ones
- * and others are folded into fp32, and RN50 layer 4's 3×3 width keeps direct weights next to its Winograd filters and picks by
- * output rows.
+ * and others are folded into fp32, and RN50 layer 4's 3×3 width holds either direct weights (on the 7×7 maps it sees
+ * there) or Winograd filters (on larger maps), never both, and computes the convolution on any map with either.
  */
 class FusedConvTest {
     private static final int SAMPLED = 7; // the reference checks every 7th output channel (the 512-wide case is big)
@@ -43,15 +43,31 @@ class FusedConvTest {
     }
 
     @Test
-    void widestWinogradLayerRunsDirectOnSmallMaps() {
-        Built l = build(3, 512, 512, 3, 1, 1, true);
-        assertEquals(2L * 512 * 9 * 512, l.params.packed16Bytes()); // the direct copy, 16-bit
-        assertTrue(l.params.packedBytes() > l.params.packed16Bytes() + 4L * 16 * 512 * 512 - 1, "Winograd filters too: " + l.params.packedBytes());
-        // Maps of up to 64 pixels run direct, larger ones (a 14×14 map, 196 pixels) as Winograd, at any batch size.
-        assertFalse(l.conv.poolsInForward(8, 8));
-        assertTrue(l.conv.poolsInForward(14, 14));
-        assertMatchesReference(l.conv, l.reference, 3, 7, 7, l.rnd);
-        assertMatchesReference(l.conv, l.reference, 1, 10, 10, l.rnd);
+    void widestWinogradLayerRunsDirectOnSmallMapsAndHoldsOnlyThoseWeights() {
+        // Built for 7×7 maps (49 pixels, up to 64 run direct): the direct weights alone, 16-bit.
+        Built direct = build(3, 512, 512, 3, 1, 1, true, 7);
+        assertEquals(2L * 512 * 9 * 512, direct.params.packed16Bytes());
+        assertEquals(direct.params.packed16Bytes(), direct.params.packedBytes(), "no Winograd filters beside the direct weights");
+        assertFalse(direct.conv.poolsInForward(14, 14));
+        // Built for 14×14 maps (196 pixels): the F(2×2) filters alone (16 points of 512×512 fp32).
+        Built wino = build(3, 512, 512, 3, 1, 1, true, 14);
+        assertEquals(0, wino.params.packed16Bytes(), "no direct copy beside the Winograd filters");
+        assertEquals(4L * 16 * 512 * 512, wino.params.packedBytes());
+        assertTrue(wino.conv.poolsInForward(14, 14));
+        // Either computes the layer on any map and batch.
+        for (Built l : new Built[] {direct, wino}) {
+            assertMatchesReference(l.conv, l.reference, 3, 7, 7, l.rnd);
+            assertMatchesReference(l.conv, l.reference, 1, 10, 10, l.rnd);
+        }
+    }
+
+    @Test
+    void narrowerWinogradLayersStayWinogradOnSmallMaps() {
+        Built l = build(5, 256, 256, 3, 1, 1, true, 7);
+        assertEquals(0, l.params.packed16Bytes());
+        assertEquals(4L * 16 * 256 * 256, l.params.packedBytes());
+        assertTrue(l.conv.poolsInForward(8, 8));
+        assertMatchesReference(l.conv, l.reference, 2, 7, 7, l.rnd);
     }
 
     /**
@@ -61,9 +77,14 @@ class FusedConvTest {
     private record Built(Params params, FusedConv conv, StateDict reference, SplittableRandom rnd) {}
 
     private static Built build(long seed, int in, int out, int k, int stride, int pad, boolean fp16) {
+        return build(seed, in, out, k, stride, pad, fp16, 14);
+    }
+
+    /** As above, for a model whose maps at this layer are side×side. */
+    private static Built build(long seed, int in, int out, int k, int stride, int pad, boolean fp16, int side) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Params p = new Params(layer(rnd, in, out, k, fp16), true);
-        FusedConv f = new FusedConv(p, "c", "b", in, out, k, stride, pad, true);
+        FusedConv f = new FusedConv(p, "c", "b", in, out, k, stride, pad, true, side);
         return new Built(p, f, layer(new SplittableRandom(seed), in, out, k, fp16), rnd);
     }
 
