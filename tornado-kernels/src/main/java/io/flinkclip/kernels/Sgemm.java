@@ -120,6 +120,13 @@ final class Sgemm {
                     bias, biasOff, next, nextStep, floor);
         }
 
+        /** {@link #tile} plus the first two rows of the next panel as a raw product into tail (see {@link MicroKernel#tile14}). */
+        void tile14(int i, int pc, int kc, float[] bp, int bpo, float[] src, int sOff, int lds, float[] dst, int dOff,
+                    int ldd, float[] bias, int biasOff, float floor, float[] tail) {
+            MicroKernel.tile14(ap, offset(i, pc), offset(i + MR, pc), bp, bpo, kc, src, sOff, lds, dst, dOff, ldd, bias,
+                    biasOff, floor, tail);
+        }
+
         /**
          * Rows r0 .. r0 + {@link MicroKernel#EDGE_MR} − 1 of the tile at row i, plain A·B over the slice, into dst
          * (row stride ldd): short last row tiles skip most of the rows that do not exist.
@@ -276,6 +283,9 @@ final class Sgemm {
                 int biasOff = tb != null ? j : 0;
                 for (int i = i0; i < i1; i += MR) {
                     int mr = Math.min(MR, m - i), co = cOff + i * n + j;
+                    // One or two rows after this full tile (50 or 49 rows at batch 1): computed in its loop.
+                    int tail = TAIL_IN_TILE && nextStep == 0 && mr == MR && nr == NR ? i1 - (i + MR) : 0;
+                    if (tail > 2) tail = 0;
                     if (mr == MR && nr == NR) {
                         // Partial sums: C itself (unsliced), else the dense block buffer until the last slice.
                         float[] add = zeros;
@@ -289,13 +299,19 @@ final class Sgemm {
                         boolean toC = !sliced || last;
                         float[] out = toC ? c : part;
                         int oo = toC ? co : (i - i0) * ldp + (j - j0), ldo = toC ? n : ldp;
-                        if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, floor);
+                        if (tail > 0) src.tile14(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, floor, edge);
+                        else if (nextStep == 0) src.tile(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, floor);
                         else {
                             // Tile t reads share t of the next panel (the last share ends at the panel's end).
                             int share = nextStep * kc, from = next + Math.min((i - i0) / MR * share, nextLen - share);
                             touched += src.tileStreaming(i - ib, pcs, kc, bp, bo, add, so, lds, out, oo, ldo, biasArr, biasOff, from, nextStep, floor);
                         }
                         after.applyRows(c, co, n, MR, NR);
+                        if (tail > 0) {
+                            // The tail rows as the edge path below finishes them (partial sums in C).
+                            finishEdge(edge, c, co + MR * n, n, tail, nr, tb, j, addC, ta);
+                            i += MR;
+                        }
                     } else {
                         if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0, Float.NEGATIVE_INFINITY);
                         else for (int r0 = 0; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
@@ -308,6 +324,9 @@ final class Sgemm {
     }
 
     private static int tiles(int n, int size) { return (n + size - 1) / size; }
+
+    /** Whether a block's last one or two rows run inside its last full tile ({@code -Dclip.gemm.tailInTile=false}: never). */
+    private static final boolean TAIL_IN_TILE = Boolean.parseBoolean(System.getProperty("clip.gemm.tailInTile", "true"));
 
     /** Reduction length from which a tall product with 16-bit weights walks rows (see {@link #runBlocks}). */
     private static final int LONG_K = 2048;
