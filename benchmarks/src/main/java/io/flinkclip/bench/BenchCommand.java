@@ -1,5 +1,7 @@
 package io.flinkclip.bench;
 
+import java.io.PrintStream;
+
 /**
  * The {@code bin/clip bench} entry points' error contract, as for every {@code bin/clip} command: a bad command line
  * or input (an {@link IllegalArgumentException}, or a {@link io.flinkclip.io.ClipFormatException} for a model name or
@@ -14,11 +16,44 @@ final class BenchCommand {
     }
 
     static void main(String[] args, Body body) throws Exception {
+        int status = run(args, body, System.err);
+        if (status != 0) System.exit(status);
+    }
+
+    /** Runs body on args; a bad command line or input prints one line on {@code err} and gives 2, else 0. */
+    static int run(String[] args, Body body, PrintStream err) throws Exception {
         try {
             body.run(args);
+            return 0;
         } catch (IllegalArgumentException | io.flinkclip.io.ClipFormatException e) {
-            System.err.println("clip bench: error: " + e.getMessage());
-            System.exit(2);
+            err.println("clip bench: error: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    /** The value of the option at args[i − 1], which is args[i]; a clear error when the command line ends first. */
+    static String value(String[] args, int i) {
+        if (i >= args.length) throw new IllegalArgumentException("option " + args[i - 1] + " needs a value");
+        return args[i];
+    }
+
+    /** {@link #value} as an int, with the option named when it is not one. */
+    static int intValue(String[] args, int i) {
+        String v = value(args, i);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + args[i - 1] + " needs an integer, got '" + v + "'");
+        }
+    }
+
+    /** {@link #value} as a double, with the option named when it is not a number. */
+    static double doubleValue(String[] args, int i) {
+        String v = value(args, i);
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + args[i - 1] + " needs a number, got '" + v + "'");
         }
     }
 }

@@ -63,7 +63,7 @@ public final class ClipBench {
         BenchCommand.main(args, ClipBench::command);
     }
 
-    private static void command(String[] args) throws Exception {
+    static void command(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "RN50");
         double seconds = 5;
         boolean ort = true, torch = true, gemmLast = false;
@@ -71,19 +71,19 @@ public final class ClipBench {
         DType dtype = DType.F16;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--models" -> models = List.of(args[++i].split(","));
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--models" -> models = List.of(BenchCommand.value(args, ++i).split(","));
+                case "--seconds" -> seconds = BenchCommand.doubleValue(args, ++i);
                 case "--threads" -> i++; // applied by bin/clip through -Dclip.threads
                 case "--no-ort" -> ort = false;
                 case "--no-torch" -> torch = false;
                 case "--gemm-last" -> gemmLast = true;
-                case "--cache" -> cache = Path.of(args[++i]);
-                case "--weights-dtype" -> dtype = switch (args[++i]) {
+                case "--cache" -> cache = Path.of(BenchCommand.value(args, ++i));
+                case "--weights-dtype" -> dtype = switch (BenchCommand.value(args, ++i)) {
                     case "f16" -> DType.F16;
                     case "f32" -> DType.F32;
                     default -> throw new IllegalArgumentException("--weights-dtype must be f16 or f32");
                 };
-                case "--json" -> json = Path.of(args[++i]);
+                case "--json" -> json = Path.of(BenchCommand.value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }

@@ -51,14 +51,14 @@ public final class ConvChainBench {
         BenchCommand.main(args, ConvChainBench::command);
     }
 
-    private static void command(String[] args) throws Exception {
+    static void command(String[] args) throws Exception {
         int rounds = 16;
         Path cache = Path.of("bench-cache");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--conv-chains" -> { }
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--cache" -> cache = Path.of(args[++i]);
+                case "--rounds" -> rounds = BenchCommand.intValue(args, ++i);
+                case "--cache" -> cache = Path.of(BenchCommand.value(args, ++i));
                 case "--threads" -> i++; // read by bin/clip
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--rounds N, --cache DIR)");
             }

@@ -36,17 +36,17 @@ public final class LayerProfile {
         BenchCommand.main(args, LayerProfile::command);
     }
 
-    private static void command(String[] args) throws Exception {
+    static void command(String[] args) throws Exception {
         Path weights = null;
         int batch = 1, top = 40;
         double seconds = 10;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--layers" -> { }
-                case "--weights" -> weights = Path.of(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-                case "--top" -> top = Integer.parseInt(args[++i]);
+                case "--weights" -> weights = Path.of(BenchCommand.value(args, ++i));
+                case "--batch" -> batch = BenchCommand.intValue(args, ++i);
+                case "--seconds" -> seconds = BenchCommand.doubleValue(args, ++i);
+                case "--top" -> top = BenchCommand.intValue(args, ++i);
                 case "--threads" -> i++; // read by bin/clip
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }

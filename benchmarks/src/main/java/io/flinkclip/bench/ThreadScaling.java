@@ -28,15 +28,15 @@ public final class ThreadScaling {
         BenchCommand.main(args, ThreadScaling::command);
     }
 
-    private static void command(String[] args) throws Exception {
+    static void command(String[] args) throws Exception {
         Path weights = null;
         int batch = 1, rounds = 15;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--scaling" -> { }
-                case "--weights" -> weights = Path.of(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--weights" -> weights = Path.of(BenchCommand.value(args, ++i));
+                case "--batch" -> batch = BenchCommand.intValue(args, ++i);
+                case "--rounds" -> rounds = BenchCommand.intValue(args, ++i);
                 case "--threads" -> i++; // read by bin/clip (-Dclip.threads)
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--weights W, --batch B, --rounds N, --threads T)");
             }

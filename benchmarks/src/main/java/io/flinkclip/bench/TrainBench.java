@@ -43,7 +43,7 @@ public final class TrainBench {
         BenchCommand.main(args, TrainBench::command);
     }
 
-    private static void command(String[] args) throws Exception {
+    static void command(String[] args) throws Exception {
         List<String> models = List.of("ViT-B/32", "small");
         int batch = 32, steps = 3;
         double seconds = 10;
@@ -52,14 +52,14 @@ public final class TrainBench {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--train" -> { }
-                case "--models" -> models = List.of(args[++i].split(","));
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--models" -> models = List.of(BenchCommand.value(args, ++i).split(","));
+                case "--batch" -> batch = BenchCommand.intValue(args, ++i);
+                case "--steps" -> steps = BenchCommand.intValue(args, ++i);
+                case "--seconds" -> seconds = BenchCommand.doubleValue(args, ++i);
                 case "--threads" -> i++; // applied by bin/clip through -Dclip.threads
                 case "--no-torch" -> torch = false;
-                case "--cache" -> cache = Path.of(args[++i]);
-                case "--json" -> json = Path.of(args[++i]);
+                case "--cache" -> cache = Path.of(BenchCommand.value(args, ++i));
+                case "--json" -> json = Path.of(BenchCommand.value(args, ++i));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
