@@ -186,7 +186,7 @@ public final class WinogradConv {
         float[] stage = Scratch.acquire(Scratch.WINO_STAGE, points * MR * VL + VL);
         try {
             transformInput(x, h, w, th, tw, t0, t1, c, rows, wt.tile, v, vRegion, stage);
-            multiply(wt, o0, o1, rows, v, vRegion, m, mRegion, ldm);
+            multiply(wt, o0, o1, rows, t1 - t0, v, vRegion, m, mRegion, ldm, stage);
             if (wt.tile == 2) transformOutput(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, relu, pool);
             else transformOutput4(m, mRegion, ldm, h, w, th, tw, t0, t1, o0, o1, wt.out, bias, y, accumulate, relu, pool, stage);
         } finally {
@@ -415,10 +415,21 @@ public final class WinogradConv {
     /**
      * m[ξ·mRegion + r·ldm + (o − o0)] = Σ_ch v_ξ[r, ch]·U_ξ[ch, o] for the block's rows and outputs [o0, o1): per
      * point, per NR-column weight panel, per KC slice, all row panels (the weight micro-panel stays in L1).
+     *
+     * <p>Only the first {@code valid} of the {@code rows} rows are tiles; the padding past them is never read. A
+     * batch of one image often leaves one: RN50's 14×14 maps under F(2×2) and its 28×28 maps under F(4×4) are 49
+     * tiles, which whole 12-row tiles made 60 rows of products. So a rest of one or two rows rides in the last full
+     * tile ({@link MicroKernel#tile14}), three to eight run as 4-row tiles ({@link MicroKernel#tile4}, a third of a
+     * full tile's FMAs each), and only longer rests take a whole padded tile. Every row's sum is formed the same way
+     * in each kernel (its products in k order from zero, then + 0, then + the previous slices' partial sum), so a
+     * tile's products do not depend on where in a block it falls, nor on the batch. {@code scratch}: 4·NR floats.
      */
-    private static void multiply(Weights wt, int o0, int o1, int rows, float[] v, int vRegion, float[] m, int mRegion,
-                                 int ldm) {
-        int c = wt.in;
+    private static void multiply(Weights wt, int o0, int o1, int rows, int valid, float[] v, int vRegion, float[] m,
+                                 int mRegion, int ldm, float[] scratch) {
+        int c = wt.in, full = valid / MR, rest = valid - full * MR;
+        boolean restInTile = rest > 0 && rest <= 2 && full > 0;
+        boolean restAsTile4 = rest > 0 && rest <= 2 * MicroKernel.EDGE_MR && !restInTile;
+        int tiles = restInTile ? full - 1 : restAsTile4 ? full : rows / MR;
         float[] zeros = MicroKernel.ZEROS;
         for (int p = 0; p < wt.points.length; p++) {
             float[] bp = wt.points[p].data;
@@ -427,12 +438,39 @@ public final class WinogradConv {
                 for (int pc = 0; pc < c; pc += KC) {
                     int kc = Math.min(KC, c - pc), bpo = (j / NR) * NR * c + pc * NR;
                     boolean first = pc == 0;
-                    for (int q = 0; q < rows / MR; q++) {
+                    for (int q = 0; q < tiles; q++) {
                         int d = mo + q * MR * ldm + (j - o0);
                         MicroKernel.tile(v, ao + q * MR * c + pc * MR, bp, bpo, kc, first ? zeros : m, first ? 0 : d,
                                 first ? 0 : ldm, m, d, ldm, zeros, 0, Float.NEGATIVE_INFINITY);
                     }
+                    if (restInTile) {
+                        int q = full - 1, d = mo + q * MR * ldm + (j - o0);
+                        MicroKernel.tile14(v, ao + q * MR * c + pc * MR, ao + (q + 1) * MR * c + pc * MR, bp, bpo, kc,
+                                first ? zeros : m, first ? 0 : d, first ? 0 : ldm, m, d, ldm, zeros, 0,
+                                Float.NEGATIVE_INFINITY, scratch);
+                        addRows(scratch, 2, m, d + MR * ldm, ldm, first);
+                    } else if (restAsTile4) {
+                        for (int r0 = 0; r0 < rest; r0 += MicroKernel.EDGE_MR) {
+                            int d = mo + (full * MR + r0) * ldm + (j - o0);
+                            MicroKernel.tile4(v, ao + full * MR * c + pc * MR + r0, bp, bpo, kc, scratch, 0, NR);
+                            addRows(scratch, MicroKernel.EDGE_MR, m, d, ldm, first);
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /**
+     * m[d + r·ldm, + NR) = (raw[r·NR, + NR) + 0) + (first ? 0 : the old m row), r < rows: the sum {@link MicroKernel#tile}
+     * forms with a zero bias and the partial sums as its source, in the same order, so the same bits.
+     */
+    private static void addRows(float[] raw, int rows, float[] m, int d, int ldm, boolean first) {
+        FloatVector z = FloatVector.zero(S);
+        for (int r = 0; r < rows; r++) {
+            for (int u = 0; u < NR; u += VL) {
+                FloatVector s = FloatVector.fromArray(S, raw, r * NR + u).add(z);
+                s.add(first ? z : FloatVector.fromArray(S, m, d + r * ldm + u)).intoArray(m, d + r * ldm + u);
             }
         }
     }

@@ -27,6 +27,9 @@ class WinogradConvTest {
                 {1, 4, 4, 272, 32},    // inputs above the K slice: partial sums over 2 slices
                 {1, 3, 3, 32, 256},    // 4 tiles: outputs split into groups so both threads work
                 {20, 14, 14, 16, 32},  // 980 tiles: several blocks, boundaries inside images
+                {1, 10, 10, 272, 32},  // F(2×2): 25 tiles, the 25th in the last full tile, over 2 slices
+                {1, 14, 14, 32, 64},   // F(2×2): 49 tiles (RN50's 14×14 maps); F(4×4): 16, a 4-row rest
+                {1, 2, 52, 272, 32},   // 26 / 13 tiles: two rows / one row in the last full tile, over 2 slices
         };
         for (int[] s : shapes) for (int tile : new int[] {2, 4}) {
             int n = s[0], h = s[1], w = s[2], c = s[3], oc = s[4];
@@ -40,6 +43,37 @@ class WinogradConvTest {
                 WinogradConv.conv3x3(x, n, h, w, u, bias, y, old != null, relu ? Epilogue.RELU : Epilogue.NONE);
                 Reference.assertClose("winograd F(" + tile + ") " + Arrays.toString(s) + " variant " + variant,
                         Reference.convNhwc(x, n, h, w, c, wt, oc, 3, 1, 1, bias, old, relu), y, 0, Math.sqrt(9 * c), 1e-5);
+            }
+        }
+    }
+
+    /**
+     * An image's output has the same bits alone and inside a batch, whatever kernel its tiles' products ran in: alone,
+     * its last tiles are a block's rest (one or two rows in the last full tile, three to eight in 4-row tiles); in the
+     * batch they fall inside whole tiles. Embeddings must not depend on the micro-batch a record lands in.
+     */
+    @Test
+    void anImagesOutputIsBitIdenticalAloneAndInABatch() {
+        assumeTrue(available(), "no 16-float vectors on this CPU");
+        SplittableRandom rnd = new SplittableRandom(47);
+        // {h, w, in, out}: tiles per image under F(2×2) / F(4×4): 49 / 16, 25 / 9, 26 / 7, 50 / 15, 4 / 1, 42 / 12,
+        // 1 / 1, 16 / 4
+        int[][] maps = {{14, 14, 32, 64}, {10, 10, 272, 32}, {4, 26, 16, 32}, {10, 20, 32, 32}, {4, 4, 16, 32},
+                {14, 12, 16, 16}, {2, 2, 16, 16}, {8, 8, 48, 64}};
+        for (int[] s : maps) for (int tile : new int[] {2, 4}) {
+            int h = s[0], w = s[1], c = s[2], oc = s[3], n = 5, img = h * w * c, out = h * w * oc;
+            float[] x = Reference.random(rnd, n * img), bias = Reference.random(rnd, oc);
+            WinogradConv.Weights u = WinogradConv.transform(Reference.random(rnd, oc * 9 * c), oc, c, tile);
+            float[] batch = new float[n * out];
+            WinogradConv.conv3x3(x, n, h, w, u, bias, batch, false, Epilogue.RELU);
+            for (int b : new int[] {0, 3, n - 1}) {
+                float[] one = new float[out];
+                WinogradConv.conv3x3(Arrays.copyOfRange(x, b * img, (b + 1) * img), 1, h, w, u, bias, one, false, Epilogue.RELU);
+                for (int i = 0; i < out; i++) {
+                    if (Float.floatToRawIntBits(one[i]) != Float.floatToRawIntBits(batch[b * out + i]))
+                        throw new AssertionError("F(" + tile + ") " + Arrays.toString(s) + " image " + b + " element " + i + ": alone "
+                                + one[i] + ", in the batch " + batch[b * out + i]);
+                }
             }
         }
     }
