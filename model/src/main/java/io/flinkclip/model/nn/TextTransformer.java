@@ -20,7 +20,9 @@ import io.flinkclip.kernels.PackedMatrix;
 public final class TextTransformer {
     public static final int EOT = 49407;
     final int width, contextLength, vocab, embedDim;
-    final float[] tokenEmbedding, positionalEmbedding, textProjection;
+    final float[] positionalEmbedding, textProjection;
+    /** token_embedding.weight: 16-bit for inference where exact (see {@link EmbeddingRows}). */
+    final EmbeddingRows tokenEmbedding;
     /** Inference only: text_projection packed once (else null). */
     final PackedMatrix projectionPacked;
     final Transformer transformer;
@@ -31,7 +33,8 @@ public final class TextTransformer {
         contextLength = cfg.contextLength();
         vocab = cfg.vocabSize();
         embedDim = cfg.embedDim();
-        tokenEmbedding = p.get("token_embedding.weight", vocab, width);
+        tokenEmbedding = EmbeddingRows.of(p.get("token_embedding.weight", vocab, width), vocab, width, p.inference());
+        if (p.inference()) p.release("token_embedding.weight");
         positionalEmbedding = p.get("positional_embedding", contextLength, width);
         transformer = new Transformer(p, "transformer", width, cfg.textLayers(), cfg.textHeads());
         lnFinal = new LayerNorm(p, "ln_final", width);
@@ -109,7 +112,7 @@ public final class TextTransformer {
             int[] row = tokens[r];
             for (int t = 0; t < seq; t++) {
                 int id = t < row.length ? row[t] : 0; // unpadded rows: the reference pads with 0
-                System.arraycopy(tokenEmbedding, id * d, x, (r * seq + t) * d, d);
+                tokenEmbedding.copyRow(id, x, (r * seq + t) * d);
             }
         }
         if (trace != null) trace.put("token_embedding", x, 0, n, seq, d);
