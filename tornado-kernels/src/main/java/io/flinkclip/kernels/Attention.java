@@ -88,14 +88,16 @@ final class Attention {
      * of slack for stores that run past their end.
      */
     private record Layout(int panels, int qPanels, int hdPanels, int ld, int kp, int qt, int st, int pp, int vp,
-                          int edge, int size) {
+                          int edge, int inv, int size) {
         static Layout of(int seq, int hd) {
             int panels = (seq + MR - 1) / MR, qPanels = (seq + NR - 1) / NR, hdPanels = (hd + NR - 1) / NR;
             // Sᵀ rows are read VL queries at a time from each P panel's first query.
             int ld = Math.max(qPanels * NR, panels * MR + VL);
             int kp = 0, qt = kp + panels * hd * MR + VL, st = qt + qPanels * hd * NR + VL, pp = st + panels * MR * ld + VL;
-            int vp = pp + panels * seq * MR + VL, edge = vp + hdPanels * seq * NR + VL, size = edge + MR * NR;
-            return new Layout(panels, qPanels, hdPanels, ld, kp, qt, st, pp, vp, edge, size);
+            int vp = pp + panels * seq * MR + VL, edge = vp + hdPanels * seq * NR + VL, inv = edge + MR * NR;
+            // One 1/Σ per query, read VL at a time from each P panel's first query.
+            int size = inv + ld + VL;
+            return new Layout(panels, qPanels, hdPanels, ld, kp, qt, st, pp, vp, edge, inv, size);
         }
     }
 
@@ -131,11 +133,14 @@ final class Attention {
                         buf, l.st() + t * MR * l.ld() + qp * NR, l.ld(), zeros, 0, none);
             }
         }
-        for (int c = 0; c < seq; c += VL) softmaxColumns(buf, l.st(), l.ld(), seq, c, scale, causal);
+        for (int c = 0; c < seq; c += VL) {
+            if (causal) softmaxColumnsCausal(buf, l.st(), l.ld(), seq, c, scale, l.inv());
+            else softmaxColumns(buf, l.st(), l.ld(), seq, c, scale, l.inv());
+        }
         packValues(qkv, v0, stride, seq, hd, l, buf);
         for (int p = 0; p < l.panels(); p++) {
             int r0 = p * MR, kc = causal ? Math.min(seq, r0 + MR) : seq, ap = l.pp() + p * seq * MR;
-            packProbabilities(buf, l.st() + r0, l.ld(), kc, buf, ap);
+            packProbabilities(buf, l.st() + r0, l.ld(), kc, buf, l.inv() + r0, buf, ap);
             int rows = Math.min(MR, seq - r0);
             for (int dp = 0; dp < l.hdPanels(); dp++) {
                 int cols = Math.min(NR, hd - dp * NR), o = outOff + (b * seq + r0) * dim + h * hd + dp * NR;
@@ -201,21 +206,38 @@ final class Attention {
     }
 
     /**
-     * Softmax of VL query columns c.. of Sᵀ (rows = keys, stride ld) in place: p = exp(scale·x − scale·max) / Σ, the
-     * sum taken key by key in order. Causal: key s counts for query q iff s ≤ q; the rest of the column down to
+     * Softmax of VL query columns c.. of Sᵀ (rows = keys, stride ld), all seq keys counting: Sᵀ becomes exp(scale·x −
+     * scale·max), the sum taken key by key in order, and inv[c..] = 1/Σ; {@link #packProbabilities} applies that
+     * factor while it copies the panel out (the same product as normalising here, one pass over Sᵀ fewer).
+     */
+    private static void softmaxColumns(float[] st, int o, int ld, int seq, int c, float scale, int inv) {
+        int at = o + c;
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int s = 0; s < seq; s++) mv = FloatVector.fromArray(S, st, at + s * ld).max(mv);
+        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
+        FloatVector sv = FloatVector.broadcast(S, scale), shift = mv.mul(-scale), sum = FloatVector.zero(S);
+        for (int s = 0; s < seq; s++) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, st, at + s * ld).fma(sv, shift));
+            e.intoArray(st, at + s * ld);
+            sum = e.add(sum);
+        }
+        FloatVector.broadcast(S, 1f).div(sum).intoArray(st, inv + c);
+    }
+
+    /**
+     * {@link #softmaxColumns} with the causal mask: key s counts for query q iff s ≤ q; the rest of the column down to
      * key seq − 1 becomes 0, so P·V may run to any panel's end.
      */
-    private static void softmaxColumns(float[] st, int o, int ld, int seq, int c, float scale, boolean causal) {
+    private static void softmaxColumnsCausal(float[] st, int o, int ld, int seq, int c, float scale, int inv) {
         FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
         // The last key each lane's query sees.
-        FloatVector last = causal ? LANE_INDEX.add((float) c) : FloatVector.broadcast(S, (float) (seq - 1));
-        int end = causal ? Math.min(seq, c + VL) : seq, at = o + c;
+        FloatVector last = LANE_INDEX.add((float) c);
+        int end = Math.min(seq, c + VL), at = o + c;
         FloatVector mv = minusInf;
         for (int s = 0; s < end; s++) {
             var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);
             mv = minusInf.blend(FloatVector.fromArray(S, st, at + s * ld), valid).max(mv);
         }
-        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
         FloatVector sv = FloatVector.broadcast(S, scale), shift = mv.mul(-scale), sum = zero;
         for (int s = 0; s < end; s++) {
             var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);
@@ -223,20 +245,21 @@ final class Attention {
             e.intoArray(st, at + s * ld);
             sum = e.add(sum);
         }
-        FloatVector inv = FloatVector.broadcast(S, 1f).div(sum);
-        for (int s = 0; s < end; s++) FloatVector.fromArray(S, st, at + s * ld).mul(inv).intoArray(st, at + s * ld);
+        FloatVector.broadcast(S, 1f).div(sum).intoArray(st, inv + c);
         for (int s = end; s < seq; s++) zero.intoArray(st, at + s * ld);
     }
 
     /**
-     * MR queries' probabilities (Sᵀ columns from st, row stride ld) over keys [0, kc) as one A panel:
-     * ap[s·MR + r] = P[r, s]. A VL-lane copy per key whose lanes past MR are overwritten by the next key's.
+     * MR queries' probabilities (Sᵀ columns from st, row stride ld, times their 1/Σ from inv[iOff..]) over keys [0, kc)
+     * as one A panel: ap[s·MR + r] = P[r, s]. A VL-lane copy per key whose lanes past MR are overwritten by the next
+     * key's.
      */
-    private static void packProbabilities(float[] st, int from, int ld, int kc, float[] ap, int d) {
+    private static void packProbabilities(float[] st, int from, int ld, int kc, float[] inv, int iOff, float[] ap, int d) {
         if (VL >= MR) {
-            for (int s = 0; s < kc; s++) FloatVector.fromArray(S, st, from + s * ld).intoArray(ap, d + s * MR);
+            FloatVector f = FloatVector.fromArray(S, inv, iOff);
+            for (int s = 0; s < kc; s++) FloatVector.fromArray(S, st, from + s * ld).mul(f).intoArray(ap, d + s * MR);
         } else {
-            for (int s = 0; s < kc; s++) System.arraycopy(st, from + s * ld, ap, d + s * MR, MR);
+            for (int s = 0; s < kc; s++) for (int r = 0; r < MR; r++) ap[d + s * MR + r] = st[from + s * ld + r] * inv[iOff + r];
         }
     }
 }
