@@ -38,22 +38,17 @@ final class BenchCommand {
     }
 
     /** {@link #value} as an int, with the option named when it is not one. */
-    static int intValue(String[] args, int i) {
-        String v = value(args, i);
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("option " + args[i - 1] + " needs an integer, got '" + v + "'");
-        }
-    }
+    static int intValue(String[] args, int i) { return parsed(args, i, Integer::parseInt, "an integer"); }
 
     /** {@link #value} as a double, with the option named when it is not a number. */
-    static double doubleValue(String[] args, int i) {
+    static double doubleValue(String[] args, int i) { return parsed(args, i, Double::parseDouble, "a number"); }
+
+    private static <T> T parsed(String[] args, int i, java.util.function.Function<String, T> parse, String what) {
         String v = value(args, i);
         try {
-            return Double.parseDouble(v);
+            return parse.apply(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("option " + args[i - 1] + " needs a number, got '" + v + "'");
+            throw new IllegalArgumentException("option " + args[i - 1] + " needs " + what + ", got '" + v + "'");
         }
     }
 }

@@ -133,10 +133,7 @@ final class Attention {
                         buf, l.st() + t * MR * l.ld() + qp * NR, l.ld(), zeros, 0, none);
             }
         }
-        for (int c = 0; c < seq; c += VL) {
-            if (causal) softmaxColumnsCausal(buf, l.st(), l.ld(), seq, c, scale, l.inv());
-            else softmaxColumns(buf, l.st(), l.ld(), seq, c, scale, l.inv());
-        }
+        for (int c = 0; c < seq; c += VL) softmaxColumns(buf, l.st(), l.ld(), seq, c, scale, causal, l.inv());
         packValues(qkv, v0, stride, seq, hd, l, buf);
         for (int p = 0; p < l.panels(); p++) {
             int r0 = p * MR, kc = causal ? Math.min(seq, r0 + MR) : seq, ap = l.pp() + p * seq * MR;
@@ -206,38 +203,22 @@ final class Attention {
     }
 
     /**
-     * Softmax of VL query columns c.. of Sᵀ (rows = keys, stride ld), all seq keys counting: Sᵀ becomes exp(scale·x −
-     * scale·max), the sum taken key by key in order, and inv[c..] = 1/Σ; {@link #packProbabilities} applies that
-     * factor while it copies the panel out (the same product as normalising here, one pass over Sᵀ fewer).
+     * Softmax of VL query columns c.. of Sᵀ (rows = keys, stride ld): Sᵀ becomes exp(scale·x − scale·max), the sum
+     * taken key by key in order, and inv[c..] = 1/Σ; {@link #packProbabilities} applies that factor while it copies the
+     * panel out (the same product as normalising here, one pass over Sᵀ fewer). Causal: key s counts for query q iff
+     * s ≤ q; the rest of the column down to key seq − 1 becomes 0, so P·V may run to any panel's end.
      */
-    private static void softmaxColumns(float[] st, int o, int ld, int seq, int c, float scale, int inv) {
-        int at = o + c;
-        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int s = 0; s < seq; s++) mv = FloatVector.fromArray(S, st, at + s * ld).max(mv);
-        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
-        FloatVector sv = FloatVector.broadcast(S, scale), shift = mv.mul(-scale), sum = FloatVector.zero(S);
-        for (int s = 0; s < seq; s++) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, st, at + s * ld).fma(sv, shift));
-            e.intoArray(st, at + s * ld);
-            sum = e.add(sum);
-        }
-        FloatVector.broadcast(S, 1f).div(sum).intoArray(st, inv + c);
-    }
-
-    /**
-     * {@link #softmaxColumns} with the causal mask: key s counts for query q iff s ≤ q; the rest of the column down to
-     * key seq − 1 becomes 0, so P·V may run to any panel's end.
-     */
-    private static void softmaxColumnsCausal(float[] st, int o, int ld, int seq, int c, float scale, int inv) {
+    private static void softmaxColumns(float[] st, int o, int ld, int seq, int c, float scale, boolean causal, int inv) {
         FloatVector minusInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
         // The last key each lane's query sees.
-        FloatVector last = LANE_INDEX.add((float) c);
-        int end = Math.min(seq, c + VL), at = o + c;
+        FloatVector last = causal ? LANE_INDEX.add((float) c) : FloatVector.broadcast(S, (float) (seq - 1));
+        int end = causal ? Math.min(seq, c + VL) : seq, at = o + c;
         FloatVector mv = minusInf;
         for (int s = 0; s < end; s++) {
             var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);
             mv = minusInf.blend(FloatVector.fromArray(S, st, at + s * ld), valid).max(mv);
         }
+        // exp(scale·x − scale·max): scale > 0, so the shifted maximum is exactly 0 and nothing overflows.
         FloatVector sv = FloatVector.broadcast(S, scale), shift = mv.mul(-scale), sum = zero;
         for (int s = 0; s < end; s++) {
             var valid = FloatVector.broadcast(S, (float) s).compare(VectorOperators.LE, last);

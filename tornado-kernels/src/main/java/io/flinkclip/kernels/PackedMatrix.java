@@ -91,8 +91,11 @@ public final class PackedMatrix {
         return new PackedMatrix(k, n, null, half, storage, padded);
     }
 
-    /** v in storage s, or null as soon as a value does not round-trip bit for bit. */
-    private static short[] narrowExactly(float[] v, Storage s) {
+    /**
+     * v in 16-bit storage s (F16 or BF16), or null as soon as a value does not round-trip bit for bit; also for other
+     * holders of constant weights (the text tower's token embedding).
+     */
+    public static short[] narrowExactly(float[] v, Storage s) {
         short[] h = new short[v.length];
         for (int i = 0; i < v.length; i++) {
             h[i] = narrow(v[i], s);

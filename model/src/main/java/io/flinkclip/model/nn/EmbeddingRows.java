@@ -1,5 +1,7 @@
 package io.flinkclip.model.nn;
 
+import io.flinkclip.kernels.PackedMatrix;
+
 /**
  * A table of rows looked up by index: the text tower's token embedding, vocabulary × width (49,408 × 512 floats is
  * 101 MB, as much as half of RN50's packed image weights). Built for inference it is held in 16 bits when every value
@@ -23,18 +25,8 @@ final class EmbeddingRows {
     /** Rows of {@code w} [rows, width], in 16 bits when {@code compact} and every value is a half exactly. */
     static EmbeddingRows of(float[] w, int rows, int width, boolean compact) {
         if ((long) rows * width != w.length) throw new IllegalArgumentException("table of " + w.length + " values is not " + rows + " × " + width);
-        short[] h = compact ? halvesExactly(w) : null;
+        short[] h = compact ? PackedMatrix.narrowExactly(w, PackedMatrix.Storage.F16) : null;
         return h != null ? new EmbeddingRows(rows, width, null, h) : new EmbeddingRows(rows, width, w, null);
-    }
-
-    /** Every value as a half, or null when one is not exactly representable (its bits must survive the round trip). */
-    private static short[] halvesExactly(float[] w) {
-        short[] h = new short[w.length];
-        for (int i = 0; i < w.length; i++) {
-            h[i] = Float.floatToFloat16(w[i]);
-            if (Float.floatToRawIntBits(Float.float16ToFloat(h[i])) != Float.floatToRawIntBits(w[i])) return null;
-        }
-        return h;
     }
 
     /** dst[off, off + width) = row {@code row} (0 ≤ row < rows, checked by the caller). */
