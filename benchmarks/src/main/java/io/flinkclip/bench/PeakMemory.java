@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  * {@link ClipModel#forInference}, encodes one image and reports VmHWM from /proc/self/status, as a multiple
  * of the fp32 weight size. Weights are random (OpenAI init, seed 0), written once to the cache file.
  *
- * <pre>PeakMemory [--arch ViT-B/32] [--weights FILE] [--xmx 700m]</pre>
+ * <pre>PeakMemory [--arch ViT-B/32] [--weights FILE] [--xmx 700m] [--eager]</pre>
+ * {@code --eager} reads the whole checkpoint to floats before building (the loader before tensors were decoded
+ * on demand), for comparison.
  * Linux only (reads /proc). The parent process writes the weights if needed and measures in a child JVM, so
  * its own memory does not count.
  */
@@ -33,13 +35,14 @@ public final class PeakMemory {
     public static void main(String[] args) throws Exception {
         String arch = "ViT-B/32", xmx = "700m";
         Path weights = null;
-        boolean child = false;
+        boolean child = false, eager = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--arch" -> arch = args[++i];
                 case "--weights" -> weights = Path.of(args[++i]);
                 case "--xmx" -> xmx = args[++i];
                 case "--child" -> child = true;
+                case "--eager" -> eager = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -47,7 +50,7 @@ public final class PeakMemory {
         String label = weights != null ? weights.getFileName().toString() : arch;
         if (weights == null) weights = Path.of(System.getProperty("java.io.tmpdir"), "flink-clip-" + arch.replace('/', '-') + "-seed0.safetensors");
         if (child) {
-            measure(weights);
+            measure(weights, eager);
             return;
         }
         if (!Files.exists(weights)) {
@@ -60,6 +63,7 @@ public final class PeakMemory {
         String threads = System.getProperty("clip.threads");
         if (threads != null) cmd.add("-Dclip.threads=" + threads);
         cmd.addAll(List.of(PeakMemory.class.getName(), "--child", "--weights", weights.toString()));
+        if (eager) cmd.add("--eager");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         long hwm = -1, fp32 = -1;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -70,16 +74,16 @@ public final class PeakMemory {
             }
         }
         if (p.waitFor() != 0 || hwm < 0 || fp32 < 0) throw new IllegalStateException("measurement JVM failed (exit " + p.exitValue() + ")");
-        System.out.printf(Locale.ROOT, "%s: weights %.0f MB as fp32 (file %.0f MB), peak RSS (VmHWM, -Xmx%s) %.0f MB = %.2f× the fp32 weights%n",
-                label, fp32 / 1e6, Files.size(weights) / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fp32);
+        System.out.printf(Locale.ROOT, "%s%s: weights %.0f MB as fp32 (file %.0f MB), peak RSS (VmHWM, -Xmx%s) %.0f MB = %.2f× the fp32 weights%n",
+                label, eager ? " (decoded whole before building)" : "", fp32 / 1e6, Files.size(weights) / 1e6, xmx, hwm * 1024 / 1e6, hwm * 1024.0 / fp32);
     }
 
-    private static void measure(Path weights) throws IOException {
+    private static void measure(Path weights, boolean eager) throws IOException {
         long t0 = System.nanoTime();
-        StateDict sd = SafeTensors.read(weights);
+        // As ClipLoader loads safetensors: tensors pending, each decoded as its layer packs it (--eager: all first).
+        StateDict sd = eager ? SafeTensors.read(weights) : SafeTensors.open(weights);
         ClipConfig cfg = ClipConfig.infer(sd);
-        long floats = 0;
-        for (io.flinkclip.io.Tensor t : sd.tensors()) if (t.data() != null) floats += t.data().length;
+        long floats = sd.floatElements();
         ClipModel model = ClipModel.forInference(sd, cfg);
         sd = null;
         long t1 = System.nanoTime();

@@ -2,7 +2,6 @@ package io.flinkclip.io;
 
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -32,9 +31,7 @@ public record ClipConfig(int embedDim, int imageResolution, int[] visionLayers, 
 
     /** Infers the architecture from an OpenAI-named state dict (see {@code clip/model.py: build_model}). */
     public static ClipConfig infer(StateDict sd) {
-        Map<String, int[]> shapes = new LinkedHashMap<>();
-        for (Tensor t : sd.tensors()) shapes.put(t.name(), t.shape());
-        return infer(shapes);
+        return infer(sd.shapes()); // shapes only: nothing is decoded
     }
 
     /**

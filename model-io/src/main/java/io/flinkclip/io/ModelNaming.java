@@ -32,7 +32,10 @@ public enum ModelNaming {
                 + "OpenCLIP (text.) or Hugging Face (text_model., vision_model.) keys among " + sample(sd));
     }
 
-    /** The same weights under OpenAI's names (tensors are shared, not copied, where no transform is needed). */
+    /**
+     * The same weights under OpenAI's names (tensors are shared, not copied, where no transform is needed; pending
+     * tensors stay pending, so renaming a lazily read checkpoint decodes nothing).
+     */
     public static StateDict toOpenAi(StateDict sd) {
         return switch (detect(sd)) {
             case OPENAI -> dropMeta(sd);
@@ -45,15 +48,15 @@ public enum ModelNaming {
         if (OPENAI_META_KEYS.stream().noneMatch(sd::has)) return sd;
         StateDict out = new StateDict();
         out.metadata().putAll(sd.metadata());
-        for (Tensor t : sd.tensors()) if (!OPENAI_META_KEYS.contains(t.name())) out.put(t);
+        for (String k : sd.names()) if (!OPENAI_META_KEYS.contains(k)) out.putFrom(sd, k, k);
         return out;
     }
 
     private static StateDict fromOpenClip(StateDict sd) {
         StateDict out = new StateDict();
         out.metadata().putAll(sd.metadata());
-        for (Tensor t : sd.tensors()) {
-            String k = t.name();
+        for (String name : sd.names()) {
+            String k = name;
             if (k.startsWith("visual.trunk.") || k.startsWith("visual.attn_pool.")) {
                 throw new ClipFormatException("OpenCLIP model with a non-OpenAI vision tower (" + k + "): only OpenAI's ViT and modified ResNet are supported");
             }
@@ -66,7 +69,7 @@ public enum ModelNaming {
                 k = rest;
             }
             // logit_bias (SigLIP-style losses) has no OpenAI counterpart; it is kept under its own name.
-            out.put(new Tensor(k, t.storedAs(), t.shape(), t.data(), t.longs()));
+            out.putFrom(sd, name, k);
         }
         return out;
     }

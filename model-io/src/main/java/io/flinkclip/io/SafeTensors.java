@@ -44,27 +44,53 @@ public final class SafeTensors {
     /**
      * Reads a file tensor by tensor: each tensor's bytes are mapped on their own and unmapped right after the
      * copy, so the process never holds more than one tensor of the file mapped (resident set ≈ the float
-     * arrays, not the arrays plus the whole file).
+     * arrays, not the arrays plus the whole file). The file may be deleted afterwards; see {@link #open} for a
+     * dictionary that decodes each tensor only when it is asked for.
      */
     public static StateDict read(Path file) {
+        return open(file).decodeAll();
+    }
+
+    /**
+     * Parses and checks the header of {@code file} (every offset, size, dtype and overlap) and returns a state
+     * dict whose tensors are all {@linkplain StateDict#putPending pending}: each is decoded from the file when
+     * first asked for, through a mapping of its own bytes that is released right after. Loading a model for
+     * inference this way holds one tensor as floats at a time instead of the whole checkpoint. The file must stay
+     * in place, unchanged, until the tensors are taken; a file replaced or truncated meanwhile (size, modification
+     * time or identity changed) fails the next decode with a {@link ClipFormatException}, never with stale or
+     * mixed values.
+     */
+    public static StateDict open(Path file) {
+        FileWindows windows = FileWindows.of(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            Source src = new Source() {
-                @Override
-                public <T> T window(long at, long len, Function<MemorySegment, T> f) {
-                    if (len == 0) return f.apply(MemorySegment.NULL);
-                    try (Arena arena = Arena.ofConfined()) {
-                        return f.apply(ch.map(FileChannel.MapMode.READ_ONLY, at, len, arena));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-            };
-            return read(src, size, file.toString());
-        } catch (IOException | UncheckedIOException e) {
-            Throwable c = e instanceof UncheckedIOException u ? u.getCause() : e;
-            throw new ClipFormatException("cannot read " + file + ": " + c.getMessage(), c);
+            Header h = parse(mapped(ch), ch.size(), file.toString());
+            StateDict sd = new StateDict();
+            sd.metadata().putAll(h.metadata);
+            for (Entry e : h.entries) {
+                sd.putPending(e.name, e.dtype, e.shape, () -> windows.read(h.dataStart + e.begin, e.end - e.begin, "tensor '" + e.name + "'",
+                        s -> decode(s, 0, e.count(), e.dtype, e.name, e.shape)));
+            }
+            return sd;
+        } catch (IOException e) {
+            throw new ClipFormatException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new ClipFormatException("cannot read " + file + ": " + e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /** Maps each window of the channel on its own, released when the window's work is done. */
+    private static Source mapped(FileChannel ch) {
+        return new Source() {
+            @Override
+            public <T> T window(long at, long len, Function<MemorySegment, T> f) {
+                if (len == 0) return f.apply(MemorySegment.NULL);
+                try (Arena arena = Arena.ofConfined()) {
+                    return f.apply(ch.map(FileChannel.MapMode.READ_ONLY, at, len, arena));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
     }
 
     public static StateDict read(byte[] bytes, String what) {
@@ -73,10 +99,17 @@ public final class SafeTensors {
 
     /** Parses a safetensors image held in {@code seg}; tensors are copied out, so the segment may be closed after. */
     public static StateDict read(MemorySegment seg, long size, String what) {
-        return read(new Source() {
+        Source src = new Source() {
             @Override
             public <T> T window(long at, long len, Function<MemorySegment, T> f) { return f.apply(seg.asSlice(at, len)); }
-        }, size, what);
+        };
+        Header h = parse(src, size, what);
+        StateDict sd = new StateDict();
+        sd.metadata().putAll(h.metadata);
+        for (Entry e : h.entries) {
+            sd.put(src.window(h.dataStart + e.begin, e.end - e.begin, s -> decode(s, 0, e.count(), e.dtype, e.name, e.shape)));
+        }
+        return sd;
     }
 
     /** Bytes of a safetensors image, handed out one window at a time (a slice of memory, or a mapping per tensor). */
@@ -84,15 +117,22 @@ public final class SafeTensors {
         <T> T window(long at, long len, Function<MemorySegment, T> f);
     }
 
-    private static StateDict read(Source src, long size, String what) {
+    /** One checked header entry: the tensor's bytes are [dataStart + begin, dataStart + end). */
+    private record Entry(String name, DType dtype, int[] shape, long begin, long end) {
+        int count() { return (int) ((end - begin) / dtype.bytes); }
+    }
+
+    private record Header(long dataStart, List<Entry> entries, Map<String, String> metadata) {}
+
+    private static Header parse(Source src, long size, String what) {
         try {
-            return parse(src, size, what);
+            return parseHeader(src, size, what);
         } catch (ArithmeticException e) { // element counts overflowing a long: a corrupt header, not a bug
             throw new ClipFormatException(what + ": tensor sizes in the header overflow: " + e.getMessage(), e);
         }
     }
 
-    private static StateDict parse(Source src, long size, String what) {
+    private static Header parseHeader(Source src, long size, String what) {
         if (size < 8) throw new ClipFormatException(what + ": not a safetensors file (" + size + " bytes)");
         long headerLen = src.window(0, 8, s -> s.get(I64, 0));
         if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
@@ -108,14 +148,14 @@ public final class SafeTensors {
         if (header == null || !header.isObject()) throw new ClipFormatException(what + ": safetensors header is not a JSON object");
         long dataStart = 8 + headerLen;
         long dataLen = size - dataStart;
-        StateDict sd = new StateDict();
-        List<long[]> ranges = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
+        Map<String, String> metadata = new java.util.LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String name = e.getKey();
             JsonNode v = e.getValue();
             if (name.equals("__metadata__")) {
-                if (v.isObject()) v.fields().forEachRemaining(m -> sd.metadata().put(m.getKey(), m.getValue().asText()));
+                if (v.isObject()) v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                 continue;
             }
             if (!v.isObject() || !v.has("dtype") || !v.has("shape") || !v.has("data_offsets")) {
@@ -146,15 +186,14 @@ public final class SafeTensors {
                 throw new ClipFormatException(what + ": tensor '" + name + "' holds " + (end - begin) + " bytes but "
                         + dt + java.util.Arrays.toString(shape) + " needs " + (numel * dt.bytes));
             }
-            ranges.add(new long[] {begin, end});
-            int count = (int) numel;
-            sd.put(src.window(dataStart + begin, end - begin, s -> decode(s, 0, count, dt, name, shape)));
+            entries.add(new Entry(name, dt, shape, begin, end));
         }
-        ranges.sort(Comparator.comparingLong(r -> r[0]));
-        for (int i = 1; i < ranges.size(); i++) {
-            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new ClipFormatException(what + ": tensors overlap in the data section");
+        List<Entry> byOffset = new ArrayList<>(entries);
+        byOffset.sort(Comparator.comparingLong(Entry::begin));
+        for (int i = 1; i < byOffset.size(); i++) {
+            if (byOffset.get(i).begin < byOffset.get(i - 1).end) throw new ClipFormatException(what + ": tensors overlap in the data section");
         }
-        return sd;
+        return new Header(dataStart, entries, metadata);
     }
 
     /**

@@ -1,58 +1,180 @@
 package io.flinkclip.io;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
-/** An ordered name → tensor map with shape-checked accessors, the in-memory form of every weight file. */
+/**
+ * An ordered name → tensor map with shape-checked accessors, the in-memory form of every weight file.
+ *
+ * <p>An entry may be <em>pending</em> ({@link #putPending}): its name, dtype and shape are known (from a file's
+ * header) but its values are decoded only when first asked for, then kept. Readers of large checkpoints use this
+ * so that a model built for inference, which packs each weight and {@link #remove}s it, never holds the whole
+ * checkpoint as floats at once: the load peak is the packed model plus one tensor, not plus all of them.
+ * Shape queries ({@link #shape}, {@link #shapes}) never decode.
+ */
 public final class StateDict {
-    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
+    /** One tensor: decoded, or its header and how to decode it. */
+    private static final class Entry {
+        final DType storedAs;
+        final int[] shape;
+        Supplier<Tensor> decoder; // null once decoded
+        Tensor tensor;
+
+        Entry(Tensor t) {
+            storedAs = t.storedAs();
+            shape = t.shape();
+            tensor = t;
+        }
+
+        Entry(DType storedAs, int[] shape, Supplier<Tensor> decoder) {
+            this.storedAs = storedAs;
+            this.shape = shape;
+            this.decoder = decoder;
+        }
+    }
+
     public StateDict put(Tensor t) {
-        tensors.put(t.name(), t);
+        entries.put(t.name(), new Entry(t));
         return this;
     }
 
-    public boolean has(String name) { return tensors.containsKey(name); }
-
-    public Tensor get(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) throw new ClipFormatException("missing tensor '" + name + "'");
-        return t;
+    /**
+     * Adds a tensor whose values {@code decoder} produces on first use. The decoder must return a tensor of
+     * exactly {@code shape} (its name may differ: it is renamed to {@code name}); it may throw
+     * {@link ClipFormatException} when its source has become unreadable.
+     */
+    public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder) {
+        entries.put(name, new Entry(storedAs, shape.clone(), decoder));
+        return this;
     }
 
-    /** The tensor's floats, checking that its shape is exactly {@code shape}. */
+    /**
+     * Adds {@code from}'s entry {@code name} under {@code as}, still pending if it is pending there (a rename that
+     * decodes nothing). The entry is decoded separately in each dictionary that asks for it.
+     */
+    public StateDict putFrom(StateDict from, String name, String as) {
+        Entry e = from.entry(name);
+        if (e.tensor != null) return put(e.tensor.name().equals(as) ? e.tensor : e.tensor.renamed(as));
+        return putPending(as, e.storedAs, e.shape, e.decoder);
+    }
+
+    public boolean has(String name) { return entries.containsKey(name); }
+
+    /** Whether {@code name}'s values are in memory (false for an entry still pending). */
+    public boolean isDecoded(String name) { return entry(name).tensor != null; }
+
+    /** The tensor, decoding it (once) if it is pending. */
+    public Tensor get(String name) {
+        Entry e = entry(name);
+        if (e.tensor == null) {
+            e.tensor = decode(name, e);
+            e.decoder = null;
+        }
+        return e.tensor;
+    }
+
+    /**
+     * The tensor without keeping it here: a pending entry is decoded for the caller alone (each call decodes
+     * again), a decoded one is returned as is. Conversions that derive a new tensor from a source use this, so a
+     * lazily read source never accumulates decoded values.
+     */
+    public Tensor peek(String name) {
+        Entry e = entry(name);
+        return e.tensor != null ? e.tensor : decode(name, e);
+    }
+
+    /** The shape, without decoding. */
+    public int[] shape(String name) { return entry(name).shape.clone(); }
+
+    /** The dtype the tensor is stored in, without decoding. */
+    public DType storedAs(String name) { return entry(name).storedAs; }
+
+    /** Every tensor's shape, in order, without decoding anything (architecture inference uses this). */
+    public Map<String, int[]> shapes() {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        entries.forEach((n, e) -> out.put(n, e.shape.clone()));
+        return out;
+    }
+
+    /** Elements of every float tensor (their fp32 footprint / 4), without decoding anything. */
+    public long floatElements() {
+        long n = 0;
+        for (Entry e : entries.values()) if (e.storedAs.isFloat()) n += numel(e.shape);
+        return n;
+    }
+
+    /** The tensor's floats, checking that its shape is exactly {@code shape} (before decoding it). */
     public float[] floats(String name, int... shape) {
-        Tensor t = get(name);
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new ClipFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+        Entry e = entry(name);
+        if (!Arrays.equals(e.shape, shape)) {
+            throw new ClipFormatException("tensor '" + name + "' has shape " + Arrays.toString(e.shape)
                     + ", expected " + Arrays.toString(shape));
         }
+        Tensor t = get(name);
         if (t.data() == null) throw new ClipFormatException("tensor '" + name + "' is " + t.storedAs() + ", expected a float tensor");
         return t.data();
     }
 
-    public Tensor remove(String name) { return tensors.remove(name); }
+    /** Drops {@code name} (pending or decoded); true when it was present. */
+    public boolean remove(String name) { return entries.remove(name) != null; }
 
-    public Set<String> names() { return tensors.keySet(); }
+    public Set<String> names() { return Collections.unmodifiableSet(entries.keySet()); }
 
-    public Collection<Tensor> tensors() { return tensors.values(); }
+    /** Every tensor, in order; pending entries are decoded (and kept) as the collection is built. */
+    public Collection<Tensor> tensors() {
+        List<Tensor> out = new ArrayList<>(entries.size());
+        for (String n : entries.keySet()) out.add(get(n));
+        return Collections.unmodifiableList(out);
+    }
 
-    public int size() { return tensors.size(); }
+    /** Decodes every pending entry now (for callers about to lose the source, e.g. a temporary file). */
+    public StateDict decodeAll() {
+        for (String n : entries.keySet()) get(n);
+        return this;
+    }
+
+    public int size() { return entries.size(); }
 
     public Map<String, String> metadata() { return metadata; }
 
     /** A copy whose tensors own their values (and metadata), for work that updates weights in place. */
     public StateDict copy() {
         StateDict out = new StateDict();
-        for (Tensor t : tensors.values()) {
+        for (Tensor t : tensors()) {
             out.put(new Tensor(t.name(), t.storedAs(), t.shape().clone(), t.data() == null ? null : t.data().clone(),
                     t.longs() == null ? null : t.longs().clone()));
         }
         out.metadata.putAll(metadata);
         return out;
+    }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        if (e == null) throw new ClipFormatException("missing tensor '" + name + "'");
+        return e;
+    }
+
+    private static Tensor decode(String name, Entry e) {
+        Tensor t = e.decoder.get();
+        if (!Arrays.equals(t.shape(), e.shape) || t.storedAs() != e.storedAs) // a decoder bug, not bad input
+            throw new IllegalStateException("tensor '" + name + "' decoded as " + t.describe() + ", its header says "
+                    + e.storedAs + Arrays.toString(e.shape));
+        return t.name().equals(name) ? t : t.renamed(name);
+    }
+
+    private static long numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
     }
 }

@@ -13,6 +13,9 @@ public record Tensor(String name, DType storedAs, int[] shape, float[] data, lon
         return new Tensor(name, DType.F32, shape, data, null);
     }
 
+    /** The same values (shared, not copied) under another name. */
+    public Tensor renamed(String newName) { return new Tensor(newName, storedAs, shape, data, longs); }
+
     public long numel() {
         long n = 1;
         for (int d : shape) n *= d;

@@ -39,13 +39,13 @@ public final class ClipLoader {
 
     /** As {@link #load(String)}, with the encoder on {@code deviceSpec} ({@code cpu}, {@code cuda[:N]}, {@code opencl[:P:D]}, {@code auto}). */
     public static Clip load(String location, String vocabLocation, Overrides overrides, String deviceSpec) {
-        NativeModel m = ModelLocation.open(location, vocabLocation, Progress.NONE);
-        return fromNative(m, overrides, deviceSpec);
+        // Built while the files exist: pending weights are decoded one by one as layers pack them.
+        return ModelLocation.load(location, vocabLocation, Progress.NONE, m -> fromNative(m, overrides, deviceSpec));
     }
 
     /** As {@link #load(String, String, Overrides)} but trainable (gradients available; weights not pre-packed). */
     public static Clip loadTrainable(String location, String vocabLocation, Overrides overrides) {
-        return build(ModelLocation.open(location, vocabLocation, Progress.NONE), overrides, "cpu", true);
+        return ModelLocation.load(location, vocabLocation, Progress.NONE, m -> build(m, overrides, "cpu", true));
     }
 
     public static Clip fromNative(NativeModel m, Overrides o) { return fromNative(m, o, "cpu"); }
@@ -77,7 +77,7 @@ public final class ClipLoader {
     public static Clip fromSafetensors(Path weights, Path vocab, Overrides overrides) {
         if (!Files.isRegularFile(weights)) throw new ClipFormatException("no such weights file: " + weights);
         ClipTokenizer tokenizer = vocab == null ? null : tokenizer(vocab);
-        StateDict sd = SafeTensors.read(weights);
+        StateDict sd = SafeTensors.open(weights); // pending: each tensor decoded as its layer packs it
         ClipConfig cfg = config(sd, overrides);
         return new Clip(ClipModel.forInference(sd, cfg), tokenizer, new ImagePreprocessor());
     }

@@ -60,7 +60,7 @@ final class HfDirectory {
                 if (!shard.startsWith(dir.normalize())) throw new ClipFormatException(index + ": shard '" + s + "' lies outside the directory");
                 StateDict part = ModelConverter.readSafeTensors(shard, progress);
                 all.metadata().putAll(part.metadata());
-                for (Tensor t : part.tensors()) all.put(t);
+                for (String name : part.names()) all.putFrom(part, name, name); // still pending
             }
             return all;
         }

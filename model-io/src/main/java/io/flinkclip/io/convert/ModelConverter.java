@@ -35,7 +35,7 @@ public final class ModelConverter {
     public static NativeModel load(Path source, Path vocab, Progress progress) {
         return switch (ModelFormat.detect(source)) {
             case NATIVE -> {
-                NativeModel m = NativeModelFile.read(source, progress);
+                NativeModel m = NativeModelFile.readPending(source); // weights decoded as the model asks for them
                 yield vocab == null ? m : new NativeModel(m.config(), m.weights(), m.preprocessing(), readVocab(vocab, m.config()), m.provenance(), m.training());
             }
             case HF_DIRECTORY -> {
@@ -70,6 +70,8 @@ public final class ModelConverter {
     /** {@link #load} then {@link #save}; the target format defaults to what {@code target}'s name suggests. */
     public static NativeModel convert(Path source, Path vocab, Path target, ModelFormat to, DType floatStorage, Progress progress) {
         NativeModel m = load(source, vocab, progress);
+        // Pending weights are read from source while saving: the writers take every tensor before they write the
+        // target (a temporary file moved into place), so converting a file onto itself stays safe.
         save(m, target, to != null ? to : guess(target), floatStorage, progress);
         return m;
     }
@@ -93,6 +95,10 @@ public final class ModelConverter {
         return v;
     }
 
+    /**
+     * The file's header, checked, with every tensor pending ({@link SafeTensors#open}): values are decoded as the
+     * model asks for them, so the file must stay in place until the model is built.
+     */
     static StateDict readSafeTensors(Path file, Progress progress) {
         long size;
         try {
@@ -101,7 +107,7 @@ public final class ModelConverter {
             throw new ClipFormatException("cannot read " + file + ": " + e.getMessage(), e);
         }
         progress.begin("reading " + file, size);
-        StateDict sd = SafeTensors.read(file);
+        StateDict sd = SafeTensors.open(file);
         progress.advance(size);
         progress.end();
         return sd;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -34,13 +35,31 @@ public final class ModelLocation {
         return open(location, null, Progress.NONE);
     }
 
-    /** @param vocabLocation a vocabulary for safetensors models (OpenAI .txt.gz or HF vocab.json + merges.txt); may be null */
+    /**
+     * The model at {@code location}. Safetensors weights come back pending (decoded as they are asked for, see
+     * {@link io.flinkclip.io.SafeTensors#open}): a local file must stay in place until they are taken; a remote
+     * model's temporary copy is decoded whole before it is deleted. {@link #load} avoids that copy in memory.
+     *
+     * @param vocabLocation a vocabulary for safetensors models (OpenAI .txt.gz or HF vocab.json + merges.txt); may be null
+     */
     public static NativeModel open(String location, String vocabLocation, Progress progress) {
+        return load(location, vocabLocation, progress, m -> {
+            if (isRemote(location)) m.weights().decodeAll(); // the temporary copy goes when this returns
+            return m;
+        });
+    }
+
+    /**
+     * Opens the model at {@code location} and hands it to {@code use} while its files exist (a remote model's
+     * temporary copy is deleted when {@code use} returns), so that {@code use} can build from pending weights
+     * without the whole checkpoint ever being decoded at once.
+     */
+    public static <T> T load(String location, String vocabLocation, Progress progress, Function<NativeModel, T> use) {
         if (location == null || location.isBlank()) throw new ClipFormatException("no model location given");
-        if (isRemote(location) || (vocabLocation != null && isRemote(vocabLocation))) return openRemote(location, vocabLocation, progress, false);
+        if (isRemote(location) || (vocabLocation != null && isRemote(vocabLocation))) return openRemote(location, vocabLocation, progress, false, use);
         Path model = localPath(location);
         Path vocab = vocabLocation != null ? localPath(vocabLocation) : neighbourVocab(model);
-        return ModelConverter.load(model, vocab, progress);
+        return use.apply(ModelConverter.load(model, vocab, progress));
     }
 
     static boolean isRemote(String location) {
@@ -77,7 +96,7 @@ public final class ModelLocation {
         return cl != null && cl.getResource("org/apache/flink/core/fs/FileSystem.class") != null;
     }
 
-    private static NativeModel openRemote(String location, String vocabLocation, Progress progress, boolean viaFlink) {
+    private static <T> T openRemote(String location, String vocabLocation, Progress progress, boolean viaFlink, Function<NativeModel, T> use) {
         if (!flinkAvailable())
             throw new ClipFormatException("cannot open '" + location + "': non-file URIs are read through Apache Flink's FileSystem, "
                     + "and flink-core is not on the classpath (run inside a Flink job or add flink-core and the file system plugin)");
@@ -88,7 +107,7 @@ public final class ModelLocation {
             Path vocab = vocabLocation == null ? null : fetch(vocabLocation, tmp.resolve("vocab"), false, progress, viaFlink);
             if (vocab != null && vocab.getFileName().toString().endsWith(".json")) // merges.txt must sit beside vocab.json
                 fetch(sibling(vocabLocation, "merges.txt"), vocab.getParent(), false, progress, viaFlink);
-            return ModelConverter.load(model, vocab, progress);
+            return use.apply(ModelConverter.load(model, vocab, progress));
         } catch (IOException e) {
             throw new ClipFormatException("cannot read '" + location + "': " + e.getMessage(), e);
         } finally {
@@ -148,6 +167,14 @@ public final class ModelLocation {
 
     /** Test hook: opens a location through Flink's FileSystem even for file:// URIs. */
     static NativeModel openThroughFlink(String location, String vocabLocation) {
-        return openRemote(location, vocabLocation, Progress.NONE, true);
+        return loadThroughFlink(location, vocabLocation, m -> {
+            m.weights().decodeAll();
+            return m;
+        });
+    }
+
+    /** Test hook: {@link #load} through Flink's FileSystem even for file:// URIs. */
+    static <T> T loadThroughFlink(String location, String vocabLocation, Function<NativeModel, T> use) {
+        return openRemote(location, vocabLocation, Progress.NONE, true, use);
     }
 }

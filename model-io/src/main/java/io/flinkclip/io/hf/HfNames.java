@@ -7,6 +7,7 @@ import io.flinkclip.io.Tensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Renames between OpenAI's CLIP state-dict keys and Hugging Face's {@code CLIPModel} keys. Both hold the same
@@ -101,7 +102,12 @@ public final class HfNames {
         }
     }
 
-    /** Converts an HF {@code CLIPModel} state dict to OpenAI names, in OpenAI's state_dict order. */
+    /**
+     * Converts an HF {@code CLIPModel} state dict to OpenAI names, in OpenAI's state_dict order. Names, shapes and
+     * dtypes are checked now; values move when the result asks for them (renamed entries stay pending, and a
+     * transposed or q/k/v-joined weight {@linkplain StateDict#peek peeks} at its sources), so converting a lazily
+     * read checkpoint holds no more floats than the consumer asks for.
+     */
     public static StateDict toOpenAi(StateDict hf) {
         Map<String, String> plainBack = new LinkedHashMap<>();
         PLAIN.forEach((o, h) -> plainBack.put(h, o));
@@ -109,14 +115,20 @@ public final class HfNames {
         TRANSPOSED.forEach((o, h) -> transBack.put(h, o));
         Map<String, String> blockBack = new LinkedHashMap<>();
         BLOCK.forEach((o, h) -> blockBack.put(h, o));
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        Map<String, Tensor[]> qkv = new LinkedHashMap<>();
-        for (Tensor t : hf.tensors()) {
-            String k = t.name();
+        Map<String, Consumer<StateDict>> out = new LinkedHashMap<>();
+        Map<String, String[]> qkv = new LinkedHashMap<>();
+        for (String k : hf.names()) {
             if (k.endsWith("embeddings.position_ids")) continue; // a constant arange buffer, not a weight
-            if (plainBack.containsKey(k)) put(out, rename(t, plainBack.get(k)));
-            else if (transBack.containsKey(k)) put(out, transpose(t, transBack.get(k)));
-            else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
+            if (plainBack.containsKey(k)) {
+                String o = plainBack.get(k);
+                add(out, o, sd -> sd.putFrom(hf, k, o));
+            } else if (transBack.containsKey(k)) {
+                String o = transBack.get(k);
+                int[] shape = hf.shape(k);
+                if (shape.length != 2 || !hf.storedAs(k).isFloat())
+                    throw new ClipFormatException(k + " " + hf.storedAs(k) + Arrays.toString(shape) + ": expected a 2-D float matrix");
+                add(out, o, sd -> sd.putPending(o, hf.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(hf.peek(k), o)));
+            } else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
                 boolean text = k.startsWith(HF_TEXT);
                 String rest = k.substring((text ? HF_TEXT : HF_VISION).length());
                 int dot = rest.indexOf('.');
@@ -126,12 +138,11 @@ public final class HfNames {
                 if (sub.matches("self_attn\\.[qkv]_proj\\.(weight|bias)")) {
                     String kind = sub.endsWith("weight") ? "weight" : "bias";
                     int slot = "qkv".indexOf(sub.charAt(10));
-                    Tensor[] parts = qkv.computeIfAbsent(prefix + "attn.in_proj_" + kind, x -> new Tensor[3]);
-                    parts[slot] = t;
+                    qkv.computeIfAbsent(prefix + "attn.in_proj_" + kind, x -> new String[3])[slot] = k;
                 } else {
                     String o = blockBack.get(sub);
                     if (o == null) throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
-                    put(out, rename(t, prefix + o));
+                    add(out, prefix + o, sd -> sd.putFrom(hf, k, prefix + o));
                 }
             } else if (k.startsWith("text_model.") || k.startsWith("vision_model.") || k.startsWith("visual_projection")) {
                 throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
@@ -143,13 +154,26 @@ public final class HfNames {
             for (int i = 0; i < 3; i++) {
                 if (parts[i] == null) throw new ClipFormatException(name + ": the " + "qkv".charAt(i) + "_proj part is missing");
             }
-            put(out, concatRows(name, parts));
+            int[] shape = hf.shape(parts[0]);
+            for (String p : parts) {
+                if (!hf.storedAs(p).isFloat() || !Arrays.equals(hf.shape(p), shape) || hf.storedAs(p) != hf.storedAs(parts[0]) || shape.length < 1)
+                    throw new ClipFormatException(name + ": q/k/v parts differ in shape or type: " + p + " " + hf.storedAs(p)
+                            + Arrays.toString(hf.shape(p)) + " vs " + parts[0] + " " + hf.storedAs(parts[0]) + Arrays.toString(shape));
+            }
+            int[] joined = shape.clone();
+            joined[0] *= 3;
+            add(out, name, sd -> sd.putPending(name, hf.storedAs(parts[0]), joined,
+                    () -> concatRows(name, new Tensor[] {hf.peek(parts[0]), hf.peek(parts[1]), hf.peek(parts[2])})));
         });
         StateDict sd = new StateDict();
         sd.metadata().putAll(hf.metadata());
         out.keySet().stream().sorted(java.util.Comparator.comparingInt(HfNames::openAiRank).thenComparing(HfNames::blockKey))
-                .forEach(k -> sd.put(out.get(k)));
+                .forEach(k -> out.get(k).accept(sd));
         return sd;
+    }
+
+    private static void add(Map<String, Consumer<StateDict>> out, String name, Consumer<StateDict> adder) {
+        if (out.putIfAbsent(name, adder) != null) throw new ClipFormatException("two source tensors map to '" + name + "'");
     }
 
     // --- ordering: OpenAI's and HF's own state_dict orders, so files written after a round trip are identical ---

@@ -5,6 +5,7 @@ import io.flinkclip.io.BpeVocab;
 import io.flinkclip.io.ClipConfig;
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.DType;
+import io.flinkclip.io.FileWindows;
 import io.flinkclip.io.Progress;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
@@ -54,6 +55,8 @@ public final class NativeModelFile implements AutoCloseable {
 
     private final Arena arena;
     private final MemorySegment seg;
+    /** The file, for tensors decoded after this reader is closed ({@link #pendingWeights}); null for in-memory images. */
+    private final FileWindows windows;
     private final String what;
     private final ModelHeader header;
     private final long dataStart;
@@ -61,9 +64,10 @@ public final class NativeModelFile implements AutoCloseable {
     private final Set<String> momentTensors = new HashSet<>();
     private final ClipConfig config;
 
-    private NativeModelFile(Arena arena, MemorySegment seg, String what) {
+    private NativeModelFile(Arena arena, MemorySegment seg, String what, FileWindows windows) {
         this.arena = arena;
         this.seg = seg;
+        this.windows = windows;
         this.what = what;
         long size = seg.byteSize();
         if (size < MAGIC.length || !Arrays.equals(seg.asSlice(0, MAGIC.length).toArray(ValueLayout.JAVA_BYTE), MAGIC))
@@ -100,10 +104,11 @@ public final class NativeModelFile implements AutoCloseable {
     }
 
     public static NativeModelFile open(Path file) {
+        FileWindows windows = FileWindows.of(file);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return new NativeModelFile(arena, seg, file.toString());
+            return new NativeModelFile(arena, seg, file.toString(), windows);
         } catch (IOException e) {
             arena.close();
             throw new ClipFormatException("cannot read " + file + ": " + e.getMessage(), e);
@@ -115,7 +120,7 @@ public final class NativeModelFile implements AutoCloseable {
 
     /** Reads an in-memory image (the caller owns the segment's lifetime). */
     public static NativeModelFile open(MemorySegment image, String what) {
-        return new NativeModelFile(null, image, what);
+        return new NativeModelFile(null, image, what, null);
     }
 
     /** Reads a whole file into memory: weights, vocabulary, preprocessing, provenance, training state. */
@@ -126,6 +131,18 @@ public final class NativeModelFile implements AutoCloseable {
     public static NativeModel read(Path file, Progress progress) {
         try (NativeModelFile f = open(file)) {
             return f.readAll(progress);
+        }
+    }
+
+    /**
+     * As {@link #read}, but the weights come back {@linkplain StateDict#putPending pending}: each is read from the
+     * file (its checksum checked) when first asked for, so a model built for inference never holds the whole
+     * checkpoint as floats. The file must stay in place, unchanged, until the weights are taken (a changed file
+     * fails the next read). Optimizer moments, if any, are read now.
+     */
+    public static NativeModel readPending(Path file) {
+        try (NativeModelFile f = open(file)) {
+            return new NativeModel(f.config, f.pendingWeights(), f.preprocessing(), f.vocab(), f.provenance(), f.trainingState());
         }
     }
 
@@ -231,15 +248,33 @@ public final class NativeModelFile implements AutoCloseable {
 
     private Tensor tensor(String name, String as) {
         TensorInfo t = info(name);
-        long at = dataStart + t.offset();
+        return checkedDecode(seg, dataStart + t.offset(), t, as, what);
+    }
+
+    /** Decodes {@code t}'s bytes at {@code at} after checking their CRC32C. */
+    private static Tensor checkedDecode(MemorySegment seg, long at, TensorInfo t, String as, String what) {
         CRC32C c = new CRC32C();
         for (long done = 0; done < t.length(); ) { // ByteBuffer views are limited to 2 GiB: go in slices
             long n = Math.min(t.length() - done, 1L << 26);
             c.update(seg.asSlice(at + done, n).asByteBuffer());
             done += n;
         }
-        if ((int) c.getValue() != t.crc32c()) throw new ClipFormatException(what + ": tensor '" + name + "' checksum mismatch (file corrupt)");
+        if ((int) c.getValue() != t.crc32c()) throw new ClipFormatException(what + ": tensor '" + t.name() + "' checksum mismatch (file corrupt)");
         return TensorCodec.decode(seg, at, (int) t.numel(), t.dtype(), as, t.shape());
+    }
+
+    /** All weights, pending: each decoded from the file (not this reader's mapping) when asked for. */
+    private StateDict pendingWeights() {
+        if (windows == null) throw new IllegalStateException("pending weights need a file; this reader holds an in-memory image");
+        StateDict sd = new StateDict();
+        sd.metadata().putAll(header.getMetadataMap());
+        for (TensorInfo t : index.values()) {
+            if (momentTensors.contains(t.name())) continue;
+            long at = dataStart + t.offset();
+            sd.putPending(t.name(), t.dtype(), t.shape(),
+                    () -> windows.read(at, t.length(), "tensor '" + t.name() + "'", s -> checkedDecode(s, 0, t, t.name(), what)));
+        }
+        return sd;
     }
 
     private TensorInfo info(String name) {

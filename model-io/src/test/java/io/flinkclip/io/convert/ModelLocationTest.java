@@ -60,6 +60,22 @@ class ModelLocationTest {
     }
 
     @Test
+    void aRemoteModelIsBuiltFromPendingWeightsBeforeItsTemporaryCopyGoes() {
+        for (Path p : new Path[] {st, nat, hf}) {
+            NativeModel kept = ModelLocation.loadThroughFlink(p.toUri().toString(), null, m -> {
+                assertTrue(m.weights().names().stream().noneMatch(m.weights()::isDecoded), p + ": nothing decoded before the build asks");
+                m.weights().get("visual.proj"); // what a layer build does while the copy exists
+                return m;
+            });
+            assertTrue(kept.weights().isDecoded("visual.proj"));
+            assertArrayEquals(orig.get("visual.proj").data(), kept.weights().get("visual.proj").data(), 0f);
+            // the temporary copy is gone: a tensor nobody asked for while it existed can no longer be read
+            ClipFormatException e = assertThrows(ClipFormatException.class, () -> kept.weights().get("ln_final.weight"));
+            assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
+        }
+    }
+
+    @Test
     void unusableLocationsGiveClipFormatException() {
         assertThrows(ClipFormatException.class, () -> ModelLocation.open("nosuchscheme-xyz://bucket/model.fclip"));
         assertThrows(ClipFormatException.class, () -> ModelLocation.open(dir.resolve("missing.fclip").toString()));
