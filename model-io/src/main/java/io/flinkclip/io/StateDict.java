@@ -64,23 +64,32 @@ public final class StateDict {
      */
     public StateDict putFrom(StateDict from, String name, String as) {
         Entry e = from.entry(name);
-        if (e.tensor != null) return put(e.tensor.name().equals(as) ? e.tensor : e.tensor.renamed(as));
-        return putPending(as, e.storedAs, e.shape, e.decoder);
+        synchronized (e) {
+            if (e.tensor != null) return put(e.tensor.name().equals(as) ? e.tensor : e.tensor.renamed(as));
+            return putPending(as, e.storedAs, e.shape, e.decoder);
+        }
     }
 
     public boolean has(String name) { return entries.containsKey(name); }
 
     /** Whether {@code name}'s values are in memory (false for an entry still pending). */
-    public boolean isDecoded(String name) { return entry(name).tensor != null; }
+    public boolean isDecoded(String name) {
+        Entry e = entry(name);
+        synchronized (e) {
+            return e.tensor != null;
+        }
+    }
 
     /** The tensor, decoding it (once) if it is pending. */
     public Tensor get(String name) {
         Entry e = entry(name);
-        if (e.tensor == null) {
-            e.tensor = decode(name, e);
-            e.decoder = null;
+        synchronized (e) { // concurrent readers of one dictionary (as before pending entries) decode an entry once
+            if (e.tensor == null) {
+                e.tensor = decode(name, e, e.decoder);
+                e.decoder = null;
+            }
+            return e.tensor;
         }
-        return e.tensor;
     }
 
     /**
@@ -90,7 +99,12 @@ public final class StateDict {
      */
     public Tensor peek(String name) {
         Entry e = entry(name);
-        return e.tensor != null ? e.tensor : decode(name, e);
+        Supplier<Tensor> decoder;
+        synchronized (e) {
+            if (e.tensor != null) return e.tensor;
+            decoder = e.decoder;
+        }
+        return decode(name, e, decoder); // outside the lock: peeks do not wait for each other
     }
 
     /** The shape, without decoding. */
@@ -164,8 +178,8 @@ public final class StateDict {
         return e;
     }
 
-    private static Tensor decode(String name, Entry e) {
-        Tensor t = e.decoder.get();
+    private static Tensor decode(String name, Entry e, Supplier<Tensor> decoder) {
+        Tensor t = decoder.get();
         if (!Arrays.equals(t.shape(), e.shape) || t.storedAs() != e.storedAs) // a decoder bug, not bad input
             throw new IllegalStateException("tensor '" + name + "' decoded as " + t.describe() + ", its header says "
                     + e.storedAs + Arrays.toString(e.shape));
