@@ -66,6 +66,31 @@ class FormatFuzzTest {
         fuzz(out.toByteArray(), 2, bytes -> SafeTensors.read(bytes, "fuzz"));
     }
 
+    /** The file readers that decode on demand: the header is checked at open, every tensor when it is taken. */
+    @Test
+    void corruptFilesReadOnDemandOnlyEverThrowClipFormatException() throws Exception {
+        Path nat = dir.resolve("small.fclip"), st = dir.resolve("small.safetensors"), probe = dir.resolve("probe");
+        NativeModelWriter.write(nat, smallModel(), io.flinkclip.io.DType.F16, Progress.NONE);
+        StateDict sd = smallModel().weights();
+        SafeTensors.write(st, sd);
+        fuzz(Files.readAllBytes(nat), 3, bytes -> {
+            write(probe, bytes);
+            NativeModelFile.readPending(probe).weights().decodeAll();
+        });
+        fuzz(Files.readAllBytes(st), 4, bytes -> {
+            write(probe, bytes);
+            SafeTensors.open(probe).decodeAll();
+        });
+    }
+
+    private static void write(Path f, byte[] bytes) {
+        try {
+            Files.write(f, bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void fuzz(byte[] good, long seed, Consumer<byte[]> reader) {
         reader.accept(good); // the intact file reads
         int[] outcomes = new int[2];
