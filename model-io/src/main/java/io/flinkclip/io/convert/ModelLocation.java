@@ -44,7 +44,7 @@ public final class ModelLocation {
      */
     public static NativeModel open(String location, String vocabLocation, Progress progress) {
         return load(location, vocabLocation, progress, m -> {
-            if (isRemote(location)) m.weights().decodeAll(); // the temporary copy goes when this returns
+            if (viaTemporaryCopy(location, vocabLocation)) m.weights().decodeAll(); // the copy goes when this returns
             return m;
         });
     }
@@ -56,10 +56,15 @@ public final class ModelLocation {
      */
     public static <T> T load(String location, String vocabLocation, Progress progress, Function<NativeModel, T> use) {
         if (location == null || location.isBlank()) throw new ClipFormatException("no model location given");
-        if (isRemote(location) || (vocabLocation != null && isRemote(vocabLocation))) return openRemote(location, vocabLocation, progress, false, use);
+        if (viaTemporaryCopy(location, vocabLocation)) return openRemote(location, vocabLocation, progress, false, use);
         Path model = localPath(location);
         Path vocab = vocabLocation != null ? localPath(vocabLocation) : neighbourVocab(model);
         return use.apply(ModelConverter.load(model, vocab, progress));
+    }
+
+    /** Remote models, and local ones with a remote vocabulary, are copied to a temporary directory together. */
+    private static boolean viaTemporaryCopy(String location, String vocabLocation) {
+        return isRemote(location) || (vocabLocation != null && isRemote(vocabLocation));
     }
 
     static boolean isRemote(String location) {
