@@ -230,12 +230,36 @@ public final class SafeTensors {
         }
     }
 
-    /** Writes tensors in their {@link Tensor#storedAs()} dtype (floats are rounded to F16/BF16 as needed). */
+    /**
+     * Writes tensors in their {@link Tensor#storedAs()} dtype (floats are rounded to F16/BF16 as needed), one at a
+     * time: pending tensors are decoded for the write and not kept, so converting a checkpoint holds one tensor's
+     * values, not all of them. The file is written under a temporary name and moved into place, so a reader never
+     * sees half a file, and the source of pending tensors may be the file being replaced.
+     */
     public static void write(Path file, StateDict sd) {
-        try (OutputStream os = Files.newOutputStream(file)) {
-            write(os, sd);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                write(os, sd);
+            }
+            try {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (IOException e) {
+            deleteQuietly(tmp);
             throw new ClipFormatException("cannot write " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
         }
     }
 
@@ -246,12 +270,17 @@ public final class SafeTensors {
             sd.metadata().forEach(meta::put);
         }
         long off = 0;
-        for (Tensor t : sd.tensors()) {
-            ObjectNode n = header.putObject(t.name());
-            n.put("dtype", t.storedAs().name());
+        for (String name : sd.names()) { // from the entries' headers: nothing is decoded yet
+            ObjectNode n = header.putObject(name);
+            DType dt = sd.storedAs(name);
+            n.put("dtype", dt.name());
             var shape = n.putArray("shape");
-            for (int d : t.shape()) shape.add(d);
-            long len = t.numel() * t.storedAs().bytes;
+            long numel = 1;
+            for (int d : sd.shape(name)) {
+                shape.add(d);
+                numel *= d;
+            }
+            long len = numel * dt.bytes;
             n.putArray("data_offsets").add(off).add(off + len);
             off += len;
         }
@@ -262,7 +291,7 @@ public final class SafeTensors {
         java.nio.ByteBuffer lenBuf = java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length);
         os.write(lenBuf.array());
         os.write(padded);
-        for (Tensor t : sd.tensors()) os.write(encode(t));
+        for (String name : sd.names()) os.write(encode(sd.peek(name)));
     }
 
     static byte[] encode(Tensor t) {

@@ -119,7 +119,10 @@ class PendingWeightsTest {
         assertArrayEquals(orig.get("text_projection").data(), bad.weights().get("text_projection").data(), 0f);
     }
 
-    /** Guards the writers' order: every pending tensor is taken before the target is written. */
+    /**
+     * The writers stream: each pending tensor is decoded when written and not kept, and the target is a temporary
+     * file moved into place after the last read, so a model converts onto itself.
+     */
     @Test
     void convertingAModelOntoItselfReadsItBeforeWriting() {
         Path f = dir.resolve("self.fclip"), other = dir.resolve("other.fclip");
@@ -127,6 +130,31 @@ class PendingWeightsTest {
         ModelConverter.convert(f, null, other, ModelFormat.NATIVE, DType.F16, io.flinkclip.io.Progress.NONE);
         ModelConverter.convert(f, null, f, ModelFormat.NATIVE, DType.F16, io.flinkclip.io.Progress.NONE);
         TestData.assertBitExact(NativeModelFile.read(other).weights(), NativeModelFile.read(f).weights());
+
+        Path st = dir.resolve("self.safetensors"), stOther = dir.resolve("other.safetensors");
+        SafeTensors.write(st, SafeTensors.read(TestData.tinyVit()));
+        ModelConverter.convert(st, null, stOther, ModelFormat.SAFETENSORS, DType.BF16, io.flinkclip.io.Progress.NONE);
+        ModelConverter.convert(st, null, st, ModelFormat.SAFETENSORS, DType.BF16, io.flinkclip.io.Progress.NONE);
+        TestData.assertBitExact(SafeTensors.read(stOther), SafeTensors.read(st));
+        assertFalse(Files.exists(dir.resolve("self.safetensors.tmp")));
+    }
+
+    @Test
+    void savingDecodesEachPendingTensorForTheWriteAlone() throws Exception {
+        StateDict eager = SafeTensors.read(TestData.tinyVit());
+        ClipConfig cfg = ClipConfig.infer(eager);
+        for (ModelFormat format : ModelFormat.values()) {
+            for (DType storage : new DType[] {null, DType.F16}) { // null: the writer takes the source dict itself
+                StateDict pending = SafeTensors.open(TestData.tinyVit());
+                NativeModel m = new NativeModel(cfg, pending, null, null, null, null);
+                Path lazyOut = dir.resolve("lazy-" + format + storage), eagerOut = dir.resolve("eager-" + format + storage);
+                ModelConverter.save(m, lazyOut, format, storage, io.flinkclip.io.Progress.NONE);
+                assertEquals(0, decodedCount(pending), format + " " + storage + ": the writer kept nothing it decoded");
+                ModelConverter.save(new NativeModel(cfg, eager, null, null, null, null), eagerOut, format, storage, io.flinkclip.io.Progress.NONE);
+                TestData.assertBitExact(ModelConverter.load(eagerOut, null, io.flinkclip.io.Progress.NONE).weights(),
+                        ModelConverter.load(lazyOut, null, io.flinkclip.io.Progress.NONE).weights());
+            }
+        }
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

@@ -18,6 +18,7 @@ import io.flinkclip.io.nativefmt.Provenance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Loads a CLIP model from any supported form into a {@link NativeModel} (OpenAI names) and saves it in any
@@ -70,8 +71,8 @@ public final class ModelConverter {
     /** {@link #load} then {@link #save}; the target format defaults to what {@code target}'s name suggests. */
     public static NativeModel convert(Path source, Path vocab, Path target, ModelFormat to, DType floatStorage, Progress progress) {
         NativeModel m = load(source, vocab, progress);
-        // Pending weights are read from source while saving: the writers take every tensor before they write the
-        // target (a temporary file moved into place), so converting a file onto itself stays safe.
+        // Pending weights are read from source while saving, one at a time: the writers write a temporary file
+        // and move it into place after the last tensor is read, so converting a file onto itself stays safe.
         save(m, target, to != null ? to : guess(target), floatStorage, progress);
         return m;
     }
@@ -113,18 +114,32 @@ public final class ModelConverter {
         return sd;
     }
 
-    /** The same tensors with every float tensor marked for storage as {@code dt} (null: unchanged). */
+    /**
+     * The same tensors with every float tensor marked for storage as {@code dt} (null: unchanged); values are
+     * shared, and pending tensors stay pending (each is decoded when the writer takes it).
+     */
     static StateDict withStorage(StateDict sd, DType dt) {
         if (dt == null) return sd;
         StateDict out = new StateDict();
         out.metadata().putAll(sd.metadata());
-        for (Tensor t : sd.tensors()) out.put(t.isFloat() ? new Tensor(t.name(), dt, t.shape(), t.data(), null) : t);
+        for (String n : sd.names()) {
+            if (!sd.storedAs(n).isFloat()) out.putFrom(sd, n, n);
+            else out.putPending(n, dt, sd.shape(n), () -> {
+                Tensor t = sd.peek(n);
+                return new Tensor(n, dt, t.shape(), t.data(), null);
+            });
+        }
         return out;
     }
 
+    /** Bytes of the tensors as stored, from their headers (nothing is decoded). */
     static long bytes(StateDict sd) {
-        long n = 0;
-        for (Tensor t : sd.tensors()) n += t.numel() * t.storedAs().bytes;
-        return n;
+        long total = 0;
+        for (Map.Entry<String, int[]> e : sd.shapes().entrySet()) {
+            long n = sd.storedAs(e.getKey()).bytes;
+            for (int d : e.getValue()) n *= d;
+            total += n;
+        }
+        return total;
     }
 }

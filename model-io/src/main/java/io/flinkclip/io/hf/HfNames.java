@@ -56,7 +56,10 @@ public final class HfNames {
     private static final String OAI_TEXT = "transformer.resblocks.", OAI_VISION = "visual.transformer.resblocks.";
     private static final String HF_TEXT = "text_model.encoder.layers.", HF_VISION = "vision_model.encoder.layers.";
 
-    /** Converts an OpenAI-named ViT CLIP state dict to HF {@code CLIPModel} names (in HF's module order). */
+    /**
+     * Converts an OpenAI-named ViT CLIP state dict to HF {@code CLIPModel} names (in HF's module order). As
+     * {@link #toOpenAi}, names and shapes are checked now and values move when asked for.
+     */
     public static StateDict toHf(StateDict oai) {
         if (!oai.has("visual.proj")) {
             if (oai.names().stream().anyMatch(k -> k.startsWith("visual.layer1.") || k.startsWith("visual.attnpool.")))
@@ -64,42 +67,62 @@ public final class HfNames {
                         + "a modified-ResNet model cannot be written with HF names; use the native or OpenAI safetensors format");
             throw new ClipFormatException("not an OpenAI-named ViT CLIP state dict: visual.proj is missing");
         }
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Tensor t : oai.tensors()) {
-            String k = t.name();
-            if (PLAIN.containsKey(k)) put(out, rename(t, PLAIN.get(k)));
-            else if (TRANSPOSED.containsKey(k)) put(out, transpose(t, TRANSPOSED.get(k)));
-            else if (k.startsWith(OAI_VISION)) blockToHf(out, t, OAI_VISION, HF_VISION);
-            else if (k.startsWith(OAI_TEXT)) blockToHf(out, t, OAI_TEXT, HF_TEXT);
+        Map<String, Consumer<StateDict>> out = new LinkedHashMap<>();
+        for (String k : oai.names()) {
+            if (PLAIN.containsKey(k)) {
+                String h = PLAIN.get(k);
+                add(out, h, sd -> sd.putFrom(oai, k, h));
+            } else if (TRANSPOSED.containsKey(k)) {
+                String h = TRANSPOSED.get(k);
+                int[] shape = matrixShape(oai, k);
+                add(out, h, sd -> sd.putPending(h, oai.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(oai.peek(k), h)));
+            } else if (k.startsWith(OAI_VISION)) blockToHf(out, oai, k, OAI_VISION, HF_VISION);
+            else if (k.startsWith(OAI_TEXT)) blockToHf(out, oai, k, OAI_TEXT, HF_TEXT);
             else throw new ClipFormatException("tensor '" + k + "' has no Hugging Face CLIPModel counterpart");
         }
         StateDict sd = new StateDict();
         sd.metadata().putAll(oai.metadata());
         out.keySet().stream().sorted(java.util.Comparator.comparingInt(HfNames::hfRank).thenComparing(HfNames::blockKey))
-                .forEach(k -> sd.put(out.get(k)));
+                .forEach(k -> out.get(k).accept(sd));
         return sd;
     }
 
-    private static void blockToHf(Map<String, Tensor> out, Tensor t, String from, String to) {
-        String rest = t.name().substring(from.length());
+    private static void blockToHf(Map<String, Consumer<StateDict>> out, StateDict oai, String k, String from, String to) {
+        String rest = k.substring(from.length());
         int dot = rest.indexOf('.');
-        if (dot <= 0) throw new ClipFormatException("malformed block key '" + t.name() + "'");
+        if (dot <= 0) throw new ClipFormatException("malformed block key '" + k + "'");
         String prefix = to + rest.substring(0, dot) + ".";
         String sub = rest.substring(dot + 1);
         switch (sub) {
             case "attn.in_proj_weight", "attn.in_proj_bias" -> {
                 String kind = sub.endsWith("weight") ? "weight" : "bias";
-                if (t.rank() < 1 || t.dim(0) % 3 != 0) throw new ClipFormatException(t.describe() + ": first dimension is not 3·width");
-                int d = t.dim(0) / 3;
+                int[] shape = oai.shape(k);
+                if (shape.length < 1 || shape[0] % 3 != 0 || !oai.storedAs(k).isFloat())
+                    throw new ClipFormatException(k + " " + oai.storedAs(k) + Arrays.toString(shape) + ": first dimension is not 3·width of floats");
+                int d = shape[0] / 3;
+                int[] part = shape.clone();
+                part[0] = d;
                 String[] parts = {"q", "k", "v"};
-                for (int i = 0; i < 3; i++) put(out, rows(t, i * d, d, prefix + "self_attn." + parts[i] + "_proj." + kind));
+                for (int i = 0; i < 3; i++) {
+                    String name = prefix + "self_attn." + parts[i] + "_proj." + kind;
+                    int from0 = i * d;
+                    add(out, name, sd -> sd.putPending(name, oai.storedAs(k), part, () -> rows(oai.peek(k), from0, d, name)));
+                }
             }
             default -> {
                 String hf = BLOCK.get(sub);
-                if (hf == null) throw new ClipFormatException("tensor '" + t.name() + "' has no Hugging Face CLIPModel counterpart");
-                put(out, rename(t, prefix + hf));
+                if (hf == null) throw new ClipFormatException("tensor '" + k + "' has no Hugging Face CLIPModel counterpart");
+                add(out, prefix + hf, sd -> sd.putFrom(oai, k, prefix + hf));
             }
         }
+    }
+
+    /** The shape of a 2-D float matrix {@code k}, checked without decoding it. */
+    private static int[] matrixShape(StateDict sd, String k) {
+        int[] shape = sd.shape(k);
+        if (shape.length != 2 || !sd.storedAs(k).isFloat())
+            throw new ClipFormatException(k + " " + sd.storedAs(k) + Arrays.toString(shape) + ": expected a 2-D float matrix");
+        return shape;
     }
 
     /**
@@ -124,9 +147,7 @@ public final class HfNames {
                 add(out, o, sd -> sd.putFrom(hf, k, o));
             } else if (transBack.containsKey(k)) {
                 String o = transBack.get(k);
-                int[] shape = hf.shape(k);
-                if (shape.length != 2 || !hf.storedAs(k).isFloat())
-                    throw new ClipFormatException(k + " " + hf.storedAs(k) + Arrays.toString(shape) + ": expected a 2-D float matrix");
+                int[] shape = matrixShape(hf, k);
                 add(out, o, sd -> sd.putPending(o, hf.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(hf.peek(k), o)));
             } else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
                 boolean text = k.startsWith(HF_TEXT);
@@ -216,14 +237,6 @@ public final class HfNames {
     }
 
     // --- value moves (exact copies) ---
-
-    private static void put(Map<String, Tensor> out, Tensor t) {
-        if (out.putIfAbsent(t.name(), t) != null) throw new ClipFormatException("two source tensors map to '" + t.name() + "'");
-    }
-
-    private static Tensor rename(Tensor t, String name) {
-        return new Tensor(name, t.storedAs(), t.shape(), t.data(), t.longs());
-    }
 
     private static Tensor transpose(Tensor t, String name) {
         if (t.rank() != 2 || t.data() == null) throw new ClipFormatException(t.describe() + ": expected a 2-D float matrix");

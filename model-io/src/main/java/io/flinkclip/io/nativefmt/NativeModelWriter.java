@@ -30,7 +30,8 @@ import java.util.zip.CRC32C;
 /**
  * Writes the native container (see docs/FORMAT.md). Tensors are encoded twice in 1 MiB chunks, once for their
  * CRC32C (which the header holds) and once to the file, so memory stays bounded by the chunk size whatever the
- * model size. The file is written under a temporary name and moved into place, so readers never see half a file.
+ * model size; a pending tensor (read on demand) is decoded for each pass and not kept, so converting a checkpoint
+ * holds one tensor's values at a time. The file is written under a temporary name and moved into place, so readers never see half a file.
  */
 public final class NativeModelWriter {
     private NativeModelWriter() {}
@@ -45,10 +46,10 @@ public final class NativeModelWriter {
     public static void write(Path file, NativeModel model, DType floatStorage, Progress progress) {
         if (floatStorage != null && floatStorage != DType.F32 && floatStorage != DType.F16 && floatStorage != DType.BF16)
             throw new IllegalArgumentException("float storage must be F32, F16 or BF16, not " + floatStorage);
-        List<Tensor> tensors = new ArrayList<>();
-        List<DType> dtypes = new ArrayList<>();
+        List<Item> items = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (Tensor t : model.weights().tensors()) add(t, t.name(), floatStorage, tensors, dtypes, names);
+        StateDict weights = model.weights();
+        for (String n : weights.names()) add(weights, n, n, floatStorage, items, names);
         ModelHeader.Builder h = ModelHeader.newBuilder().setFormatVersion(NativeModelFile.FORMAT_VERSION);
         if (model.config() != null) h.setConfig(ProtoMapping.toProto(model.config()));
         if (model.preprocessing() != null) h.setPreprocessing(ProtoMapping.toProto(model.preprocessing()));
@@ -65,25 +66,23 @@ public final class NativeModelWriter {
                     .setOptimizer(ts.optimizer()).setRngState(ByteString.copyFrom(ts.rngState())).putAllDataPosition(ts.dataPosition())
                     .setLossScale(ts.lossScale());
             for (Map.Entry<String, StateDict> slot : new java.util.TreeMap<>(ts.moments()).entrySet()) {
-                for (Tensor t : slot.getValue().tensors()) {
-                    String name = MOMENT_PREFIX + slot.getKey() + "/" + t.name();
+                StateDict moments = slot.getValue();
+                for (String parameter : moments.names()) {
+                    String name = MOMENT_PREFIX + slot.getKey() + "/" + parameter;
                     // moments stay in their own precision (F32 normally): rounding them would change the optimizer
-                    add(t, name, null, tensors, dtypes, names);
-                    tb.addMoments(MomentRef.newBuilder().setParameter(t.name()).setSlot(slot.getKey()).setTensor(name));
+                    add(moments, parameter, name, null, items, names);
+                    tb.addMoments(MomentRef.newBuilder().setParameter(parameter).setSlot(slot.getKey()).setTensor(name));
                 }
             }
             h.setTrainingState(tb);
         }
         long offset = 0, total = 0;
-        for (int i = 0; i < tensors.size(); i++) total += tensors.get(i).numel() * dtypes.get(i).bytes;
+        for (Item it : items) total += it.bytes();
         progress.begin("checksumming", total);
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i);
-            DType dt = dtypes.get(i);
-            long len = t.numel() * dt.bytes;
-            h.addTensors(TensorEntry.newBuilder().setName(t.name()).setDtype(ProtoMapping.toProto(dt)).addAllShape(shape(t))
-                    .setOffset(offset).setLength(len).setCrc32C(crc(t, dt, progress)));
-            offset = align(offset + len);
+        for (Item it : items) {
+            h.addTensors(TensorEntry.newBuilder().setName(it.name).setDtype(ProtoMapping.toProto(it.dtype)).addAllShape(shape(it.shape))
+                    .setOffset(offset).setLength(it.bytes()).setCrc32C(crc(it.values(), it.dtype, progress)));
+            offset = align(offset + it.bytes());
         }
         progress.end();
         byte[] header = h.build().toByteArray();
@@ -106,9 +105,10 @@ public final class NativeModelWriter {
             pos = pad(ch, pos);
             progress.begin("writing " + file.getFileName(), total);
             ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < tensors.size(); i++) {
-                Tensor t = tensors.get(i);
-                DType dt = dtypes.get(i);
+            for (int i = 0; i < items.size(); i++) {
+                Item it = items.get(i);
+                Tensor t = it.values();
+                DType dt = it.dtype;
                 int per = CHUNK_BYTES / dt.bytes, n = (int) t.numel();
                 for (int from = 0; from < n; from += per) {
                     int count = Math.min(per, n - from);
@@ -118,7 +118,7 @@ public final class NativeModelWriter {
                     pos += writeFully(ch, buf);
                     progress.advance((long) count * dt.bytes);
                 }
-                if (i < tensors.size() - 1) pos = pad(ch, pos);
+                if (i < items.size() - 1) pos = pad(ch, pos);
             }
             progress.end();
             ch.force(true);
@@ -141,19 +141,35 @@ public final class NativeModelWriter {
         }
     }
 
-    private static void add(Tensor t, String name, DType floatStorage, List<Tensor> tensors, List<DType> dtypes, Set<String> names) {
-        if (!names.add(name)) throw new ClipFormatException("duplicate tensor name '" + name + "'");
-        if (t.numel() != (t.data() != null ? t.data().length : t.longs().length))
-            throw new ClipFormatException(t.describe() + ": shape does not match its " + (t.data() != null ? t.data().length : t.longs().length) + " values");
-        DType dt = t.isFloat() && floatStorage != null ? floatStorage : t.storedAs();
-        if (t.isFloat() != dt.isFloat()) throw new ClipFormatException(t.describe() + ": values and dtype disagree");
-        tensors.add(name.equals(t.name()) ? t : new Tensor(name, t.storedAs(), t.shape(), t.data(), t.longs()));
-        dtypes.add(dt);
+    /**
+     * One tensor to write: {@code from}'s entry {@code source} under {@code name}, stored as {@code dtype}. Its values
+     * are taken when the writer gets to it ({@link StateDict#peek}: a pending entry is decoded for that pass only).
+     */
+    private record Item(String name, StateDict from, String source, DType dtype, int[] shape) {
+        long bytes() {
+            long n = dtype.bytes;
+            for (int d : shape) n *= d;
+            return n;
+        }
+
+        Tensor values() {
+            Tensor t = from.peek(source);
+            if (t.numel() != (t.data() != null ? t.data().length : t.longs().length))
+                throw new ClipFormatException(t.describe() + ": shape does not match its " + (t.data() != null ? t.data().length : t.longs().length) + " values");
+            if (t.isFloat() != dtype.isFloat()) throw new ClipFormatException(t.describe() + ": values and dtype disagree");
+            return t;
+        }
     }
 
-    private static List<Integer> shape(Tensor t) {
+    private static void add(StateDict from, String source, String name, DType floatStorage, List<Item> items, Set<String> names) {
+        if (!names.add(name)) throw new ClipFormatException("duplicate tensor name '" + name + "'");
+        DType stored = from.storedAs(source);
+        items.add(new Item(name, from, source, stored.isFloat() && floatStorage != null ? floatStorage : stored, from.shape(source)));
+    }
+
+    private static List<Integer> shape(int[] shape) {
         List<Integer> s = new ArrayList<>();
-        for (int d : t.shape()) s.add(d);
+        for (int d : shape) s.add(d);
         return s;
     }
 
