@@ -237,29 +237,14 @@ public final class SafeTensors {
      * sees half a file, and the source of pending tensors may be the file being replaced.
      */
     public static void write(Path file, StateDict sd) {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                write(os, sd);
-            }
-            try {
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
+            FileReplacement.write(file, to -> {
+                try (OutputStream os = new java.io.BufferedOutputStream(Files.newOutputStream(to), 1 << 20)) {
+                    write(os, sd);
+                }
+            });
         } catch (IOException e) {
-            deleteQuietly(tmp);
             throw new ClipFormatException("cannot write " + file + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
         }
     }
 
@@ -296,6 +281,8 @@ public final class SafeTensors {
 
     static byte[] encode(Tensor t) {
         int n = (int) t.numel();
+        int values = t.data() != null ? t.data().length : t.longs().length;
+        if (values != t.numel()) throw new ClipFormatException(t.describe() + ": shape does not match its " + values + " values");
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * t.storedAs().bytes).order(ByteOrder.LITTLE_ENDIAN);
         switch (t.storedAs()) {
             case F32 -> { for (float v : t.data()) b.putFloat(v); }

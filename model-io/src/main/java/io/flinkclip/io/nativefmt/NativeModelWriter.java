@@ -2,6 +2,7 @@ package io.flinkclip.io.nativefmt;
 
 import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.DType;
+import io.flinkclip.io.FileReplacement;
 import io.flinkclip.io.Progress;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
@@ -16,9 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,7 +30,8 @@ import java.util.zip.CRC32C;
  * Writes the native container (see docs/FORMAT.md). Tensors are encoded twice in 1 MiB chunks, once for their
  * CRC32C (which the header holds) and once to the file, so memory stays bounded by the chunk size whatever the
  * model size; a pending tensor (read on demand) is decoded for each pass and not kept, so converting a checkpoint
- * holds one tensor's values at a time. The file is written under a temporary name and moved into place, so readers never see half a file.
+ * holds one tensor's values at a time. The file is written under a temporary name and moved into place
+ * ({@link FileReplacement}), so readers never see half a file.
  */
 public final class NativeModelWriter {
     private NativeModelWriter() {}
@@ -88,8 +88,16 @@ public final class NativeModelWriter {
         byte[] header = h.build().toByteArray();
         if (header.length > NativeModelFile.MAX_HEADER_BYTES)
             throw new ClipFormatException("header of " + header.length + " bytes exceeds the format's cap of " + NativeModelFile.MAX_HEADER_BYTES);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        long totalBytes = total;
+        try {
+            FileReplacement.write(file, to -> writeFile(to, file, header, items, totalBytes, progress));
+        } catch (IOException e) {
+            throw new ClipFormatException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeFile(Path to, Path file, byte[] header, List<Item> items, long total, Progress progress) throws IOException {
+        try (FileChannel ch = FileChannel.open(to, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer pre = ByteBuffer.allocate(NativeModelFile.MAGIC.length + 5 + header.length + 4).order(ByteOrder.LITTLE_ENDIAN);
             pre.put(NativeModelFile.MAGIC);
             byte[] varint = new byte[CodedOutputStream.computeUInt32SizeNoTag(header.length)];
@@ -122,22 +130,6 @@ public final class NativeModelWriter {
             }
             progress.end();
             ch.force(true);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new ClipFormatException("cannot write " + file + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e2) {
-                deleteQuietly(tmp);
-                throw new ClipFormatException("cannot move " + tmp + " to " + file + ": " + e2.getMessage(), e2);
-            }
         }
     }
 
@@ -203,8 +195,4 @@ public final class NativeModelWriter {
     }
 
     private static String nz(String s) { return s == null ? "" : s; }
-
-    private static void deleteQuietly(Path p) {
-        try { Files.deleteIfExists(p); } catch (IOException ignored) { }
-    }
 }
