@@ -39,6 +39,10 @@ class BenchCommandTest {
                 bad("scaling", ThreadScaling::command, "unknown option --models", "--scaling", "--models", "RN50"),
                 bad("train", TrainBench::command, "need --batch ≥ 2", "--train", "--batch", "1"),
                 bad("train", TrainBench::command, "option --steps needs a value", "--train", "--steps"),
+                bad("memory", PeakMemory::command, "no such weights file: missing.safetensors", "--memory", "--weights", "missing.safetensors"),
+                bad("memory", PeakMemory::command, "NoSuchModel", "--memory", "--arch", "NoSuchModel"),
+                bad("memory", PeakMemory::command, "--xmx needs a heap size such as 700m or 2g, got 'lots'", "--memory", "--xmx", "lots"),
+                bad("memory", PeakMemory::command, "unknown option --rounds", "--memory", "--rounds", "3"),
         };
         for (Case c : cases) {
             String what = c.bench + " " + String.join(" ", c.args);
