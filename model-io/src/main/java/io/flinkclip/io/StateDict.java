@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * <p>An entry may be <em>pending</em> ({@link #putPending}): its name, dtype and shape are known (from a file's
  * header) but its values are decoded only when first asked for, then kept. Readers of large checkpoints use this
  * so that a model built for inference, which packs each weight and {@link #remove}s it, never holds the whole
- * checkpoint as floats at once: the load peak is the packed model plus one tensor, not plus all of them.
+ * checkpoint as floats at once: the load peak is the packed model plus one layer's tensors, not plus all of them.
  * Shape queries ({@link #shape}, {@link #shapes}) never decode.
  */
 public final class StateDict {
