@@ -133,8 +133,9 @@ public final class PeakMemory {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + xmxMb + "m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path")));
-        String threads = System.getProperty("clip.threads");
-        if (threads != null) cmd.add("-Dclip.threads=" + threads);
+        for (String key : System.getProperties().stringPropertyNames()) { // -Dclip.* settings reach the measured JVM
+            if (key.startsWith("clip.")) cmd.add("-D" + key + "=" + System.getProperty(key));
+        }
         cmd.addAll(List.of(PeakMemory.class.getName(), "--child", "--weights", weights.toString()));
         if (eager) cmd.add("--eager");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

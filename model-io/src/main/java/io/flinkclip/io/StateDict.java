@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,9 @@ import java.util.function.Supplier;
  * so that a model built for inference, which packs each weight and {@link #remove}s it, never holds the whole
  * checkpoint as floats at once: the load peak is the packed model plus one layer's tensors, not plus all of them.
  * Shape queries ({@link #shape}, {@link #shapes}) never decode.
+ *
+ * <p>Thread-safe for builders that take and drop different tensors at once (the two towers of a model): map
+ * operations hold the dictionary's lock briefly, decoding holds no lock, and {@link #names()} is a snapshot.
  */
 public final class StateDict {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -44,7 +48,9 @@ public final class StateDict {
     }
 
     public StateDict put(Tensor t) {
-        entries.put(t.name(), new Entry(t));
+        synchronized (entries) {
+            entries.put(t.name(), new Entry(t));
+        }
         return this;
     }
 
@@ -54,7 +60,10 @@ public final class StateDict {
      * {@link ClipFormatException} when its source has become unreadable.
      */
     public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder) {
-        entries.put(name, new Entry(storedAs, shape.clone(), decoder));
+        Entry e = new Entry(storedAs, shape.clone(), decoder);
+        synchronized (entries) {
+            entries.put(name, e);
+        }
         return this;
     }
 
@@ -70,7 +79,11 @@ public final class StateDict {
         }
     }
 
-    public boolean has(String name) { return entries.containsKey(name); }
+    public boolean has(String name) {
+        synchronized (entries) {
+            return entries.containsKey(name);
+        }
+    }
 
     /** Whether {@code name}'s values are in memory (false for an entry still pending). */
     public boolean isDecoded(String name) {
@@ -80,12 +93,22 @@ public final class StateDict {
         }
     }
 
-    /** The tensor, decoding it (once) if it is pending. */
+    /**
+     * The tensor, decoding it if it is pending; the first decoded tensor is kept and returned from then on. No lock is
+     * held while decoding (a decoder may read other entries, on any thread): two threads asking for the same
+     * pending entry at once may both decode it, and both get the one that was kept.
+     */
     public Tensor get(String name) {
         Entry e = entry(name);
-        synchronized (e) { // concurrent readers of one dictionary (as before pending entries) decode an entry once
+        Supplier<Tensor> decoder;
+        synchronized (e) {
+            if (e.tensor != null) return e.tensor;
+            decoder = e.decoder;
+        }
+        Tensor t = decode(name, e, decoder);
+        synchronized (e) {
             if (e.tensor == null) {
-                e.tensor = decode(name, e, e.decoder);
+                e.tensor = t;
                 e.decoder = null;
             }
             return e.tensor;
@@ -116,14 +139,18 @@ public final class StateDict {
     /** Every tensor's shape, in order, without decoding anything (architecture inference uses this). */
     public Map<String, int[]> shapes() {
         Map<String, int[]> out = new LinkedHashMap<>();
-        entries.forEach((n, e) -> out.put(n, e.shape.clone()));
+        synchronized (entries) {
+            entries.forEach((n, e) -> out.put(n, e.shape.clone()));
+        }
         return out;
     }
 
     /** Elements of every float tensor (their fp32 footprint / 4), without decoding anything. */
     public long floatElements() {
         long n = 0;
-        for (Entry e : entries.values()) if (e.storedAs.isFloat()) n += numel(e.shape);
+        synchronized (entries) {
+            for (Entry e : entries.values()) if (e.storedAs.isFloat()) n += numel(e.shape);
+        }
         return n;
     }
 
@@ -140,24 +167,38 @@ public final class StateDict {
     }
 
     /** Drops {@code name} (pending or decoded); true when it was present. */
-    public boolean remove(String name) { return entries.remove(name) != null; }
+    public boolean remove(String name) {
+        synchronized (entries) {
+            return entries.remove(name) != null;
+        }
+    }
 
-    public Set<String> names() { return Collections.unmodifiableSet(entries.keySet()); }
+    /** The names in order, as they are now (a snapshot: the dictionary may change while it is walked). */
+    public Set<String> names() {
+        synchronized (entries) {
+            return Collections.unmodifiableSet(new LinkedHashSet<>(entries.keySet()));
+        }
+    }
 
     /** Every tensor, in order; pending entries are decoded (and kept) as the collection is built. */
     public Collection<Tensor> tensors() {
-        List<Tensor> out = new ArrayList<>(entries.size());
-        for (String n : entries.keySet()) out.add(get(n));
+        Set<String> names = names();
+        List<Tensor> out = new ArrayList<>(names.size());
+        for (String n : names) out.add(get(n));
         return Collections.unmodifiableList(out);
     }
 
     /** Decodes every pending entry now (for callers about to lose the source, e.g. a temporary file). */
     public StateDict decodeAll() {
-        for (String n : entries.keySet()) get(n);
+        for (String n : names()) get(n);
         return this;
     }
 
-    public int size() { return entries.size(); }
+    public int size() {
+        synchronized (entries) {
+            return entries.size();
+        }
+    }
 
     public Map<String, String> metadata() { return metadata; }
 
@@ -173,7 +214,10 @@ public final class StateDict {
     }
 
     private Entry entry(String name) {
-        Entry e = entries.get(name);
+        Entry e;
+        synchronized (entries) {
+            e = entries.get(name);
+        }
         if (e == null) throw new ClipFormatException("missing tensor '" + name + "'");
         return e;
     }

@@ -76,11 +76,69 @@ public final class ClipModel implements ClipEncoder {
             throw new ClipFormatException("image resolution " + cfg.imageResolution() + " is not a multiple of the patch size " + cfg.visionPatchSize());
         }
         Params p = new Params(sd, inference);
-        VisionTower vision = cfg.isResNet() ? new ModifiedResNet(p, cfg) : new VisionTransformer(p, cfg);
-        TextTransformer text = new TextTransformer(p, cfg);
+        // The towers are built at once, the text one on a thread of its own: building is memory-bound (decoding,
+        // checking and packing each weight), so the second core's bandwidth shortens loading.
+        TowerBuild<TextTransformer> text = parallelBuild() ? TowerBuild.start(() -> new TextTransformer(p, cfg)) : null;
+        VisionTower vision;
+        try {
+            vision = cfg.isResNet() ? new ModifiedResNet(p, cfg) : new VisionTransformer(p, cfg);
+        } catch (RuntimeException | Error e) {
+            if (text != null) text.awaitQuietly(); // it must not go on reading the state dict
+            throw e;
+        }
+        TextTransformer textTower = text != null ? text.await() : new TextTransformer(p, cfg);
         float logitScale = p.scalar("logit_scale");
         p.requireAllUsed();
-        return new ClipModel(cfg, vision, text, logitScale, DEFAULT_MAX_BATCH, inference, p.packedBytes(), p.packed16Bytes());
+        return new ClipModel(cfg, vision, textTower, logitScale, DEFAULT_MAX_BATCH, inference, p.packedBytes(), p.packed16Bytes());
+    }
+
+    /** Whether the towers are built on two threads ({@code -Dclip.load.parallelTowers=false}: one after the other). */
+    private static boolean parallelBuild() {
+        return Boolean.parseBoolean(System.getProperty("clip.load.parallelTowers", "true"));
+    }
+
+    /** A tower being built on a thread of its own; {@link #await} returns it or rethrows what its build threw. */
+    private static final class TowerBuild<T> {
+        private final Thread thread;
+        private T result;
+        private Throwable failure;
+
+        private TowerBuild(java.util.function.Supplier<T> build) {
+            thread = Thread.ofPlatform().name("clip-tower-build").daemon().unstarted(() -> {
+                try {
+                    result = build.get();
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        }
+
+        static <T> TowerBuild<T> start(java.util.function.Supplier<T> build) {
+            TowerBuild<T> b = new TowerBuild<>(build);
+            b.thread.start();
+            return b;
+        }
+
+        T await() {
+            awaitQuietly();
+            if (failure instanceof RuntimeException r) throw r;
+            if (failure instanceof Error e) throw e;
+            if (failure != null) throw new IllegalStateException(failure);
+            return result;
+        }
+
+        void awaitQuietly() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the build must finish before the state dict is given back
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     /** A copy that encodes in chunks of at most {@code maxBatch} rows. */

@@ -6,6 +6,7 @@ import io.flinkclip.io.StateDict;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +26,7 @@ class PendingWeightsBuildTest {
     void theInferenceBuildHoldsAFewDecodedTensorsAtATime(String name) {
         StateDict source = SafeTensors.read(ReferenceCase.dir(name).resolve("weights.safetensors"));
         StateDict pending = new StateDict();
-        List<Set<String>> heldAtEachDecode = new ArrayList<>();
+        List<Set<String>> heldAtEachDecode = java.util.Collections.synchronizedList(new ArrayList<>());
         for (String n : source.names()) {
             pending.putPending(n, source.storedAs(n), source.shape(n), () -> {
                 Set<String> held = new TreeSet<>(decoded(pending));
@@ -37,11 +38,13 @@ class PendingWeightsBuildTest {
         ClipConfig.infer(pending);
         assertTrue(heldAtEachDecode.isEmpty(), "inferring the architecture decodes nothing");
         ClipConfig cfg = ReferenceCase.load(name).config; // with the reference's text head count
-        ClipModel fromPending = ClipModel.forInference(pending, cfg);
+        // The towers build on two threads and these decoders read the dictionary: a lock held across a decode would
+        // deadlock here, so the build runs under a timeout.
+        ClipModel fromPending = assertTimeoutPreemptively(Duration.ofSeconds(120), () -> ClipModel.forInference(pending, cfg));
         assertTrue(heldAtEachDecode.size() > source.size() / 2, heldAtEachDecode.size() + " of " + source.size() + " tensors decoded");
         // What stays decoded is what the model keeps as is (biases, norms, embeddings: shared, not copies). Every
-        // other tensor is packed or folded and dropped: at most one layer's worth (a convolution and its
-        // BatchNorm's four vectors) is ever held at once, never the checkpoint.
+        // other tensor is packed or folded and dropped: at most one layer's worth per tower (a convolution and its
+        // BatchNorm's four vectors; the two towers build at once) is ever held, never the checkpoint.
         Set<String> kept = decoded(pending);
         List<String> matricesKept = kept.stream().filter(n -> n.endsWith("weight") && pending.shape(n).length >= 2).toList();
         assertTrue(matricesKept.isEmpty(), "weights packed for inference are still held as floats: " + matricesKept);
@@ -55,7 +58,7 @@ class PendingWeightsBuildTest {
                 worst = transientHeld;
             }
         }
-        assertTrue(most >= 1 && most <= 5, "held " + most + " packed-and-dropped tensors at once: " + worst);
+        assertTrue(most >= 1 && most <= 10, "held " + most + " packed-and-dropped tensors at once: " + worst);
 
         ClipModel fromDecoded = ClipModel.forInference(SafeTensors.read(ReferenceCase.dir(name).resolve("weights.safetensors")), cfg);
         int r = cfg.imageResolution();

@@ -8,7 +8,6 @@ import io.flinkclip.io.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -21,9 +20,10 @@ public final class Params {
     /** Entries of OpenAI checkpoints that are not weights (build_model drops the first three). */
     private static final Set<String> NOT_WEIGHTS = Set.of("input_resolution", "context_length", "vocab_size");
     private final StateDict sd;
-    private final Set<String> used = new HashSet<>();
+    private final Set<String> used = java.util.concurrent.ConcurrentHashMap.newKeySet(); // towers build on two threads
     private final boolean inference;
-    private long packedBytes, packed16Bytes;
+    private final java.util.concurrent.atomic.AtomicLong packedBytes = new java.util.concurrent.atomic.AtomicLong(),
+            packed16Bytes = new java.util.concurrent.atomic.AtomicLong();
 
     /** Training-capable parameters: layers keep the state dict's arrays (shared, never copied). */
     public Params(StateDict sd) { this(sd, false); }
@@ -48,18 +48,18 @@ public final class Params {
      */
     PackedMatrix packed(PackedMatrix m) {
         PackedMatrix kept = m.compact();
-        packedBytes += kept.bytes();
-        if (kept.storage() != PackedMatrix.Storage.F32) packed16Bytes += kept.bytes();
+        packedBytes.addAndGet(kept.bytes());
+        if (kept.storage() != PackedMatrix.Storage.F32) packed16Bytes.addAndGet(kept.bytes());
         return kept;
     }
 
     /** Records packed weights held elsewhere (Winograd-transformed filters: always fp32). */
-    void addPackedBytes(long bytes) { packedBytes += bytes; }
+    void addPackedBytes(long bytes) { packedBytes.addAndGet(bytes); }
 
     /** Bytes of the weights packed so far, and of those held in 16 bits ({@link PackedMatrix#compact()}). */
-    public long packedBytes() { return packedBytes; }
+    public long packedBytes() { return packedBytes.get(); }
 
-    public long packed16Bytes() { return packed16Bytes; }
+    public long packed16Bytes() { return packed16Bytes.get(); }
 
     /** In inference mode, removes {@code name} from the state dict once its data has been packed or folded. */
     void release(String name) {
