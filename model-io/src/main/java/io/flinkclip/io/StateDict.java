@@ -99,13 +99,8 @@ public final class StateDict {
      * pending entry at once may both decode it, and both get the one that was kept.
      */
     public Tensor get(String name) {
+        Tensor t = peek(name);
         Entry e = entry(name);
-        Supplier<Tensor> decoder;
-        synchronized (e) {
-            if (e.tensor != null) return e.tensor;
-            decoder = e.decoder;
-        }
-        Tensor t = decode(name, e, decoder);
         synchronized (e) {
             if (e.tensor == null) {
                 e.tensor = t;

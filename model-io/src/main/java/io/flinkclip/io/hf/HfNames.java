@@ -69,14 +69,9 @@ public final class HfNames {
         }
         Map<String, Consumer<StateDict>> out = new LinkedHashMap<>();
         for (String k : oai.names()) {
-            if (PLAIN.containsKey(k)) {
-                String h = PLAIN.get(k);
-                add(out, h, sd -> sd.putFrom(oai, k, h));
-            } else if (TRANSPOSED.containsKey(k)) {
-                String h = TRANSPOSED.get(k);
-                int[] shape = matrixShape(oai, k);
-                add(out, h, sd -> sd.putPending(h, oai.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(oai.peek(k), h)));
-            } else if (k.startsWith(OAI_VISION)) blockToHf(out, oai, k, OAI_VISION, HF_VISION);
+            if (PLAIN.containsKey(k)) addRenamed(out, oai, k, PLAIN.get(k));
+            else if (TRANSPOSED.containsKey(k)) addTransposed(out, oai, k, TRANSPOSED.get(k));
+            else if (k.startsWith(OAI_VISION)) blockToHf(out, oai, k, OAI_VISION, HF_VISION);
             else if (k.startsWith(OAI_TEXT)) blockToHf(out, oai, k, OAI_TEXT, HF_TEXT);
             else throw new ClipFormatException("tensor '" + k + "' has no Hugging Face CLIPModel counterpart");
         }
@@ -112,7 +107,7 @@ public final class HfNames {
             default -> {
                 String hf = BLOCK.get(sub);
                 if (hf == null) throw new ClipFormatException("tensor '" + k + "' has no Hugging Face CLIPModel counterpart");
-                add(out, prefix + hf, sd -> sd.putFrom(oai, k, prefix + hf));
+                addRenamed(out, oai, k, prefix + hf);
             }
         }
     }
@@ -142,14 +137,9 @@ public final class HfNames {
         Map<String, String[]> qkv = new LinkedHashMap<>();
         for (String k : hf.names()) {
             if (k.endsWith("embeddings.position_ids")) continue; // a constant arange buffer, not a weight
-            if (plainBack.containsKey(k)) {
-                String o = plainBack.get(k);
-                add(out, o, sd -> sd.putFrom(hf, k, o));
-            } else if (transBack.containsKey(k)) {
-                String o = transBack.get(k);
-                int[] shape = matrixShape(hf, k);
-                add(out, o, sd -> sd.putPending(o, hf.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(hf.peek(k), o)));
-            } else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
+            if (plainBack.containsKey(k)) addRenamed(out, hf, k, plainBack.get(k));
+            else if (transBack.containsKey(k)) addTransposed(out, hf, k, transBack.get(k));
+            else if (k.startsWith(HF_TEXT) || k.startsWith(HF_VISION)) {
                 boolean text = k.startsWith(HF_TEXT);
                 String rest = k.substring((text ? HF_TEXT : HF_VISION).length());
                 int dot = rest.indexOf('.');
@@ -163,7 +153,7 @@ public final class HfNames {
                 } else {
                     String o = blockBack.get(sub);
                     if (o == null) throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
-                    add(out, prefix + o, sd -> sd.putFrom(hf, k, prefix + o));
+                    addRenamed(out, hf, k, prefix + o);
                 }
             } else if (k.startsWith("text_model.") || k.startsWith("vision_model.") || k.startsWith("visual_projection")) {
                 throw new ClipFormatException("tensor '" + k + "' is not part of OpenAI's CLIP architecture");
@@ -191,6 +181,17 @@ public final class HfNames {
         out.keySet().stream().sorted(java.util.Comparator.comparingInt(HfNames::openAiRank).thenComparing(HfNames::blockKey))
                 .forEach(k -> out.get(k).accept(sd));
         return sd;
+    }
+
+    /** {@code from}'s tensor k under the name {@code as} (still pending if it is). */
+    private static void addRenamed(Map<String, Consumer<StateDict>> out, StateDict from, String k, String as) {
+        add(out, as, sd -> sd.putFrom(from, k, as));
+    }
+
+    /** {@code from}'s 2-D matrix k transposed, under the name {@code as}; moved when asked for. */
+    private static void addTransposed(Map<String, Consumer<StateDict>> out, StateDict from, String k, String as) {
+        int[] shape = matrixShape(from, k);
+        add(out, as, sd -> sd.putPending(as, from.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(from.peek(k), as)));
     }
 
     private static void add(Map<String, Consumer<StateDict>> out, String name, Consumer<StateDict> adder) {
