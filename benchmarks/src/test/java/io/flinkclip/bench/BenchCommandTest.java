@@ -43,6 +43,9 @@ class BenchCommandTest {
                 bad("memory", PeakMemory::command, "NoSuchModel", "--memory", "--arch", "NoSuchModel"),
                 bad("memory", PeakMemory::command, "--xmx needs a heap size such as 700m or 2g, got 'lots'", "--memory", "--xmx", "lots"),
                 bad("memory", PeakMemory::command, "unknown option --rounds", "--memory", "--rounds", "3"),
+                bad("load", LoadBench::command, "--weights FILE is required", "--load"),
+                bad("load", LoadBench::command, "no such weights file: missing.safetensors", "--load", "--weights", "missing.safetensors"),
+                bad("load", LoadBench::command, "option --rounds needs an integer, got 'x'", "--load", "--rounds", "x"),
         };
         for (Case c : cases) {
             String what = c.bench + " " + String.join(" ", c.args);
