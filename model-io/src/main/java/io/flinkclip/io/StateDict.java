@@ -85,9 +85,16 @@ public final class StateDict {
         }
     }
 
-    /** Whether {@code name}'s values are in memory (false for an entry still pending). */
+    /**
+     * Whether {@code name}'s values are in memory: false for an entry still pending, and for a name not (or no longer)
+     * here, so that a walk over a {@link #names()} snapshot may run while a builder removes entries.
+     */
     public boolean isDecoded(String name) {
-        Entry e = entry(name);
+        Entry e;
+        synchronized (entries) {
+            e = entries.get(name);
+        }
+        if (e == null) return false;
         synchronized (e) {
             return e.tensor != null;
         }
