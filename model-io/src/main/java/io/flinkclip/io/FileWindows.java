@@ -33,7 +33,8 @@ public final class FileWindows {
         return new FileWindows(file, identity(file));
     }
 
-    public Path file() { return file; }
+    /** The file's size when its identity was recorded. */
+    public long size() { return identity.size; }
 
     /** Applies {@code f} to bytes [at, at + len) of the file; {@code what} names the data in errors. */
     public <T> T read(long at, long len, String what, Function<MemorySegment, T> f) {

@@ -6,16 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -62,35 +58,12 @@ public final class SafeTensors {
      */
     public static StateDict open(Path file) {
         FileWindows windows = FileWindows.of(file);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Header h = parse(mapped(ch), ch.size(), file.toString());
-            StateDict sd = new StateDict();
-            sd.metadata().putAll(h.metadata);
-            for (Entry e : h.entries) {
-                sd.putPending(e.name, e.dtype, e.shape, () -> windows.read(h.dataStart + e.begin, e.end - e.begin, "tensor '" + e.name + "'",
-                        s -> decode(s, 0, e.count(), e.dtype, e.name, e.shape)));
-            }
-            return sd;
-        } catch (IOException e) {
-            throw new ClipFormatException("cannot read " + file + ": " + e.getMessage(), e);
-        } catch (UncheckedIOException e) {
-            throw new ClipFormatException("cannot read " + file + ": " + e.getCause().getMessage(), e.getCause());
-        }
-    }
-
-    /** Maps each window of the channel on its own, released when the window's work is done. */
-    private static Source mapped(FileChannel ch) {
-        return new Source() {
+        Source header = new Source() {
             @Override
-            public <T> T window(long at, long len, Function<MemorySegment, T> f) {
-                if (len == 0) return f.apply(MemorySegment.NULL);
-                try (Arena arena = Arena.ofConfined()) {
-                    return f.apply(ch.map(FileChannel.MapMode.READ_ONLY, at, len, arena));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
+            public <T> T window(long at, long len, Function<MemorySegment, T> f) { return windows.read(at, len, "the header", f); }
         };
+        Header h = parse(header, windows.size(), file.toString());
+        return pending(h, e -> windows.read(h.dataStart + e.begin, e.length(), "tensor '" + e.name + "'", e::decode));
     }
 
     public static StateDict read(byte[] bytes, String what) {
@@ -99,16 +72,18 @@ public final class SafeTensors {
 
     /** Parses a safetensors image held in {@code seg}; tensors are copied out, so the segment may be closed after. */
     public static StateDict read(MemorySegment seg, long size, String what) {
-        Source src = new Source() {
+        Header h = parse(new Source() {
             @Override
             public <T> T window(long at, long len, Function<MemorySegment, T> f) { return f.apply(seg.asSlice(at, len)); }
-        };
-        Header h = parse(src, size, what);
+        }, size, what);
+        return pending(h, e -> e.decode(seg.asSlice(h.dataStart + e.begin, e.length()))).decodeAll();
+    }
+
+    /** The header's tensors, each pending with {@code decoder} (an entry's bytes → its tensor). */
+    private static StateDict pending(Header h, Function<Entry, Tensor> decoder) {
         StateDict sd = new StateDict();
         sd.metadata().putAll(h.metadata);
-        for (Entry e : h.entries) {
-            sd.put(src.window(h.dataStart + e.begin, e.end - e.begin, s -> decode(s, 0, e.count(), e.dtype, e.name, e.shape)));
-        }
+        for (Entry e : h.entries) sd.putPending(e.name, e.dtype, e.shape, () -> decoder.apply(e));
         return sd;
     }
 
@@ -119,7 +94,10 @@ public final class SafeTensors {
 
     /** One checked header entry: the tensor's bytes are [dataStart + begin, dataStart + end). */
     private record Entry(String name, DType dtype, int[] shape, long begin, long end) {
-        int count() { return (int) ((end - begin) / dtype.bytes); }
+        long length() { return end - begin; }
+
+        /** The tensor from its bytes, {@code s} (a window of exactly {@link #length()} bytes). */
+        Tensor decode(MemorySegment s) { return SafeTensors.decode(s, 0, (int) (length() / dtype.bytes), dtype, name, shape); }
     }
 
     private record Header(long dataStart, List<Entry> entries, Map<String, String> metadata) {}
@@ -257,15 +235,10 @@ public final class SafeTensors {
         long off = 0;
         for (String name : sd.names()) { // from the entries' headers: nothing is decoded yet
             ObjectNode n = header.putObject(name);
-            DType dt = sd.storedAs(name);
-            n.put("dtype", dt.name());
+            n.put("dtype", sd.storedAs(name).name());
             var shape = n.putArray("shape");
-            long numel = 1;
-            for (int d : sd.shape(name)) {
-                shape.add(d);
-                numel *= d;
-            }
-            long len = numel * dt.bytes;
+            for (int d : sd.shape(name)) shape.add(d);
+            long len = sd.storedBytes(name);
             n.putArray("data_offsets").add(off).add(off + len);
             off += len;
         }

@@ -138,6 +138,12 @@ public final class StateDict {
     /** The dtype the tensor is stored in, without decoding. */
     public DType storedAs(String name) { return entry(name).storedAs; }
 
+    /** Bytes of the tensor as stored (elements × its dtype's width), without decoding. */
+    public long storedBytes(String name) {
+        Entry e = entry(name);
+        return numel(e.shape) * e.storedAs.bytes;
+    }
+
     /** Every tensor's shape, in order, without decoding anything (architecture inference uses this). */
     public Map<String, int[]> shapes() {
         Map<String, int[]> out = new LinkedHashMap<>();

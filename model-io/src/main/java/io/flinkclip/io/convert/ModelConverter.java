@@ -18,7 +18,6 @@ import io.flinkclip.io.nativefmt.Provenance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Loads a CLIP model from any supported form into a {@link NativeModel} (OpenAI names) and saves it in any
@@ -135,11 +134,7 @@ public final class ModelConverter {
     /** Bytes of the tensors as stored, from their headers (nothing is decoded). */
     static long bytes(StateDict sd) {
         long total = 0;
-        for (Map.Entry<String, int[]> e : sd.shapes().entrySet()) {
-            long n = sd.storedAs(e.getKey()).bytes;
-            for (int d : e.getValue()) n *= d;
-            total += n;
-        }
+        for (String n : sd.names()) total += sd.storedBytes(n);
         return total;
     }
 }
