@@ -13,14 +13,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Time to load a model for inference (open the file, then decode, check and pack every weight), with the two towers
- * built on two threads against one after the other ({@code clip.load.parallelTowers}), alternating in one JVM round
- * by round (who goes first alternates; a full collection between loads), because separate runs on this project's VMs
- * differ by more than the effect.
+ * Time to load a model for inference (open the file, then decode, check and pack every weight) with a loading switch
+ * on against off, alternating in one JVM round by round (who goes first alternates; a full collection between loads),
+ * because separate runs on this project's VMs differ by more than the effect. The switches: {@code
+ * clip.load.parallelTowers} (the default; the two towers built on two threads, or one after the other) and {@code
+ * clip.load.bits16} (16-bit weights packed from their stored values, or decoded to floats and narrowed back).
  *
- * <pre>bin/clip bench --load --weights W.safetensors [--rounds N]</pre>
- * Prints each way's median time and, as median [quartiles] of the per-round ratios, parallel / sequential (below 1:
- * building the towers at once is faster). The first round is a warm-up and not counted.
+ * <pre>bin/clip bench --load --weights W.safetensors [--rounds N] [--switch clip.load.bits16]</pre>
+ * Prints each way's median time and, as median [quartiles] of the per-round ratios, on / off (below 1: the switch
+ * makes loading faster). The first round is a warm-up and not counted.
  */
 public final class LoadBench {
     private LoadBench() {}
@@ -32,41 +33,47 @@ public final class LoadBench {
     static void command(String[] args) throws Exception {
         Path weights = null;
         int rounds = 11;
+        String property = "clip.load.parallelTowers";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--load" -> { }
                 case "--weights" -> weights = Path.of(BenchCommand.value(args, ++i));
                 case "--rounds" -> rounds = BenchCommand.intValue(args, ++i);
+                case "--switch" -> property = BenchCommand.value(args, ++i);
                 case "--threads" -> i++; // read by bin/clip (-Dclip.threads)
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--weights W, --rounds N)");
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--weights W, --rounds N, --switch S)");
             }
         }
         if (weights == null) throw new IllegalArgumentException("--weights FILE is required");
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("no such weights file: " + weights);
         if (rounds < 5) throw new IllegalArgumentException("--rounds must be at least 5");
-        String before = System.getProperty("clip.load.parallelTowers");
-        List<Double> parallel = new ArrayList<>(), sequential = new ArrayList<>(), ratio = new ArrayList<>();
+        if (!SWITCHES.contains(property)) throw new IllegalArgumentException("--switch must be one of " + SWITCHES);
+        String before = System.getProperty(property);
+        List<Double> on = new ArrayList<>(), off = new ArrayList<>(), ratio = new ArrayList<>();
         try {
             for (int r = 0; r < rounds; r++) {
-                double[] t = new double[2]; // [parallel, sequential]
-                for (int side : r % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) t[side] = load(weights, side == 0);
+                double[] t = new double[2]; // [on, off]
+                for (int side : r % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) t[side] = load(weights, property, side == 0);
                 if (r == 0) continue;
-                parallel.add(t[0]);
-                sequential.add(t[1]);
+                on.add(t[0]);
+                off.add(t[1]);
                 ratio.add(t[0] / t[1]);
             }
         } finally {
-            if (before == null) System.clearProperty("clip.load.parallelTowers");
-            else System.setProperty("clip.load.parallelTowers", before);
+            if (before == null) System.clearProperty(property);
+            else System.setProperty(property, before);
         }
-        System.out.printf(Locale.ROOT, "%s: load for inference, median of %d rounds: towers in parallel %.3f s, one after the other %.3f s; "
-                        + "parallel / sequential per round %.3f [%.3f..%.3f]%n", weights.getFileName(), ratio.size(), median(parallel),
-                median(sequential), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75));
+        System.out.printf(Locale.ROOT, "%s: load for inference, median of %d rounds: %s=true %.3f s, =false %.3f s; "
+                        + "true / false per round %.3f [%.3f..%.3f]%n", weights.getFileName(), ratio.size(), property, median(on),
+                median(off), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75));
     }
 
-    /** Seconds to open the file and build the model, the towers at once or not; the model is dropped after. */
-    private static double load(Path weights, boolean parallelTowers) {
-        System.setProperty("clip.load.parallelTowers", Boolean.toString(parallelTowers));
+    /** The loading switches this bench can compare (each read by the loader at every load). */
+    private static final List<String> SWITCHES = List.of("clip.load.parallelTowers", "clip.load.bits16");
+
+    /** Seconds to open the file and build the model with {@code property} set to {@code value}; the model is dropped after. */
+    private static double load(Path weights, String property, boolean value) {
+        System.setProperty(property, Boolean.toString(value));
         System.gc();
         long t0 = System.nanoTime();
         StateDict sd = SafeTensors.open(weights);

@@ -46,6 +46,7 @@ class BenchCommandTest {
                 bad("load", LoadBench::command, "--weights FILE is required", "--load"),
                 bad("load", LoadBench::command, "no such weights file: missing.safetensors", "--load", "--weights", "missing.safetensors"),
                 bad("load", LoadBench::command, "option --rounds needs an integer, got 'x'", "--load", "--rounds", "x"),
+                bad("load", LoadBench::command, "--switch must be one of", "--load", "--weights", "pom.xml", "--switch", "clip.load.nothing"),
         };
         for (Case c : cases) {
             String what = c.bench + " " + String.join(" ", c.args);

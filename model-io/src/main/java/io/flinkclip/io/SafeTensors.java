@@ -63,7 +63,8 @@ public final class SafeTensors {
             public <T> T window(long at, long len, Function<MemorySegment, T> f) { return windows.read(at, len, "the header", f); }
         };
         Header h = parse(header, windows.size(), file.toString());
-        return pending(h, e -> windows.read(h.dataStart + e.begin, e.length(), "tensor '" + e.name + "'", e::decode));
+        return pending(h, e -> windows.read(h.dataStart + e.begin, e.length(), "tensor '" + e.name + "'", e::decode),
+                e -> windows.read(h.dataStart + e.begin, e.length(), "tensor '" + e.name + "'", s -> bits16(s, 0, e.length() / 2)));
     }
 
     public static StateDict read(byte[] bytes, String what) {
@@ -76,15 +77,28 @@ public final class SafeTensors {
             @Override
             public <T> T window(long at, long len, Function<MemorySegment, T> f) { return f.apply(seg.asSlice(at, len)); }
         }, size, what);
-        return pending(h, e -> e.decode(seg.asSlice(h.dataStart + e.begin, e.length()))).decodeAll();
+        return pending(h, e -> e.decode(seg.asSlice(h.dataStart + e.begin, e.length())), null).decodeAll();
     }
 
-    /** The header's tensors, each pending with {@code decoder} (an entry's bytes → its tensor). */
-    private static StateDict pending(Header h, Function<Entry, Tensor> decoder) {
+    /**
+     * The header's tensors, each pending with {@code decoder} (an entry's bytes → its tensor) and, for F16/BF16
+     * entries when {@code bits16} is given, that way to their stored values.
+     */
+    private static StateDict pending(Header h, Function<Entry, Tensor> decoder, Function<Entry, short[]> bits16) {
         StateDict sd = new StateDict();
         sd.metadata().putAll(h.metadata);
-        for (Entry e : h.entries) sd.putPending(e.name, e.dtype, e.shape, () -> decoder.apply(e));
+        for (Entry e : h.entries) {
+            boolean sixteen = bits16 != null && (e.dtype == DType.F16 || e.dtype == DType.BF16);
+            sd.putPending(e.name, e.dtype, e.shape, () -> decoder.apply(e), sixteen ? () -> bits16.apply(e) : null);
+        }
         return sd;
+    }
+
+    /** {@code n} little-endian 16-bit values at {@code at}, as they are (F16/BF16 bit patterns); bounds are the caller's. */
+    public static short[] bits16(MemorySegment seg, long at, long n) {
+        short[] out = new short[Math.toIntExact(n)];
+        MemorySegment.copy(seg, I16, at, out, 0, out.length);
+        return out;
     }
 
     /** Bytes of a safetensors image, handed out one window at a time (a slice of memory, or a mapping per tensor). */

@@ -32,18 +32,22 @@ public final class StateDict {
         final DType storedAs;
         final int[] shape;
         Supplier<Tensor> decoder; // null once decoded
+        /** The stored 16-bit values, for an F16 or BF16 entry whose source can hand them out as they are; or null. */
+        final Supplier<short[]> bits16;
         Tensor tensor;
 
         Entry(Tensor t) {
             storedAs = t.storedAs();
             shape = t.shape();
+            bits16 = null;
             tensor = t;
         }
 
-        Entry(DType storedAs, int[] shape, Supplier<Tensor> decoder) {
+        Entry(DType storedAs, int[] shape, Supplier<Tensor> decoder, Supplier<short[]> bits16) {
             this.storedAs = storedAs;
             this.shape = shape;
             this.decoder = decoder;
+            this.bits16 = bits16;
         }
     }
 
@@ -60,7 +64,18 @@ public final class StateDict {
      * {@link ClipFormatException} when its source has become unreadable.
      */
     public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder) {
-        Entry e = new Entry(storedAs, shape.clone(), decoder);
+        return putPending(name, storedAs, shape, decoder, null);
+    }
+
+    /**
+     * As {@link #putPending(String, DType, int[], Supplier)} for an F16 or BF16 tensor whose source can also hand out
+     * its stored values as they are: {@code bits16} returns them (little-endian order resolved), one per element, for
+     * {@link #bits16(String, int...)}. Readers of files pass it; derived tensors (transposes, joins) do not.
+     */
+    public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder, Supplier<short[]> bits16) {
+        if (bits16 != null && storedAs != DType.F16 && storedAs != DType.BF16)
+            throw new IllegalArgumentException("16-bit values offered for a " + storedAs + " tensor '" + name + "'");
+        Entry e = new Entry(storedAs, shape.clone(), decoder, bits16);
         synchronized (entries) {
             entries.put(name, e);
         }
@@ -75,7 +90,7 @@ public final class StateDict {
         Entry e = from.entry(name);
         synchronized (e) {
             if (e.tensor != null) return put(e.tensor.name().equals(as) ? e.tensor : e.tensor.renamed(as));
-            return putPending(as, e.storedAs, e.shape, e.decoder);
+            return putPending(as, e.storedAs, e.shape, e.decoder, e.bits16);
         }
     }
 
@@ -132,6 +147,28 @@ public final class StateDict {
         return decode(name, e, decoder); // outside the lock: peeks do not wait for each other
     }
 
+    /**
+     * The stored 16-bit values (IEEE half or bfloat16 bit patterns, as {@link #storedAs} says) of a pending F16/BF16
+     * entry, read from its source without widening them to floats and without keeping them here; null when the entry
+     * is decoded already or its source cannot provide them, and callers then take {@link #floats}. For inference
+     * builders that keep weights in 16 bits: the file's values go straight into their packed form. Checks the shape
+     * first, as {@link #floats} does.
+     */
+    public short[] bits16(String name, int... shape) {
+        Entry e = entry(name);
+        requireShape(name, e, shape);
+        Supplier<short[]> source;
+        synchronized (e) {
+            if (e.tensor != null) return null;
+            source = e.bits16;
+        }
+        if (source == null) return null;
+        short[] h = source.get();
+        if (h.length != numel(e.shape)) // a reader bug, not bad input
+            throw new IllegalStateException("tensor '" + name + "' read as " + h.length + " 16-bit values, its header says " + Arrays.toString(e.shape));
+        return h;
+    }
+
     /** The shape, without decoding. */
     public int[] shape(String name) { return entry(name).shape.clone(); }
 
@@ -165,10 +202,7 @@ public final class StateDict {
     /** The tensor's floats, checking that its shape is exactly {@code shape} (before decoding it). */
     public float[] floats(String name, int... shape) {
         Entry e = entry(name);
-        if (!Arrays.equals(e.shape, shape)) {
-            throw new ClipFormatException("tensor '" + name + "' has shape " + Arrays.toString(e.shape)
-                    + ", expected " + Arrays.toString(shape));
-        }
+        requireShape(name, e, shape);
         Tensor t = get(name);
         if (t.data() == null) throw new ClipFormatException("tensor '" + name + "' is " + t.storedAs() + ", expected a float tensor");
         return t.data();
@@ -228,6 +262,13 @@ public final class StateDict {
         }
         if (e == null) throw new ClipFormatException("missing tensor '" + name + "'");
         return e;
+    }
+
+    private static void requireShape(String name, Entry e, int[] shape) {
+        if (!Arrays.equals(e.shape, shape)) {
+            throw new ClipFormatException("tensor '" + name + "' has shape " + Arrays.toString(e.shape)
+                    + ", expected " + Arrays.toString(shape));
+        }
     }
 
     private static Tensor decode(String name, Entry e, Supplier<Tensor> decoder) {

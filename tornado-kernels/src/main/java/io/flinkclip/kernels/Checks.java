@@ -16,7 +16,17 @@ final class Checks {
     /** Checks that arr[off, off+len) exists. */
     static void range(String name, float[] arr, int off, long len) {
         if (arr == null) throw new IllegalArgumentException(name + " is null");
-        if (off < 0 || off + len > arr.length)
-            throw new IllegalArgumentException(name + ": need " + len + " floats from offset " + off + " but length is " + arr.length);
+        range(name, "floats", arr.length, off, len);
+    }
+
+    /** Checks that arr[off, off+len) exists. */
+    static void range(String name, short[] arr, int off, long len) {
+        if (arr == null) throw new IllegalArgumentException(name + " is null");
+        range(name, "16-bit values", arr.length, off, len);
+    }
+
+    private static void range(String name, String what, int length, int off, long len) {
+        if (off < 0 || off + len > length)
+            throw new IllegalArgumentException(name + ": need " + len + " " + what + " from offset " + off + " but length is " + length);
     }
 }

@@ -1,6 +1,9 @@
 package io.flinkclip.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The right operand B[K,N] of a GEMM, copied once into the micro-kernel's layout: panels of
@@ -62,6 +65,68 @@ public final class PackedMatrix {
         PackedMatrix p = wrap(new float[size(n, k)], k, n);
         Packing.packBnn(b, bOff, n, k, p.data, true);
         return p;
+    }
+
+    /**
+     * Packs 16-bit values ({@code s}: IEEE half or bfloat16 bit patterns) given as rows of {@code k}, {@code n} rows
+     * (the nn.Linear layout), keeping them in 16 bits: a fp16 checkpoint's weights go into the packed form without
+     * being widened, checked and narrowed again. Products are bit-identical to {@code fromRowsNK} of their floats
+     * followed by {@link #compact()}; with {@code -Dclip.weights16=false} the matrix is held in fp32, as that would be.
+     */
+    public static PackedMatrix fromBits16NK(short[] h, int hOff, int n, int k, Storage s) {
+        requireSixteen(s);
+        Checks.dims("n", n, "k", k);
+        Checks.range("B", h, hOff, (long) n * k);
+        if (!COMPACT) return fromRowsNK(widenValues(h, hOff, (long) n * k, s), 0, n, k);
+        short[] packed = new short[size(n, k)];
+        Packing.packBnt16(h, hOff, n, k, packed, true);
+        return sixteen(k, n, packed, s);
+    }
+
+    /** {@link #fromBits16NK} for B given row-major as [k, n] (as {@link #fromRowsKN}). */
+    public static PackedMatrix fromBits16KN(short[] h, int hOff, int k, int n, Storage s) {
+        requireSixteen(s);
+        Checks.dims("n", n, "k", k);
+        Checks.range("B", h, hOff, (long) n * k);
+        if (!COMPACT) return fromRowsKN(widenValues(h, hOff, (long) n * k, s), 0, k, n);
+        short[] packed = new short[size(n, k)];
+        Packing.packBnn16(h, hOff, n, k, packed);
+        return sixteen(k, n, packed, s);
+    }
+
+    private static PackedMatrix sixteen(int k, int n, short[] packed, Storage s) {
+        return new PackedMatrix(k, n, null, packed, s, null);
+    }
+
+    private static void requireSixteen(Storage s) {
+        if (s == Storage.F32) throw new IllegalArgumentException("16-bit values need F16 or BF16 storage");
+    }
+
+    /**
+     * The index of the first value of {@code h} that is an infinity or NaN in storage {@code s} (every exponent bit set),
+     * or −1: 32 values per compare, for checking a checkpoint's 16-bit weights without widening them.
+     */
+    public static int firstNonFinite(short[] h, Storage s) {
+        requireSixteen(s);
+        short exponent = (short) (s == Storage.F16 ? 0x7C00 : 0x7F80);
+        ShortVector e = ShortVector.broadcast(HS, exponent);
+        int i = 0;
+        for (int end = HS.loopBound(h.length); i < end; i += HS.length()) {
+            if (ShortVector.fromArray(HS, h, i).and(e).compare(VectorOperators.EQ, e).anyTrue()) break;
+        }
+        for (; i < h.length; i++) if ((h[i] & exponent) == exponent) return i;
+        return -1;
+    }
+
+    private static final VectorSpecies<Short> HS = ShortVector.SPECIES_PREFERRED;
+
+    /** h[off, off + len) widened to floats ({@code s}: F16 or BF16). */
+    public static float[] widenValues(short[] h, int off, long len, Storage s) {
+        requireSixteen(s);
+        float[] out = new float[Math.toIntExact(len)];
+        if (s == Storage.F16) widenF16(h, off, out.length, out, 0);
+        else widenBF16(h, off, out.length, out, 0);
+        return out;
     }
 
     /**

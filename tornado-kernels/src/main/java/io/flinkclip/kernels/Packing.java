@@ -59,6 +59,33 @@ final class Packing {
         }
     }
 
+    /**
+     * {@link #packBnt} for 16-bit values (F16/BF16 bit patterns, moved as they are) into a zeroed dst: B[p, j] =
+     * h[hOff + j·k + p]. Each panel is a transpose of NR rows in P_BLOCK-long strips, so the NR source rows stream
+     * and the strip's destination stays in L1.
+     */
+    static void packBnt16(short[] h, int hOff, int n, int k, short[] dst, boolean parallel) {
+        int np = panels(n, NR);
+        Parallel.forEach(np, parallel ? grain(NR * k) : np, q -> {
+            int cols = Math.min(NR, n - q * NR), src = hOff + q * NR * k, base = q * NR * k;
+            for (int p0 = 0; p0 < k; p0 += P_BLOCK) {
+                int p1 = Math.min(k, p0 + P_BLOCK);
+                for (int jj = 0; jj < cols; jj++) {
+                    int s = src + jj * k;
+                    for (int p = p0; p < p1; p++) dst[base + p * NR + jj] = h[s + p];
+                }
+            }
+        });
+    }
+
+    /** {@link #packBnn} for 16-bit values into a zeroed dst: B[p, j] = h[hOff + p·n + j]. */
+    static void packBnn16(short[] h, int hOff, int n, int k, short[] dst) {
+        for (int q = 0; q < panels(n, NR); q++) {
+            int cols = Math.min(NR, n - q * NR);
+            for (int p = 0; p < k; p++) System.arraycopy(h, hOff + p * n + q * NR, dst, q * NR * k + p * NR, cols);
+        }
+    }
+
     /** B[p, j] = b[bOff + p·n + j] (B row-major). */
     static void packBnn(float[] b, int bOff, int n, int k, float[] dst, boolean parallel) {
         int np = panels(n, NR);

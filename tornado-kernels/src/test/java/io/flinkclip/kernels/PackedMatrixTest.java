@@ -56,6 +56,56 @@ class PackedMatrixTest {
         assertEquals(PackedMatrix.Storage.F32, f32.storage());
     }
 
+    /** Stored 16-bit values packed as they are: the very matrix that packing their floats and narrowing gives. */
+    @Test
+    void storedBitsPackAsTheirNarrowedFloats() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int[] s : new int[][] {{1, 5}, {3 * NR + 7, 2 * KC + 40}, {NR, 64}, {40, 70}, {167, 300}}) {
+            int n = s[0], k = s[1], off = 9;
+            for (PackedMatrix.Storage storage : new PackedMatrix.Storage[] {PackedMatrix.Storage.F16, PackedMatrix.Storage.BF16}) {
+                // The matrix from off on, starting with the special values (and for BF16 those outside fp16's range).
+                float[] m = storage == PackedMatrix.Storage.F16 ? fp16Values(rnd, n * k) : bf16Values(rnd, n * k);
+                float[] v = new float[off + m.length];
+                System.arraycopy(m, 0, v, off, m.length);
+                short[] bits = new short[v.length];
+                for (int i = 0; i < v.length; i++)
+                    bits[i] = storage == PackedMatrix.Storage.F16 ? Float.floatToFloat16(v[i]) : (short) (Float.floatToRawIntBits(v[i]) >>> 16);
+                PackedMatrix nk = PackedMatrix.fromBits16NK(bits, off, n, k, storage), kn = PackedMatrix.fromBits16KN(bits, off, n, k, storage);
+                PackedMatrix wantNk = PackedMatrix.fromRowsNK(v, off, n, k).compact(), wantKn = PackedMatrix.fromRowsKN(v, off, n, k).compact();
+                for (PackedMatrix[] pair : new PackedMatrix[][] {{wantNk, nk}, {wantKn, kn}}) {
+                    assertEquals(storage, pair[1].storage());
+                    assertEquals(pair[0].storage(), pair[1].storage());
+                    assertEquals(pair[0].k(), pair[1].k());
+                    assertEquals(pair[0].n(), pair[1].n());
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(pair[0].half, pair[1].half, n + "x" + k + " " + storage);
+                }
+                assertArrayEquals(java.util.Arrays.copyOfRange(v, off, off + 5), PackedMatrix.widenValues(bits, off, 5, storage));
+            }
+        }
+        // Non-finite values found at any position, vector body or tail; finite extremes are not.
+        for (PackedMatrix.Storage storage : new PackedMatrix.Storage[] {PackedMatrix.Storage.F16, PackedMatrix.Storage.BF16}) {
+            boolean f16 = storage == PackedMatrix.Storage.F16;
+            short[] h = new short[77];
+            java.util.Arrays.fill(h, (short) (f16 ? 0x7BFF : 0x7F7F)); // the largest finite value
+            h[5] = (short) (f16 ? 0xFBFF : 0xFF7F);
+            assertEquals(-1, PackedMatrix.firstNonFinite(h, storage));
+            for (int at : new int[] {0, 31, 40, 76}) {
+                for (short bad : f16 ? new short[] {0x7C00, (short) 0xFC00, 0x7E01} : new short[] {0x7F80, (short) 0xFF80, 0x7FC1}) {
+                    short[] c = h.clone();
+                    c[at] = bad;
+                    if (at < 76) c[76] = bad;
+                    assertEquals(at, PackedMatrix.firstNonFinite(c, storage), storage + " at " + at);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> PackedMatrix.fromBits16NK(new short[10], 0, 3, 4, PackedMatrix.Storage.F16));
+        assertThrows(IllegalArgumentException.class, () -> PackedMatrix.fromBits16NK(new short[12], 0, 3, 4, PackedMatrix.Storage.F32));
+    }
+
+    private static void assertArrayEquals(float[] want, float[] got) {
+        for (int i = 0; i < want.length; i++) assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "element " + i);
+    }
+
     @Test
     void gemmOn16BitStorageIsBitIdenticalToFp32() {
         SplittableRandom rnd = new SplittableRandom(2);

@@ -7,6 +7,7 @@ import io.flinkclip.io.ClipFormatException;
 import io.flinkclip.io.DType;
 import io.flinkclip.io.FileWindows;
 import io.flinkclip.io.Progress;
+import io.flinkclip.io.SafeTensors;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 import io.flinkclip.io.nativefmt.proto.ModelHeader;
@@ -253,6 +254,11 @@ public final class NativeModelFile implements AutoCloseable {
 
     /** Decodes {@code t}'s bytes at {@code at} after checking their CRC32C. */
     private static Tensor checkedDecode(MemorySegment seg, long at, TensorInfo t, String as, String what) {
+        return TensorCodec.decode(checked(seg, at, t, what), at, (int) t.numel(), t.dtype(), as, t.shape());
+    }
+
+    /** {@code seg}, once {@code t}'s bytes at {@code at} have matched their CRC32C. */
+    private static MemorySegment checked(MemorySegment seg, long at, TensorInfo t, String what) {
         CRC32C c = new CRC32C();
         for (long done = 0; done < t.length(); ) { // ByteBuffer views are limited to 2 GiB: go in slices
             long n = Math.min(t.length() - done, 1L << 26);
@@ -260,7 +266,7 @@ public final class NativeModelFile implements AutoCloseable {
             done += n;
         }
         if ((int) c.getValue() != t.crc32c()) throw new ClipFormatException(what + ": tensor '" + t.name() + "' checksum mismatch (file corrupt)");
-        return TensorCodec.decode(seg, at, (int) t.numel(), t.dtype(), as, t.shape());
+        return seg;
     }
 
     /** All weights, pending: each decoded from the file (not this reader's mapping) when asked for. */
@@ -271,8 +277,10 @@ public final class NativeModelFile implements AutoCloseable {
         for (TensorInfo t : index.values()) {
             if (momentTensors.contains(t.name())) continue;
             long at = dataStart + t.offset();
-            sd.putPending(t.name(), t.dtype(), t.shape(),
-                    () -> windows.read(at, t.length(), "tensor '" + t.name() + "'", s -> checkedDecode(s, 0, t, t.name(), what)));
+            String window = "tensor '" + t.name() + "'";
+            boolean sixteen = t.dtype() == DType.F16 || t.dtype() == DType.BF16;
+            sd.putPending(t.name(), t.dtype(), t.shape(), () -> windows.read(at, t.length(), window, s -> checkedDecode(s, 0, t, t.name(), what)),
+                    sixteen ? () -> windows.read(at, t.length(), window, s -> SafeTensors.bits16(checked(s, 0, t, what), 0, t.numel())) : null);
         }
         return sd;
     }

@@ -34,7 +34,7 @@ public final class AttentionPool2d {
         positionalEmbedding = p.get(name + ".positional_embedding", tokens, channels);
         q = new Linear(p, name + ".q_proj", channels, channels, true);
         if (p.inference()) {
-            float[] wk = p.get(name + ".k_proj.weight", channels, channels), wv = p.get(name + ".v_proj.weight", channels, channels);
+            WeightValues wk = p.weight(name + ".k_proj.weight", channels, channels), wv = p.weight(name + ".v_proj.weight", channels, channels);
             p.get(name + ".k_proj.bias", channels); // validated, not needed (see InputWidthAttention)
             attention = new InputWidthAttention(p, wk, 0, wv, 0, p.get(name + ".v_proj.bias", channels), 0, channels, heads);
             for (String t : new String[] {".k_proj.weight", ".k_proj.bias", ".v_proj.weight", ".v_proj.bias"}) p.release(name + t);

@@ -24,9 +24,21 @@ final class EmbeddingRows {
 
     /** Rows of {@code w} [rows, width], in 16 bits when {@code compact} and every value is a half exactly. */
     static EmbeddingRows of(float[] w, int rows, int width, boolean compact) {
-        if ((long) rows * width != w.length) throw new IllegalArgumentException("table of " + w.length + " values is not " + rows + " × " + width);
+        requireSize(w.length, rows, width);
         short[] h = compact ? PackedMatrix.narrowExactly(w, PackedMatrix.Storage.F16) : null;
         return h != null ? new EmbeddingRows(rows, width, null, h) : new EmbeddingRows(rows, width, w, null);
+    }
+
+    /** The table for inference: a file's halves as they are stored, else {@link #of}'s narrowing of its floats. */
+    static EmbeddingRows forInference(WeightValues w, int rows, int width) {
+        short[] h = w.halves();
+        if (h == null) return of(w.floats(), rows, width, true);
+        requireSize(h.length, rows, width);
+        return new EmbeddingRows(rows, width, null, h);
+    }
+
+    private static void requireSize(int values, int rows, int width) {
+        if ((long) rows * width != values) throw new IllegalArgumentException("table of " + values + " values is not " + rows + " × " + width);
     }
 
     /** dst[off, off + width) = row {@code row} (0 ≤ row < rows, checked by the caller). */

@@ -76,30 +76,25 @@ final class FusedConv {
         this.stride = stride;
         this.pad = pad;
         this.relu = relu;
-        float[] w = p.get(conv + ".weight", out, in, k, k);
+        if (side < 1 || outSize(side) < 1) throw new IllegalArgumentException(conv + ": no output on " + side + "×" + side + " maps");
+        // The filters with their taps in (ky, kx, c) order: rows of the GEMM operand for NHWC patches.
+        WeightValues raw = p.weight(conv + ".weight", out, in, k, k).tapsMajor(out, in, k);
         float[] gamma = p.get(bn + ".weight", out), beta = p.get(bn + ".bias", out);
         float[] mean = p.get(bn + ".running_mean", out), var = p.get(bn + ".running_var", out);
         int kdim = k * k * in;
-        float[] raw = new float[out * kdim];
         double[] scale = new double[out];
         bias = new float[out];
         for (int o = 0; o < out; o++) {
             if (var[o] < 0) throw new ClipFormatException("tensor '" + bn + ".running_var' holds a negative variance (" + var[o] + ") at index " + o);
             scale[o] = gamma[o] / Math.sqrt((double) var[o] + BatchNorm2d.EPS);
             bias[o] = (float) (beta[o] - mean[o] * scale[o]);
-            for (int c = 0; c < in; c++) {
-                for (int i = 0; i < k; i++) {
-                    for (int j = 0; j < k; j++) raw[o * kdim + (i * k + j) * in + c] = w[((o * in + c) * k + i) * k + j];
-                }
-            }
         }
-        if (side < 1 || outSize(side) < 1) throw new IllegalArgumentException(conv + ": no output on " + side + "×" + side + " maps");
         long outPixels = (long) outSize(side) * outSize(side);
         boolean wino = WINOGRAD && WinogradConv.supports(k, stride, pad, in, out)
                 && ((long) in * out < DIRECT_ON_SMALL_MAPS_PAIRS || outPixels > DIRECT_PIXELS);
         weight = wino ? null : directWeights(p, raw, scale, out, kdim);
         int tile = WINOGRAD_TILE != 0 ? WINOGRAD_TILE : (long) in * out <= F4_MAX_PAIRS ? 4 : 2;
-        winograd = wino ? WinogradConv.transform(folded(raw, scale, kdim), out, in, tile) : null;
+        winograd = wino ? WinogradConv.transform(folded(raw.floats(), scale, kdim), out, in, tile) : null;
         if (wino) p.addPackedBytes(winograd.bytes());
         for (String t : new String[] {conv + ".weight", bn + ".weight", bn + ".bias", bn + ".running_mean", bn + ".running_var"}) p.release(t);
     }
@@ -108,10 +103,10 @@ final class FusedConv {
      * The direct GEMM operand: large 16-bit weights with the BatchNorm scale applied on widening, else folded fp32
      * (small layers are folded without first trying to narrow their raw weights).
      */
-    private static PackedMatrix directWeights(Params p, float[] raw, double[] scale, int out, int kdim) {
-        PackedMatrix unfolded = (long) out * kdim <= FOLDED_MAX_VALUES ? null : PackedMatrix.fromRowsNK(raw, 0, out, kdim).compact();
+    private static PackedMatrix directWeights(Params p, WeightValues raw, double[] scale, int out, int kdim) {
+        PackedMatrix unfolded = (long) out * kdim <= FOLDED_MAX_VALUES ? null : raw.packNK(0, out, kdim).compact();
         if (unfolded == null || unfolded.storage() == PackedMatrix.Storage.F32)
-            return p.packed(PackedMatrix.fromRowsNK(folded(raw, scale, kdim), 0, out, kdim));
+            return p.packed(PackedMatrix.fromRowsNK(folded(raw.floats(), scale, kdim), 0, out, kdim));
         float[] columnScale = new float[out];
         for (int o = 0; o < out; o++) columnScale[o] = (float) scale[o];
         return p.packed(unfolded.scaleColumns(columnScale));

@@ -24,7 +24,7 @@ final class InputWidthAttention {
     private final float[][] valueBias;
 
     /** W_k = wk[wkOff ..] and W_v = wv[wvOff ..] as [C, C] row-major (nn.Linear [out, in]), b_v = bv[bvOff ..]. */
-    InputWidthAttention(Params p, float[] wk, int wkOff, float[] wv, int wvOff, float[] bv, int bvOff, int width, int heads) {
+    InputWidthAttention(Params p, WeightValues wk, int wkOff, WeightValues wv, int wvOff, float[] bv, int bvOff, int width, int heads) {
         this.width = width;
         this.heads = heads;
         this.hd = width / heads;
@@ -32,8 +32,8 @@ final class InputWidthAttention {
         valueRows = new PackedMatrix[heads];
         valueBias = new float[heads][];
         for (int h = 0; h < heads; h++) {
-            keyRows[h] = p.packed(PackedMatrix.fromRowsKN(wk, wkOff + h * hd * width, hd, width));
-            valueRows[h] = p.packed(PackedMatrix.fromRowsNK(wv, wvOff + h * hd * width, hd, width));
+            keyRows[h] = p.packed(wk.packKN(wkOff + h * hd * width, hd, width));
+            valueRows[h] = p.packed(wv.packNK(wvOff + h * hd * width, hd, width));
             valueBias[h] = java.util.Arrays.copyOfRange(bv, bvOff + h * hd, bvOff + (h + 1) * hd);
         }
     }

@@ -28,16 +28,15 @@ public final class Linear {
         this.biasName = biasName == null ? name + ".bias" : biasName;
         this.in = in;
         this.out = out;
-        float[] w = p.get(weightName, out, in);
-        this.bias = biasName == null ? null : p.get(biasName, out);
         if (p.inference()) {
-            packed = p.packed(PackedMatrix.fromRowsNK(w, 0, out, in));
+            packed = p.packed(p.weight(weightName, out, in).packNK(0, out, in));
             weight = null;
             p.release(weightName);
         } else {
             packed = null;
-            weight = w;
+            weight = p.get(weightName, out, in);
         }
+        this.bias = biasName == null ? null : p.get(biasName, out);
     }
 
     /** y[rows, out] (=, or += with {@code accumulate}) x[rows, in]·Wᵀ + b. */

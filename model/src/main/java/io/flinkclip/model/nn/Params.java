@@ -2,6 +2,7 @@ package io.flinkclip.model.nn;
 
 import io.flinkclip.kernels.PackedMatrix;
 import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.io.DType;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 
@@ -74,6 +75,31 @@ public final class Params {
         return data;
     }
 
+    /**
+     * A weight for an inference layer to pack: a pending F16/BF16 tensor comes as its stored 16-bit values (never
+     * widened to floats), any other as {@link #get}'s floats; checked for shape and finiteness either way.
+     */
+    WeightValues weight(String name, int... shape) {
+        if (inference && takesStoredBits()) {
+            short[] bits = sd.bits16(name, shape);
+            if (bits != null) {
+                PackedMatrix.Storage storage = sd.storedAs(name) == DType.F16 ? PackedMatrix.Storage.F16 : PackedMatrix.Storage.BF16;
+                used.add(name);
+                requireFinite(name, bits, storage);
+                return WeightValues.ofBits16(bits, storage);
+            }
+        }
+        return WeightValues.ofFloats(get(name, shape));
+    }
+
+    /**
+     * Whether {@link #weight} hands out stored 16-bit values ({@code -Dclip.load.bits16=false}: always floats, the
+     * earlier way, for load-time comparisons; read at each call so that one JVM can alternate).
+     */
+    private static boolean takesStoredBits() {
+        return Boolean.parseBoolean(System.getProperty("clip.load.bits16", "true"));
+    }
+
     /** A one-element tensor (0-dim, as OpenAI stores {@code logit_scale}, or shape [1]). */
     public float scalar(String name) {
         Tensor t = sd.get(name);
@@ -103,10 +129,19 @@ public final class Params {
 
     public boolean has(String name) { return sd.has(name); }
 
-    static void requireFinite(String name, float[] data) {
+    /** As {@link #requireFinite(String, float[])} on stored 16-bit values. */
+    static void requireFinite(String name, short[] bits, PackedMatrix.Storage storage) {
+        int i = PackedMatrix.firstNonFinite(bits, storage);
+        if (i >= 0) requireFinite(name, PackedMatrix.widenValues(bits, i, 1, storage), i);
+    }
+
+    static void requireFinite(String name, float[] data) { requireFinite(name, data, 0); }
+
+    /** Fails on the first non-finite value of data, whose element 0 is the tensor's element {@code at}. */
+    private static void requireFinite(String name, float[] data, int at) {
         for (int i = 0; i < data.length; i++) {
             if (!Float.isFinite(data[i])) {
-                throw new ClipFormatException("tensor '" + name + "' holds a non-finite value (" + data[i] + ") at flat index " + i);
+                throw new ClipFormatException("tensor '" + name + "' holds a non-finite value (" + data[i] + ") at flat index " + (at + i));
             }
         }
     }

@@ -33,19 +33,22 @@ public final class TextTransformer {
         contextLength = cfg.contextLength();
         vocab = cfg.vocabSize();
         embedDim = cfg.embedDim();
-        tokenEmbedding = EmbeddingRows.of(p.get("token_embedding.weight", vocab, width), vocab, width, p.inference());
-        if (p.inference()) p.release("token_embedding.weight");
+        if (p.inference()) {
+            tokenEmbedding = EmbeddingRows.forInference(p.weight("token_embedding.weight", vocab, width), vocab, width);
+            p.release("token_embedding.weight");
+        } else {
+            tokenEmbedding = EmbeddingRows.of(p.get("token_embedding.weight", vocab, width), vocab, width, false);
+        }
         positionalEmbedding = p.get("positional_embedding", contextLength, width);
         transformer = new Transformer(p, "transformer", width, cfg.textLayers(), cfg.textHeads());
         lnFinal = new LayerNorm(p, "ln_final", width);
-        float[] tp = p.get("text_projection", width, embedDim);
         if (p.inference()) {
-            projectionPacked = p.packed(PackedMatrix.fromRowsKN(tp, 0, width, embedDim));
+            projectionPacked = p.packed(p.weight("text_projection", width, embedDim).packKN(0, width, embedDim));
             textProjection = null;
             p.release("text_projection");
         } else {
             projectionPacked = null;
-            textProjection = tp;
+            textProjection = p.get("text_projection", width, embedDim);
         }
     }
 

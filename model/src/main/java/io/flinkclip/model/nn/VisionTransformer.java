@@ -31,7 +31,7 @@ public final class VisionTransformer implements VisionTower {
         if (p.inference()) {
             conv1Layer = null;
             conv1 = null;
-            conv1Packed = p.packed(PackedMatrix.fromRowsNK(p.get("visual.conv1.weight", width, 3, patch, patch), 0, width, 3 * patch * patch));
+            conv1Packed = p.packed(p.weight("visual.conv1.weight", width, 3, patch, patch).packNK(0, width, 3 * patch * patch));
             p.release("visual.conv1.weight");
         } else {
             conv1Layer = new Conv2d(p, "visual.conv1", 3, width, patch, patch, 0);
@@ -43,14 +43,13 @@ public final class VisionTransformer implements VisionTower {
         lnPre = new LayerNorm(p, "visual.ln_pre", width);
         transformer = new Transformer(p, "visual.transformer", width, cfg.visionLayers()[0], cfg.visionHeads());
         lnPost = new LayerNorm(p, "visual.ln_post", width);
-        float[] pr = p.get("visual.proj", width, embedDim);
         if (p.inference()) {
-            projPacked = p.packed(PackedMatrix.fromRowsKN(pr, 0, width, embedDim));
+            projPacked = p.packed(p.weight("visual.proj", width, embedDim).packKN(0, width, embedDim));
             proj = null;
             p.release("visual.proj");
         } else {
             projPacked = null;
-            proj = pr;
+            proj = p.get("visual.proj", width, embedDim);
         }
     }
 
