@@ -53,6 +53,53 @@ class PendingWeightsTest {
         TestData.assertBitExact(eager, lazy);
     }
 
+    /**
+     * 16-bit tensors of a file hand out their stored values as they are (StateDict.bits16): the same values the decoder
+     * widens, nothing kept, nothing where there is no file value to give (fp32, decoded, derived); through the same
+     * checks as a decode (the native CRC32C, the file's identity).
+     */
+    @Test
+    void storedSixteenBitValuesComeFromTheFileWithTheSameChecks() throws Exception {
+        Path st = dir.resolve("h.safetensors"), nat = dir.resolve("h.fclip");
+        ModelConverter.convert(TestData.tinyVit(), null, st, ModelFormat.SAFETENSORS, DType.F16, io.flinkclip.io.Progress.NONE);
+        ModelConverter.convert(TestData.tinyVit(), null, nat, ModelFormat.NATIVE, DType.BF16, io.flinkclip.io.Progress.NONE);
+        for (StateDict sd : new StateDict[] {SafeTensors.open(st), NativeModelFile.readPending(nat).weights()}) {
+            String w = "transformer.resblocks.0.mlp.c_fc.weight";
+            int[] shape = sd.shape(w);
+            short[] bits = sd.bits16(w, shape);
+            assertFalse(sd.isDecoded(w), "stored values are handed out, not kept");
+            float[] floats = sd.peek(w).data();
+            assertEquals(floats.length, bits.length);
+            for (int i = 0; i < bits.length; i++) {
+                float v = sd.storedAs(w) == DType.F16 ? Float.float16ToFloat(bits[i]) : Float.intBitsToFloat(bits[i] << 16);
+                assertEquals(Float.floatToRawIntBits(floats[i]), Float.floatToRawIntBits(v), w + " element " + i);
+            }
+            assertThrows(ClipFormatException.class, () -> sd.bits16(w, 3, 3), "shape checked first");
+            sd.get(w);
+            assertNull(sd.bits16(w, shape), "a decoded entry answers with its floats");
+            StateDict renamed = new StateDict().putFrom(sd, "visual.proj", "p");
+            assertNotNull(renamed.bits16("p", sd.shape("visual.proj")), "a rename keeps the stored values");
+        }
+        assertNull(SafeTensors.open(TestData.tinyVit()).bits16("visual.proj", SafeTensors.read(TestData.tinyVit()).shape("visual.proj")),
+                "fp32 files have no 16-bit values");
+
+        // A corrupt value fails its CRC32C; a touched file fails its identity check; both before any value is used.
+        byte[] raw;
+        try (NativeModelFile nf = NativeModelFile.open(nat)) {
+            raw = nf.rawBytes("visual.proj").toArray(ValueLayout.JAVA_BYTE);
+        }
+        byte[] file = Files.readAllBytes(nat);
+        file[indexOf(file, raw) + 3] ^= 0x01;
+        Files.write(nat, file);
+        StateDict bad = NativeModelFile.readPending(nat).weights();
+        ClipFormatException e = assertThrows(ClipFormatException.class, () -> bad.bits16("visual.proj", bad.shape("visual.proj")));
+        assertTrue(e.getMessage().contains("visual.proj") && e.getMessage().contains("checksum"), e.getMessage());
+        StateDict opened = SafeTensors.open(st);
+        Files.setLastModifiedTime(st, FileTime.fromMillis(Files.getLastModifiedTime(st).toMillis() + 10_000));
+        e = assertThrows(ClipFormatException.class, () -> opened.bits16("visual.proj", opened.shape("visual.proj")));
+        assertTrue(e.getMessage().contains("changed after its header was read"), e.getMessage());
+    }
+
     @Test
     void aChangedOrDeletedFileFailsTheNextDecodeWithAClearError() throws Exception {
         Path f = dir.resolve("m.safetensors");
