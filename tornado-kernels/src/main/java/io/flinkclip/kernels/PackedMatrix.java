@@ -73,28 +73,22 @@ public final class PackedMatrix {
      * being widened, checked and narrowed again. Products are bit-identical to {@code fromRowsNK} of their floats
      * followed by {@link #compact()}; with {@code -Dclip.weights16=false} the matrix is held in fp32, as that would be.
      */
-    public static PackedMatrix fromBits16NK(short[] h, int hOff, int n, int k, Storage s) {
-        requireSixteen(s);
-        Checks.dims("n", n, "k", k);
-        Checks.range("B", h, hOff, (long) n * k);
-        if (!COMPACT) return fromRowsNK(widenValues(h, hOff, (long) n * k, s), 0, n, k);
-        short[] packed = new short[size(n, k)];
-        Packing.packBnt16(h, hOff, n, k, packed, true);
-        return sixteen(k, n, packed, s);
-    }
+    public static PackedMatrix fromBits16NK(short[] h, int hOff, int n, int k, Storage s) { return fromBits16(h, hOff, n, k, s, true); }
 
     /** {@link #fromBits16NK} for B given row-major as [k, n] (as {@link #fromRowsKN}). */
-    public static PackedMatrix fromBits16KN(short[] h, int hOff, int k, int n, Storage s) {
+    public static PackedMatrix fromBits16KN(short[] h, int hOff, int k, int n, Storage s) { return fromBits16(h, hOff, n, k, s, false); }
+
+    private static PackedMatrix fromBits16(short[] h, int hOff, int n, int k, Storage s, boolean rowsNK) {
         requireSixteen(s);
         Checks.dims("n", n, "k", k);
         Checks.range("B", h, hOff, (long) n * k);
-        if (!COMPACT) return fromRowsKN(widenValues(h, hOff, (long) n * k, s), 0, k, n);
+        if (!COMPACT) {
+            float[] f = widenValues(h, hOff, (long) n * k, s);
+            return rowsNK ? fromRowsNK(f, 0, n, k) : fromRowsKN(f, 0, k, n);
+        }
         short[] packed = new short[size(n, k)];
-        Packing.packBnn16(h, hOff, n, k, packed);
-        return sixteen(k, n, packed, s);
-    }
-
-    private static PackedMatrix sixteen(int k, int n, short[] packed, Storage s) {
+        if (rowsNK) Packing.packBnt16(h, hOff, n, k, packed, true);
+        else Packing.packBnn16(h, hOff, n, k, packed);
         return new PackedMatrix(k, n, null, packed, s, null);
     }
 
