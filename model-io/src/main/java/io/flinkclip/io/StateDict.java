@@ -70,7 +70,8 @@ public final class StateDict {
     /**
      * As {@link #putPending(String, DType, int[], Supplier)} for an F16 or BF16 tensor whose source can also hand out
      * its stored values as they are: {@code bits16} returns them (little-endian order resolved), one per element, for
-     * {@link #bits16(String, int...)}. Readers of files pass it; derived tensors (transposes, joins) do not.
+     * {@link #bits16(String, int...)}, or null when its source turns out to have none to give (a derived tensor
+     * whose sources are decoded already). Readers of files pass it, and derived tensors built from such entries.
      */
     public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder, Supplier<short[]> bits16) {
         if (bits16 != null && storedAs != DType.F16 && storedAs != DType.BF16)
@@ -164,6 +165,7 @@ public final class StateDict {
         }
         if (source == null) return null;
         short[] h = source.get();
+        if (h == null) return null;
         if (h.length != numel(e.shape)) // a reader bug, not bad input
             throw new IllegalStateException("tensor '" + name + "' read as " + h.length + " 16-bit values, its header says " + Arrays.toString(e.shape));
         return h;

@@ -34,10 +34,11 @@ class SixteenBitWeightsTest {
 
     @ParameterizedTest
     @CsvSource({"tiny-vit, F16, safetensors", "tiny-vit, BF16, safetensors", "tiny-vit, F16, native",
-            "tiny-rn-perturbed, F16, safetensors", "tiny-rn-perturbed, BF16, safetensors", "tiny-rn-perturbed, F16, native"})
+            "tiny-vit, F16, hf", "tiny-rn-perturbed, F16, safetensors", "tiny-rn-perturbed, BF16, safetensors",
+            "tiny-rn-perturbed, F16, native"})
     void storedValuesPackAsTheyAreAndComputeTheSameBits(String name, DType storage, String format) {
         Path file = sixteenBitCopy(name, storage, format);
-        StateDict opened = format.equals("native") ? NativeModelFile.readPending(file).weights() : SafeTensors.open(file);
+        StateDict opened = open(file, format);
         // The same dictionary, recording which tensors are decoded to floats.
         Set<String> decodedAsFloats = ConcurrentHashMap.newKeySet();
         StateDict watched = new StateDict();
@@ -56,7 +57,7 @@ class SixteenBitWeightsTest {
         assertTrue(matrices.isEmpty(), "weight matrices decoded to floats instead of packed from their stored bits: " + matrices);
         assertFalse(decodedAsFloats.isEmpty(), "biases and norms are still read as floats");
 
-        StateDict decoded = format.equals("native") ? NativeModelFile.read(file).weights() : SafeTensors.read(file);
+        StateDict decoded = open(file, format).decodeAll();
         ClipModel fromFloats = ClipModel.forInference(decoded, cfg);
         int r = cfg.imageResolution();
         float[] px = new float[2 * 3 * r * r];
@@ -85,6 +86,45 @@ class SixteenBitWeightsTest {
         assertTrue(e.getMessage().contains("'" + bad + "' holds a non-finite value (Infinity) at flat index 37"), e.getMessage());
     }
 
+    /**
+     * Random values written over a 16-bit file's tensor data never get past the build as anything but a model or one
+     * clear error: some are infinities or NaNs, which the checks (on the stored bits, or on decoded floats) report.
+     */
+    @Test
+    void corruptSixteenBitValuesFailCleanlyOrBuild() throws Exception {
+        Path file = sixteenBitCopy("tiny-vit", DType.F16, "safetensors");
+        byte[] clean = java.nio.file.Files.readAllBytes(file);
+        long headerEnd = 8 + java.nio.ByteBuffer.wrap(clean, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        ClipConfig cfg = ReferenceCase.load("tiny-vit").config;
+        SplittableRandom rnd = new SplittableRandom(5);
+        int failed = 0;
+        for (int trial = 0; trial < 40; trial++) {
+            byte[] b = clean.clone();
+            for (int f = 0; f < 16; f++) { // a random 16-bit value: 1 in 32 has every exponent bit set
+                int at = (int) (headerEnd + 2 * rnd.nextLong((b.length - headerEnd) / 2));
+                b[at] = (byte) rnd.nextInt(256);
+                b[at + 1] = (byte) rnd.nextInt(256);
+            }
+            Path bad = dir.resolve("fuzz-" + trial + ".safetensors");
+            java.nio.file.Files.write(bad, b);
+            try {
+                ClipModel.forInference(SafeTensors.open(bad), cfg);
+            } catch (ClipFormatException e) {
+                failed++;
+                assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+            }
+        }
+        assertTrue(failed > 0 && failed < 40, failed + " of 40 corrupted files rejected");
+    }
+
+    private static StateDict open(Path file, String format) {
+        return switch (format) {
+            case "native" -> NativeModelFile.readPending(file).weights();
+            case "hf" -> ModelConverter.load(file, null, Progress.NONE).weights();
+            default -> SafeTensors.open(file);
+        };
+    }
+
     /** Tensors an inference build packs or folds (weight matrices, filters, projections, the token table). */
     private static boolean isPackedMatrix(String name, int[] shape) {
         return shape.length >= 2 && (name.endsWith("weight") || name.endsWith("proj") || name.equals("text_projection"));
@@ -95,10 +135,10 @@ class SixteenBitWeightsTest {
         StateDict sd = sixteenBit(SafeTensors.read(ReferenceCase.dir(name).resolve("weights.safetensors")), storage);
         Path st = dir.resolve(name + "-" + storage + ".safetensors");
         SafeTensors.write(st, sd);
-        if (!format.equals("native")) return st;
-        Path nat = dir.resolve(name + "-" + storage + ".fclip");
-        ModelConverter.convert(st, null, nat, ModelFormat.NATIVE, null, Progress.NONE);
-        return nat;
+        if (format.equals("safetensors")) return st;
+        Path converted = dir.resolve(name + "-" + storage + (format.equals("native") ? ".fclip" : "-hf"));
+        ModelConverter.convert(st, null, converted, format.equals("native") ? ModelFormat.NATIVE : ModelFormat.HF_DIRECTORY, null, Progress.NONE);
+        return converted;
     }
 
     private static StateDict sixteenBit(StateDict source, DType storage) {

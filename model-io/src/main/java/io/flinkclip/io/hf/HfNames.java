@@ -1,6 +1,7 @@
 package io.flinkclip.io.hf;
 
 import io.flinkclip.io.ClipFormatException;
+import io.flinkclip.io.DType;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 
@@ -174,7 +175,8 @@ public final class HfNames {
             int[] joined = shape.clone();
             joined[0] *= 3;
             add(out, name, sd -> sd.putPending(name, hf.storedAs(parts[0]), joined,
-                    () -> concatRows(name, new Tensor[] {hf.peek(parts[0]), hf.peek(parts[1]), hf.peek(parts[2])})));
+                    () -> concatRows(name, new Tensor[] {hf.peek(parts[0]), hf.peek(parts[1]), hf.peek(parts[2])}),
+                    sixteen(hf.storedAs(parts[0])) ? () -> concatBits16(hf, parts, shape) : null));
         });
         StateDict sd = new StateDict();
         sd.metadata().putAll(hf.metadata());
@@ -191,7 +193,33 @@ public final class HfNames {
     /** {@code from}'s 2-D matrix k transposed, under the name {@code as}; moved when asked for. */
     private static void addTransposed(Map<String, Consumer<StateDict>> out, StateDict from, String k, String as) {
         int[] shape = matrixShape(from, k);
-        add(out, as, sd -> sd.putPending(as, from.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(from.peek(k), as)));
+        add(out, as, sd -> sd.putPending(as, from.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(from.peek(k), as),
+                sixteen(from.storedAs(k)) ? () -> transposeBits16(from, k, shape) : null));
+    }
+
+    private static boolean sixteen(DType t) { return t == DType.F16 || t == DType.BF16; }
+
+    /** The stored 16-bit values of a transposed matrix, or null when its source has none to give. */
+    private static short[] transposeBits16(StateDict from, String k, int[] shape) {
+        short[] src = from.bits16(k, shape);
+        if (src == null) return null;
+        int r = shape[0], c = shape[1];
+        short[] dst = new short[src.length];
+        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) dst[j * r + i] = src[i * c + j];
+        return dst;
+    }
+
+    /** The stored 16-bit values of q, k and v one after the other, or null when a part has none to give. */
+    private static short[] concatBits16(StateDict hf, String[] parts, int[] shape) {
+        short[][] bits = new short[3][];
+        for (int i = 0; i < 3; i++) {
+            bits[i] = hf.bits16(parts[i], shape);
+            if (bits[i] == null) return null;
+        }
+        int n = bits[0].length;
+        short[] out = new short[3 * n];
+        for (int i = 0; i < 3; i++) System.arraycopy(bits[i], 0, out, i * n, n);
+        return out;
     }
 
     private static void add(Map<String, Consumer<StateDict>> out, String name, Consumer<StateDict> adder) {
