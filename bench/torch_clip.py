@@ -351,9 +351,9 @@ def main():
             for b in [int(x) for x in a.batches.split(",")]:
                 px = torch.randn(b, 3, R, R)
                 res["image_b%d_s" % b] = timeit(lambda: model.encode_image(px), a.seconds, a.warmup_seconds) / b
-            for name, length in (("short", 7), ("full", 77)):
-                tk = texts(32, length)
-                res["text_%s_s" % name] = timeit(lambda: model.encode_text(tk), a.seconds, a.warmup_seconds) / 32
+            for name, n, length in (("short", 32, 7), ("query", 1, 7), ("full", 32, 77)):
+                tk = texts(n, length)
+                res["text_%s_s" % name] = timeit(lambda: model.encode_text(tk), a.seconds, a.warmup_seconds) / n
     else:
         model.train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.2)

@@ -198,14 +198,18 @@ public final class ClipBench {
             workloads.put("image_b" + batch, () -> model.encodeImages(px, batch));
             items.put("image_b" + batch, batch);
         }
+        // One short prompt per call: a search query as it arrives in a stream (the peers run its 77 positions).
+        int[][] query = texts(1, 7, rnd);
         workloads.put("text_short", () -> model.encodeTexts(shortTexts));
+        workloads.put("text_query", () -> model.encodeTexts(query));
         workloads.put("text_full", () -> model.encodeTexts(fullTexts));
         items.put("text_short", 32);
+        items.put("text_query", 1);
         items.put("text_full", 32);
         if (ort) {
             // Each workload alternates between the two engines in rounds (see timePair), so a slow phase of the
             // machine lands on both instead of on whichever ran then.
-            try (OrtWorkloads peer = new OrtWorkloads(weights, cfg, pixels, shortTexts, fullTexts)) {
+            try (OrtWorkloads peer = new OrtWorkloads(weights, cfg, pixels, Map.of("text_short", shortTexts, "text_query", query, "text_full", fullTexts))) {
                 for (String k : workloads.keySet()) {
                     double[] t = timePair(workloads.get(k), peer.workloads.get(k));
                     ours.put(k, items.get(k) / t[0]);
@@ -242,7 +246,7 @@ public final class ClipBench {
         for (String k : ours.keySet()) {
             double o = ours.get(k), x = onnx.getOrDefault(k, Double.NaN), t = pt.getOrDefault(k, Double.NaN);
             double[] q = r.onnxSpread().getOrDefault(k, none);
-            double flops = k.startsWith("image") ? imgFlops : Flops.text(cfg, k.equals("text_short") ? 7 : 77);
+            double flops = k.startsWith("image") ? imgFlops : Flops.text(cfg, k.equals("text_full") ? 77 : 7);
             double pctGemm = 100 * o * flops / 1e9 / gemm;
             System.out.printf(Locale.ROOT, "%-12s %12.2f %12.2f %12.2f %9.2fx %22s %9.2fx %11.0f%%%n", k, o, x, t, o / x,
                     String.format(Locale.ROOT, "%.2fx [%.2f..%.2f]", q[0], q[1], q[2]), o / t, pctGemm);
@@ -288,7 +292,7 @@ public final class ClipBench {
         final Map<String, Runnable> workloads = new LinkedHashMap<>();
         private final List<AutoCloseable> open = new ArrayList<>();
 
-        OrtWorkloads(Path weights, ClipConfig cfg, Map<String, float[]> pixels, int[][] shortTexts, int[][] fullTexts) throws Exception {
+        OrtWorkloads(Path weights, ClipConfig cfg, Map<String, float[]> pixels, Map<String, int[][]> texts) throws Exception {
             Path dir = weights.resolveSibling(weights.getFileName() + ".onnx");
             if (!Files.exists(dir.resolve("text.onnx"))) {
                 Files.createDirectories(dir);
@@ -304,10 +308,11 @@ public final class ClipBench {
                 OnnxTensor t = add(OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue()), new long[] {batch, 3, r, r}));
                 workloads.put(e.getKey(), () -> run(img, "pixels", t));
             }
-            for (var e : Map.of("text_short", shortTexts, "text_full", fullTexts).entrySet()) {
-                long[] flat = new long[32 * 77];
-                for (int i = 0; i < 32; i++) for (int j = 0; j < 77; j++) flat[i * 77 + j] = e.getValue()[i][j];
-                OnnxTensor t = add(OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[] {32, 77}));
+            for (var e : texts.entrySet()) {
+                int n = e.getValue().length;
+                long[] flat = new long[n * 77];
+                for (int i = 0; i < n; i++) for (int j = 0; j < 77; j++) flat[i * 77 + j] = e.getValue()[i][j];
+                OnnxTensor t = add(OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[] {n, 77}));
                 workloads.put(e.getKey(), () -> run(txt, "tokens", t));
             }
         }
@@ -418,6 +423,7 @@ public final class ClipBench {
         out.put("image_b1", 1 / n.get("image_b1_s").asDouble());
         out.put("image_b32", 1 / n.get("image_b32_s").asDouble());
         out.put("text_short", 1 / n.get("text_short_s").asDouble());
+        out.put("text_query", 1 / n.get("text_query_s").asDouble());
         out.put("text_full", 1 / n.get("text_full_s").asDouble());
         return out;
     }
