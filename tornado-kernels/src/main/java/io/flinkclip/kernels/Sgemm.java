@@ -24,6 +24,8 @@ final class Sgemm {
     static final int M_CHUNK = 16 * MC;
     /** Below this many flops the fork/join hand-off costs more than it saves. */
     private static final long PARALLEL_FLOPS = 1L << 22;
+    /** Values of B (2^17: half a 512×512 layer) from which a product over packed weights is split for its bytes alone. */
+    private static final long STREAMED_B_VALUES = 1L << 17;
 
     private Sgemm() {}
 
@@ -65,6 +67,18 @@ final class Sgemm {
     static boolean isParallel(int m, int n, int k) {
         return 2L * m * n * k >= PARALLEL_FLOPS && Parallel.THREADS > 1;
     }
+
+    /**
+     * {@link #isParallel} for a product over packed weights B, which is also split when B is large whatever the rows:
+     * with a handful of rows (one short text: 7 token rows) the cost is streaming B from memory, not the flops, and two
+     * threads stream it faster. A single 7-token text through ViT-B/32's text tower, whose 512×512 out_proj fell below
+     * the flops threshold: 0.889 [0.844..0.969] and 0.951 [0.916..1.003] of the time (in-JVM alternation, 40 and 30
+     * rounds); at 12 or 14 rows, where every product was split already, 0.979 and 0.992 (no change).
+     */
+    static boolean isParallelOverWeights(int m, int n, int k) {
+        return isParallel(m, n, k) || (long) n * k >= STREAMED_B_VALUES && Parallel.THREADS > 1;
+    }
+
 
     /** As {@link #run} with A already packed (k > 0). */
     static void runPacked(float[] ap, PackedMatrix b, float[] bias, float[] c, int cOff, int m, int n, int k,
@@ -140,7 +154,7 @@ final class Sgemm {
     static void runBlocks(Lhs lhs, PackedMatrix b, float[] bias, float[] c, int cOff, int m, int n, int k,
                           boolean accumulate, Epilogue act) {
         if (m == 0 || n == 0) return;
-        boolean parallel = isParallel(m, n, k);
+        boolean parallel = isParallelOverWeights(m, n, k);
         // Walk order. B is packed weights, usually cold (read from DRAM once per call), A is the activation
         // just written. Column order (all row blocks of one column block, then the next) reads each B block
         // into L2 once and re-streams A; row order re-streams B once per row block. Column order wins when B

@@ -33,7 +33,7 @@ final class ThinGemm {
         // Row r of A at rows[rowsOff + r·k ..]: A itself, or a copy of a transposed A (stride m between a row's values).
         float[] rows = aTransposed ? rowsOf(a, aOff, m, k) : a;
         int rowsOff = aTransposed ? 0 : aOff, panels = Packing.panels(n, NR);
-        int grain = Sgemm.isParallel(m, n, k) ? Math.max(1, Math.min(PANELS_PER_TASK, panels / (2 * Parallel.THREADS))) : panels;
+        int grain = Sgemm.isParallelOverWeights(m, n, k) ? Math.max(1, Math.min(PANELS_PER_TASK, panels / (2 * Parallel.THREADS))) : panels;
         Parallel.forEach((panels + grain - 1) / grain, 1, t -> {
             float[] wide = b.half != null ? Scratch.acquire(Scratch.B_PANEL, Math.min(k, KC) * NR) : null;
             float[] sums = new float[m * NR];
