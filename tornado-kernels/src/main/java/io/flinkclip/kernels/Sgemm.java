@@ -148,6 +148,11 @@ final class Sgemm {
         void tilePart(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
             MicroKernel.tile4(ap, offset(i, pc) + r0, bp, bpo, kc, dst, dOff, ldd);
         }
+
+        /** As {@link #tilePart} for rows r0 .. r0 + 7 ({@link MicroKernel#tile8}). */
+        void tilePart8(int i, int r0, int pc, int kc, float[] bp, int bpo, float[] dst, int dOff, int ldd) {
+            MicroKernel.tile8(ap, offset(i, pc) + r0, bp, bpo, kc, dst, dOff, ldd);
+        }
     }
 
     /** C[m,n] (+)= A·B (+ bias[j]) then act, A supplied tile by tile by {@code lhs}, B packed (k > 0). */
@@ -328,7 +333,15 @@ final class Sgemm {
                         }
                     } else {
                         if (mr == MR) src.tile(i - ib, pcs, kc, bp, bo, zeros, 0, 0, edge, 0, NR, zeros, 0, Float.NEGATIVE_INFINITY);
-                        else for (int r0 = 0; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
+                        else {
+                            // Rests of five or more rows: eight in one pass, then four if any are left.
+                            int r0 = 0;
+                            if (mr > MicroKernel.EDGE_MR) {
+                                src.tilePart8(i - ib, 0, pcs, kc, bp, bo, edge, 0, NR);
+                                r0 = 2 * MicroKernel.EDGE_MR;
+                            }
+                            for (; r0 < mr; r0 += MicroKernel.EDGE_MR) src.tilePart(i - ib, r0, pcs, kc, bp, bo, edge, r0 * NR, NR);
+                        }
                         finishEdge(edge, c, co, n, mr, nr, tb, j, addC, ta);
                     }
                 }

@@ -193,7 +193,8 @@ class GemmTest {
         for (PackedMatrix b : new PackedMatrix[] {PackedMatrix.fromRowsNK(w, 0, n, k), PackedMatrix.fromRowsNK(w, 0, n, k).compact()}) {
             float[] all = new float[m * n];
             Gemm.packed(a, 0, b, bias, all, 0, m, false, Epilogue.QUICK_GELU);
-            for (int[] part : new int[][] {{0, 1}, {5, 2}, {20, 3}, {13, 7}, {1, 12}, {3, 50}, {50, 14}, {2, 49}, {40, 13}}) {
+            for (int[] part : new int[][] {{0, 1}, {5, 2}, {20, 3}, {13, 7}, {1, 12}, {3, 50}, {50, 14}, {2, 49}, {40, 13},
+                    {7, 5}, {30, 8}, {9, 9}, {22, 11}, {4, 17}, {33, 20}}) { // rests of 5–11 rows: the 8-row tile
                 int r0 = part[0], rows = part[1];
                 float[] some = new float[rows * n];
                 Gemm.packed(a, r0 * k, b, bias, some, 0, rows, false, Epilogue.QUICK_GELU);
