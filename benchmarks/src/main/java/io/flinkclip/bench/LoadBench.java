@@ -1,8 +1,8 @@
 package io.flinkclip.bench;
 
-import io.flinkclip.io.ClipConfig;
-import io.flinkclip.io.SafeTensors;
-import io.flinkclip.io.StateDict;
+import io.flinkclip.io.Progress;
+import io.flinkclip.io.convert.ModelConverter;
+import io.flinkclip.io.nativefmt.NativeModel;
 import io.flinkclip.model.ClipModel;
 
 import java.nio.file.Files;
@@ -19,7 +19,8 @@ import java.util.Locale;
  * clip.load.parallelTowers} (the default; the two towers built on two threads, or one after the other) and {@code
  * clip.load.bits16} (16-bit weights packed from their stored values, or decoded to floats and narrowed back).
  *
- * <pre>bin/clip bench --load --weights W.safetensors [--rounds N] [--switch clip.load.bits16]</pre>
+ * <pre>bin/clip bench --load --weights W [--rounds N] [--switch clip.load.bits16]</pre>
+ * W: a safetensors file, a native {@code .fclip} file or a Hugging Face directory.
  * Prints each way's median time and, as median [quartiles] of the per-round ratios, on / off (below 1: the switch
  * makes loading faster). The first round is a warm-up and not counted.
  */
@@ -45,7 +46,7 @@ public final class LoadBench {
             }
         }
         if (weights == null) throw new IllegalArgumentException("--weights FILE is required");
-        if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("no such weights file: " + weights);
+        if (!Files.exists(weights)) throw new IllegalArgumentException("no such weights file: " + weights);
         if (rounds < 5) throw new IllegalArgumentException("--rounds must be at least 5");
         if (!SWITCHES.contains(property)) throw new IllegalArgumentException("--switch must be one of " + SWITCHES);
         String before = System.getProperty(property);
@@ -76,8 +77,8 @@ public final class LoadBench {
         System.setProperty(property, Boolean.toString(value));
         System.gc();
         long t0 = System.nanoTime();
-        StateDict sd = SafeTensors.open(weights);
-        ClipModel model = ClipModel.forInference(sd, ClipConfig.infer(sd));
+        NativeModel m = ModelConverter.load(weights, null, Progress.NONE); // any format, tensors pending
+        ClipModel model = ClipModel.forInference(m.weights(), m.config());
         double s = (System.nanoTime() - t0) / 1e9;
         java.lang.ref.Reference.reachabilityFence(model);
         return s;
