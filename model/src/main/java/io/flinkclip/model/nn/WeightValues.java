@@ -59,8 +59,11 @@ final class WeightValues {
         return new WeightValues(r, null, storage);
     }
 
-    /** The stored IEEE-half values, or null when they are not halves as stored (fp32, bfloat16 or decoded floats). */
-    short[] halves() { return storage == PackedMatrix.Storage.F16 ? bits : null; }
+    /** The stored 16-bit values, or null when these are floats. */
+    short[] bits() { return bits; }
+
+    /** How {@link #bits()} hold their values (F16 or BF16); F32 for floats. */
+    PackedMatrix.Storage storage() { return storage; }
 
     /** The values as floats (widened when stored in 16 bits). */
     float[] floats() { return floats != null ? floats : PackedMatrix.widenValues(bits, 0, bits.length, storage); }
