@@ -10,6 +10,9 @@ public enum DType {
 
     public boolean isFloat() { return this == F64 || this == F32 || this == F16 || this == BF16; }
 
+    /** F16 or BF16: values a 16-bit packed matrix can hold as they are stored. */
+    public boolean isSixteenBitFloat() { return this == F16 || this == BF16; }
+
     public static DType parse(String name) {
         try {
             return valueOf(name);

@@ -88,7 +88,7 @@ public final class SafeTensors {
         StateDict sd = new StateDict();
         sd.metadata().putAll(h.metadata);
         for (Entry e : h.entries) {
-            boolean sixteen = bits16 != null && (e.dtype == DType.F16 || e.dtype == DType.BF16);
+            boolean sixteen = bits16 != null && e.dtype.isSixteenBitFloat();
             sd.putPending(e.name, e.dtype, e.shape, () -> decoder.apply(e), sixteen ? () -> bits16.apply(e) : null);
         }
         return sd;

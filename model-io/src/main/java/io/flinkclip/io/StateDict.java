@@ -74,7 +74,7 @@ public final class StateDict {
      * whose sources are decoded already). Readers of files pass it, and derived tensors built from such entries.
      */
     public StateDict putPending(String name, DType storedAs, int[] shape, Supplier<Tensor> decoder, Supplier<short[]> bits16) {
-        if (bits16 != null && storedAs != DType.F16 && storedAs != DType.BF16)
+        if (bits16 != null && !storedAs.isSixteenBitFloat())
             throw new IllegalArgumentException("16-bit values offered for a " + storedAs + " tensor '" + name + "'");
         Entry e = new Entry(storedAs, shape.clone(), decoder, bits16);
         synchronized (entries) {

@@ -116,11 +116,16 @@ public final class PackedMatrix {
 
     /** h[off, off + len) widened to floats ({@code s}: F16 or BF16). */
     public static float[] widenValues(short[] h, int off, long len, Storage s) {
-        requireSixteen(s);
         float[] out = new float[Math.toIntExact(len)];
-        if (s == Storage.F16) widenF16(h, off, out.length, out, 0);
-        else widenBF16(h, off, out.length, out, 0);
+        widenValues(h, off, out.length, s, out, 0);
         return out;
+    }
+
+    /** dst[dOff, dOff + len) = h[off, off + len) widened to floats ({@code s}: F16 or BF16). */
+    public static void widenValues(short[] h, int off, int len, Storage s, float[] dst, int dOff) {
+        requireSixteen(s);
+        if (s == Storage.F16) widenF16(h, off, len, dst, dOff);
+        else widenBF16(h, off, len, dst, dOff);
     }
 
     /**
@@ -180,8 +185,7 @@ public final class PackedMatrix {
 
     /** As {@link #widen(int, int, float[])} into dst from dOff; [off, off + len) lies in one micro-panel. */
     private void widen(int off, int len, float[] dst, int dOff) {
-        if (storage == Storage.F16) widenF16(half, off, len, dst, dOff);
-        else widenBF16(half, off, len, dst, dOff);
+        widenValues(half, off, len, storage, dst, dOff);
         if (columnScale != null) scalePanel(dst, dOff, len, columnScale, off / (MicroKernel.NR * k) * MicroKernel.NR);
     }
 

@@ -1,7 +1,6 @@
 package io.flinkclip.io.hf;
 
 import io.flinkclip.io.ClipFormatException;
-import io.flinkclip.io.DType;
 import io.flinkclip.io.StateDict;
 import io.flinkclip.io.Tensor;
 
@@ -176,7 +175,7 @@ public final class HfNames {
             joined[0] *= 3;
             add(out, name, sd -> sd.putPending(name, hf.storedAs(parts[0]), joined,
                     () -> concatRows(name, new Tensor[] {hf.peek(parts[0]), hf.peek(parts[1]), hf.peek(parts[2])}),
-                    sixteen(hf.storedAs(parts[0])) ? () -> concatBits16(hf, parts, shape) : null));
+                    hf.storedAs(parts[0]).isSixteenBitFloat() ? () -> concatBits16(hf, parts, shape) : null));
         });
         StateDict sd = new StateDict();
         sd.metadata().putAll(hf.metadata());
@@ -194,10 +193,8 @@ public final class HfNames {
     private static void addTransposed(Map<String, Consumer<StateDict>> out, StateDict from, String k, String as) {
         int[] shape = matrixShape(from, k);
         add(out, as, sd -> sd.putPending(as, from.storedAs(k), new int[] {shape[1], shape[0]}, () -> transpose(from.peek(k), as),
-                sixteen(from.storedAs(k)) ? () -> transposeBits16(from, k, shape) : null));
+                from.storedAs(k).isSixteenBitFloat() ? () -> transposeBits16(from, k, shape) : null));
     }
-
-    private static boolean sixteen(DType t) { return t == DType.F16 || t == DType.BF16; }
 
     /** The stored 16-bit values of a transposed matrix, or null when its source has none to give. */
     private static short[] transposeBits16(StateDict from, String k, int[] shape) {

@@ -278,9 +278,8 @@ public final class NativeModelFile implements AutoCloseable {
             if (momentTensors.contains(t.name())) continue;
             long at = dataStart + t.offset();
             String window = "tensor '" + t.name() + "'";
-            boolean sixteen = t.dtype() == DType.F16 || t.dtype() == DType.BF16;
             sd.putPending(t.name(), t.dtype(), t.shape(), () -> windows.read(at, t.length(), window, s -> checkedDecode(s, 0, t, t.name(), what)),
-                    sixteen ? () -> windows.read(at, t.length(), window, s -> SafeTensors.bits16(checked(s, 0, t, what), 0, t.numel())) : null);
+                    t.dtype().isSixteenBitFloat() ? () -> windows.read(at, t.length(), window, s -> SafeTensors.bits16(checked(s, 0, t, what), 0, t.numel())) : null);
         }
         return sd;
     }

@@ -50,8 +50,7 @@ final class EmbeddingRows {
     void copyRow(int row, float[] dst, int off) {
         int from = row * width;
         if (f32 != null) System.arraycopy(f32, from, dst, off, width);
-        else if (storage == PackedMatrix.Storage.F16) for (int c = 0; c < width; c++) dst[off + c] = Float.float16ToFloat(bits[from + c]);
-        else for (int c = 0; c < width; c++) dst[off + c] = Float.intBitsToFloat(bits[from + c] << 16);
+        else PackedMatrix.widenValues(bits, from, width, storage, dst, off);
     }
 
     /** Bytes the table holds. */
