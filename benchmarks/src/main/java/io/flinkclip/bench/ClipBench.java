@@ -379,8 +379,9 @@ public final class ClipBench {
             r.run();
             long t1 = System.nanoTime();
             last = (t1 - t0) / 1e9;
-            if (jitTimed && jit.getTotalCompilationTime() != jitTime) {
-                jitTime = jit.getTotalCompilationTime();
+            long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+            if (compiled != jitTime) {
+                jitTime = compiled;
                 quietSince = t1;
             }
             boolean quiet = !jitTimed || t1 - quietSince >= JIT_QUIET_NANOS;
