@@ -272,10 +272,11 @@ public final class ClipBench {
     }
 
     /**
-     * Seconds per call: warm-up of at least 2 calls and 40 % of the time budget, longer while the JIT is still compiling
-     * ({@link #warm}), then repeat for the budget (at least 3 calls) and take the median. One warm-up call was not enough after another model had run in the same JVM:
-     * RN50 batch 32 after ViT-B/32 read 25.1 images/s against 30.3 alone, because C2 was still recompiling the
-     * kernels whose profiles the first model had shaped (deoptimisations logged for several seconds).
+     * Seconds per call: warm-up of at least 2 calls and 40 % of the time budget, longer while the JIT is still
+     * compiling ({@link #warm}), then repeat for the budget (at least 3 calls) and take the median. One warm-up call
+     * was not enough after another model had run in the same JVM: RN50 batch 32 after ViT-B/32 read 25.1 images/s
+     * against 30.3 alone, because C2 was still recompiling the kernels whose profiles the first model had shaped
+     * (deoptimisations logged for several seconds).
      */
     private double time(Runnable r) {
         warm(r);
